@@ -1,0 +1,88 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// tapline: a self-hosted replication scheduler compatible with the Stitch Connect v4 sources API.
+///
+/// Dependencies point down: `tapline` (main, CLI) → `TaplineService` (composition root) →
+/// `TaplineAPI` / `TaplineRuntime` → `TaplineStore` → `TaplineCore` (pure, no I/O).
+let package = Package(
+    name: "tapline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tapline", targets: ["tapline"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(name: "TaplineCore"),
+        .target(
+            name: "TaplineStore",
+            dependencies: [
+                "TaplineCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "TaplineRuntime",
+            dependencies: [
+                "TaplineCore",
+                "TaplineStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "TaplineAPI",
+            dependencies: [
+                "TaplineCore",
+                "TaplineStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TaplineService",
+            dependencies: [
+                "TaplineCore",
+                "TaplineStore",
+                "TaplineRuntime",
+                "TaplineAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "tapline",
+            dependencies: [
+                "TaplineCore",
+                "TaplineService",
+                "TaplineRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "TaplineCoreTests", dependencies: ["TaplineCore"]),
+        .testTarget(name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineCore"]),
+        .testTarget(
+            name: "TaplineRuntimeTests",
+            dependencies: ["TaplineRuntime", "TaplineCore", "TaplineStore"]
+        ),
+        .testTarget(
+            name: "TaplineAPITests",
+            dependencies: [
+                "TaplineAPI", "TaplineCore", "TaplineStore", "TaplineService", "TaplineRuntime",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["TaplineCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+import TaplineCore
+import TaplineStore
+
+/// Receives every committed change of a source, so the scheduler can update its due-queue.
+public protocol SourceChangeObserver: Sendable {
+    func sourceChanged(_ source: SourceRecord)
+}
+
+/// What the HTTP layer needs from the rest of tapline, passed in by the composition root.
+public struct APIDependencies: Sendable {
+    public var store: Store
+    public var tokens: TokenSet
+    /// The account id shown as `stitch_client_id` and used in job names.
+    public var stitchClientID: Int64
+    /// Largest accepted request body, in bytes (larger: 413).
+    public var maxBodyBytes: Int
+    public var observer: (any SourceChangeObserver)?
+    public var now: @Sendable () -> Date
+
+    public init(
+        store: Store, tokens: TokenSet, stitchClientID: Int64 = 1, maxBodyBytes: Int = 1 << 20,
+        observer: (any SourceChangeObserver)? = nil, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.tokens = tokens
+        self.stitchClientID = stitchClientID
+        self.maxBodyBytes = maxBodyBytes
+        self.observer = observer
+        self.now = now
+    }
+
+    var catalog: SourceTypeCatalog { store.catalog }
+}

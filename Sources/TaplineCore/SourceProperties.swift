@@ -1,0 +1,132 @@
+import Foundation
+
+/// The three scheduling properties every source has, whatever its type.
+public enum SchedulingProperty {
+    public static let frequency = "frequency_in_minutes"
+    public static let anchorTime = "anchor_time"
+    public static let cronExpression = "cron_expression"
+    public static let all: Set<String> = [frequency, anchorTime, cronExpression]
+}
+
+/// A change to one value: set it, or remove it (JSON `null`).
+public enum ValueChange<Value: Sendable & Equatable>: Sendable, Equatable {
+    case set(Value)
+    case remove
+
+    public var newValue: Value? {
+        if case .set(let v) = self { return v }
+        return nil
+    }
+}
+
+/// Validated changes to a source's properties, sorted into the buckets the store keeps apart:
+/// plain properties (returned by the API), credentials (never returned), and the scheduling keys
+/// (real columns, so `sqlite3` users and the scheduler can query them).
+public struct PropertyChanges: Sendable, Equatable {
+    public var regular: [String: ValueChange<String>] = [:]
+    public var credentials: [String: ValueChange<String>] = [:]
+    public var frequencyMinutes: ValueChange<Int>?
+    public var anchorTime: ValueChange<Date>?
+    public var cronExpression: ValueChange<CronExpression>?
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        regular.isEmpty && credentials.isEmpty && frequencyMinutes == nil && anchorTime == nil && cronExpression == nil
+    }
+
+    /// Whether the changes touch the schedule.
+    public var touchesSchedule: Bool {
+        frequencyMinutes != nil || anchorTime != nil || cronExpression != nil
+    }
+}
+
+extension SourceType {
+    /// Checks a Stitch `properties` object against this type.
+    ///
+    /// Every value must be a non-empty string (`null` removes an optional property); scheduling
+    /// keys must hold an allowed frequency, an ISO 8601 anchor and a valid Quartz expression; other
+    /// keys must be declared by the type and match its pattern and format. All offending keys are
+    /// reported together, as Stitch's `bad_properties` does; an invalid cron expression is reported
+    /// on its own with Quartz's reason.
+    public func validate(properties: [String: JSONValue]) throws(SourceError) -> PropertyChanges {
+        var changes = PropertyChanges()
+        var bad: [String] = []
+        var cronError: SourceError?
+        for (key, value) in properties {
+            if case .string(let s) = value, s.isEmpty {
+                bad.append(key)
+                continue
+            }
+            switch key {
+            case SchedulingProperty.frequency:
+                switch value {
+                case .null: changes.frequencyMinutes = .remove
+                case .string(let s):
+                    if let minutes = Frequency.parse(s, allowed: allowedFrequencies) {
+                        changes.frequencyMinutes = .set(minutes)
+                    } else {
+                        bad.append(key)
+                    }
+                default: bad.append(key)
+                }
+            case SchedulingProperty.anchorTime:
+                switch value {
+                case .null: changes.anchorTime = .remove
+                case .string(let s):
+                    if let date = Timestamp.parse(s) { changes.anchorTime = .set(date) } else { bad.append(key) }
+                default: bad.append(key)
+                }
+            case SchedulingProperty.cronExpression:
+                switch value {
+                case .null: changes.cronExpression = .remove
+                case .string(let s):
+                    do throws(CronParseError) {
+                        changes.cronExpression = .set(try CronExpression(parsing: s))
+                    } catch {
+                        cronError = .invalidCronExpression(expression: s, reason: error.message)
+                    }
+                default: bad.append(key)
+                }
+            default:
+                guard let spec = property(named: key) else {
+                    bad.append(key)
+                    continue
+                }
+                let change: ValueChange<String>
+                switch value {
+                case .null:
+                    guard !spec.isRequired else {
+                        bad.append(key)
+                        continue
+                    }
+                    change = .remove
+                case .string(let s):
+                    guard spec.accepts(s) else {
+                        bad.append(key)
+                        continue
+                    }
+                    change = .set(s)
+                default:
+                    bad.append(key)
+                    continue
+                }
+                if spec.isCredential { changes.credentials[key] = change } else { changes.regular[key] = change }
+            }
+        }
+        if !bad.isEmpty { throw .invalidProperties(bad: bad.sorted(), type: type) }
+        if let cronError { throw cronError }
+        return changes
+    }
+}
+
+extension PropertySpec {
+    /// Whether a non-empty value satisfies the property's pattern and format.
+    public func accepts(_ value: String) -> Bool {
+        if let format, format == .dateTime, Timestamp.parse(value) == nil { return false }
+        if let pattern {
+            guard let regex = try? Regex(pattern), (try? regex.firstMatch(in: value)) != nil else { return false }
+        }
+        return true
+    }
+}

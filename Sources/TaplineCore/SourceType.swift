@@ -1,0 +1,94 @@
+/// A kind of source an operator offers: which properties it takes and how its jobs run.
+///
+/// Source types come from the configuration file; API callers only choose one by name and fill
+/// in its properties, so no API call can choose what tapline executes.
+public struct SourceType: Sendable, Hashable {
+    /// The Stitch type name, e.g. `platform.demo`.
+    public var type: String
+    /// A human-readable name for listings.
+    public var displayName: String
+    /// The connection properties callers may set (scheduling properties are implicit).
+    public var properties: [PropertySpec]
+    /// `frequency_in_minutes` when a source sets none.
+    public var defaultFrequencyMinutes: Int
+    /// The frequencies this type accepts (a subset of `Frequency.allowedMinutes`).
+    public var allowedFrequencies: [Int]
+    /// Whether jobs run discovery (`--discover`) first; it adds the `discover_schema` and
+    /// `field_selection` steps to the report card.
+    public var supportsDiscovery: Bool
+    /// The tap's argument vector. Never a shell string.
+    public var tapCommand: [String]
+    /// Report-card details.
+    public var defaultStartDate: String?
+    public var pipelineState: String
+
+    public init(
+        type: String, displayName: String, properties: [PropertySpec] = [],
+        defaultFrequencyMinutes: Int = 60, allowedFrequencies: [Int] = Frequency.allowedMinutes,
+        supportsDiscovery: Bool = false, tapCommand: [String], defaultStartDate: String? = nil,
+        pipelineState: String = "released"
+    ) {
+        self.type = type
+        self.displayName = displayName
+        self.properties = properties
+        self.defaultFrequencyMinutes = defaultFrequencyMinutes
+        self.allowedFrequencies = allowedFrequencies
+        self.supportsDiscovery = supportsDiscovery
+        self.tapCommand = tapCommand
+        self.defaultStartDate = defaultStartDate
+        self.pipelineState = pipelineState
+    }
+
+    public func property(named name: String) -> PropertySpec? {
+        properties.first { $0.name == name }
+    }
+
+    /// The names of properties that hold secrets: stored apart, never returned or logged.
+    public var credentialNames: Set<String> {
+        Set(properties.filter(\.isCredential).map(\.name))
+    }
+}
+
+/// One connection property of a source type.
+public struct PropertySpec: Sendable, Hashable {
+    public enum Format: String, Sendable, Hashable {
+        /// An ISO 8601 date-time.
+        case dateTime = "date-time"
+    }
+
+    public var name: String
+    public var isRequired: Bool
+    public var isCredential: Bool
+    /// A regular expression the value must match, with JSON-schema semantics: it may match
+    /// anywhere unless anchored with `^` and `$`.
+    public var pattern: String?
+    public var format: Format?
+    /// Used by jobs when the source sets no value; never shown as if the user had set it.
+    public var defaultValue: String?
+
+    public init(
+        name: String, isRequired: Bool = false, isCredential: Bool = false, pattern: String? = nil,
+        format: Format? = nil, defaultValue: String? = nil
+    ) {
+        self.name = name
+        self.isRequired = isRequired
+        self.isCredential = isCredential
+        self.pattern = pattern
+        self.format = format
+        self.defaultValue = defaultValue
+    }
+}
+
+/// The configured source types, by type name.
+public struct SourceTypeCatalog: Sendable {
+    public private(set) var types: [String: SourceType]
+
+    public init(_ types: [SourceType]) {
+        self.types = Dictionary(types.map { ($0.type, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    public subscript(type: String) -> SourceType? { types[type] }
+
+    /// Types in a stable order (by name), for listings.
+    public var sorted: [SourceType] { types.values.sorted { $0.type < $1.type } }
+}

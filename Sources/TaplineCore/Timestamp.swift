@@ -1,0 +1,135 @@
+import Foundation
+
+/// ISO 8601 parsing and the two output formats of the Stitch wire contract.
+///
+/// Stitch emits every timestamp as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) except `anchor_time`,
+/// which it echoes with milliseconds. Clients parse these with strict patterns, so formatting is done
+/// by hand here rather than through a locale-sensitive formatter. Requests only need to be
+/// "ISO 8601-compliant", so parsing is lenient about the offset (`Z`, `±HH:MM`, `±HHMM`, `±HH`, or
+/// none, read as UTC), the separator (`T`, `t` or a space) and fractional seconds.
+public enum Timestamp {
+    /// Years outside this range are refused: they are never meant, and they would overflow the
+    /// fixed-width text format that keeps stored timestamps sortable as text.
+    public static let validYears = 1970...9999
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`, the format of every timestamp tapline emits.
+    public static func format(_ date: Date) -> String {
+        let c = UTCCalendar.components(of: date)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour, c.minute, c.second)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.sssZ`, the format Stitch uses for `anchor_time`.
+    public static func formatMilliseconds(_ date: Date) -> String {
+        let c = UTCCalendar.components(of: date)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day, c.hour, c.minute,
+            c.second, c.millisecond)
+    }
+
+    /// Parses an ISO 8601 date-time. Returns `nil` for anything that is not one, including
+    /// impossible dates such as `2021-02-30` and years outside `validYears`.
+    public static func parse(_ text: String) -> Date? {
+        var s = Scanner(Array(text.utf8))
+        guard let year = s.digits(exactly: 4), s.take(UInt8(ascii: "-")),
+            let month = s.digits(exactly: 2), s.take(UInt8(ascii: "-")),
+            let day = s.digits(exactly: 2)
+        else { return nil }
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var nanos = 0
+        var offsetSeconds = 0
+        if !s.atEnd {
+            guard s.take(UInt8(ascii: "T")) || s.take(UInt8(ascii: "t")) || s.take(UInt8(ascii: " ")),
+                let h = s.digits(exactly: 2), s.take(UInt8(ascii: ":")), let m = s.digits(exactly: 2)
+            else { return nil }
+            hour = h
+            minute = m
+            if s.take(UInt8(ascii: ":")) {
+                guard let sec = s.digits(exactly: 2) else { return nil }
+                second = sec
+                if s.take(UInt8(ascii: ".")) || s.take(UInt8(ascii: ",")) {
+                    guard let fraction = s.fraction() else { return nil }
+                    nanos = fraction
+                }
+            }
+            if s.take(UInt8(ascii: "Z")) || s.take(UInt8(ascii: "z")) {
+                // UTC
+            } else if let sign = s.sign() {
+                guard let oh = s.digits(exactly: 2), oh <= 23 else { return nil }
+                var om = 0
+                if s.take(UInt8(ascii: ":")) {
+                    guard let m = s.digits(exactly: 2) else { return nil }
+                    om = m
+                } else if !s.atEnd {
+                    guard let m = s.digits(exactly: 2) else { return nil }
+                    om = m
+                }
+                guard om <= 59 else { return nil }
+                offsetSeconds = sign * (oh * 3600 + om * 60)
+            }
+            guard s.atEnd else { return nil }
+        }
+        guard validYears.contains(year), (1...12).contains(month),
+            (1...UTCCalendar.daysIn(month: month, year: year)).contains(day),
+            (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second)
+        else { return nil }
+        let days = UTCCalendar.daysSinceEpoch(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        return Date(timeIntervalSince1970: Double(seconds) + Double(nanos) / 1e9)
+    }
+
+    /// Parses and re-formats in the canonical `YYYY-MM-DDTHH:MM:SSZ` form (sub-second part dropped).
+    public static func normalize(_ text: String) -> String? {
+        parse(text).map(format)
+    }
+}
+
+/// A byte cursor for the hand-written ISO 8601 parser.
+private struct Scanner {
+    let bytes: [UInt8]
+    var index = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var atEnd: Bool { index == bytes.count }
+
+    mutating func take(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    mutating func digits(exactly count: Int) -> Int? {
+        guard index + count <= bytes.count else { return nil }
+        var value = 0
+        for i in index..<(index + count) {
+            let b = bytes[i]
+            guard b >= 48, b <= 57 else { return nil }
+            value = value * 10 + Int(b - 48)
+        }
+        index += count
+        return value
+    }
+
+    /// Fractional seconds as nanoseconds; at least one digit, extra precision is truncated.
+    mutating func fraction() -> Int? {
+        var value = 0
+        var count = 0
+        while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+            if count < 9 { value = value * 10 + Int(bytes[index] - 48) }
+            count += 1
+            index += 1
+        }
+        guard count > 0 else { return nil }
+        for _ in count..<max(count, 9) { value *= 10 }
+        return value
+    }
+
+    mutating func sign() -> Int? {
+        if take(UInt8(ascii: "+")) { return 1 }
+        if take(UInt8(ascii: "-")) { return -1 }
+        return nil
+    }
+}

@@ -1,0 +1,33 @@
+/// Applies the layers of configuration in order: embedded defaults, the file, the environment,
+/// the command-line flags.
+public enum ConfigurationLoader {
+    /// The environment variables that override the keys operators change per host.
+    public static let listenVariable = "TAPLINE_LISTEN"
+    public static let stateDirectoryVariable = "TAPLINE_STATE_DIR"
+    public static let tokenFileVariable = "TAPLINE_TOKEN_FILE"
+
+    public static func load(
+        path: String?, listen: String?, stateDirectory: String?, environment: [String: String]
+    ) throws(ConfigurationError) -> TaplineConfiguration {
+        var config = try path.map { p throws(ConfigurationError) in try TaplineConfiguration.load(path: p) }
+            ?? TaplineConfiguration()
+        if let value = environment[listenVariable], !value.isEmpty {
+            config.listen = try parseListen(value, origin: listenVariable)
+        }
+        if let value = environment[stateDirectoryVariable], !value.isEmpty { config.stateDirectory = value }
+        if let value = environment[tokenFileVariable], !value.isEmpty { config.tokenFile = value }
+        if let listen { config.listen = try parseListen(listen, origin: "--listen") }
+        if let stateDirectory {
+            guard !stateDirectory.isEmpty else { throw ConfigurationError("--state-dir: must not be empty") }
+            config.stateDirectory = stateDirectory
+        }
+        return config
+    }
+
+    private static func parseListen(_ text: String, origin: String) throws(ConfigurationError) -> ListenAddress {
+        guard let address = ListenAddress(parsing: text) else {
+            throw ConfigurationError("\(origin): expected HOST:PORT, got \"\(text)\"")
+        }
+        return address
+    }
+}

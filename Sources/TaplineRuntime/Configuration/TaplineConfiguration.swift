@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import TaplineCore
+
+/// Everything tapline can be configured with, after defaults, the file, the environment and the
+/// command-line flags have been applied (in that order, later ones winning).
+public struct TaplineConfiguration: Sendable {
+    /// Where the HTTP API listens. Loopback by default: the API controls what runs on this host.
+    public var listen = ListenAddress(host: "127.0.0.1", port: 8080)
+    /// The state directory: database, token file, job logs. `nil` means the default
+    /// (`$STATE_DIRECTORY` under systemd, else `./.tapline`).
+    public var stateDirectory: String?
+    /// The SQLite database; `nil` means `<state_dir>/tapline.db`.
+    public var database: String?
+    /// The API token file; `nil` means `<state_dir>/token` (generated on first start), or the
+    /// systemd credential `token` when `$CREDENTIALS_DIRECTORY` provides one.
+    public var tokenFile: String?
+    /// The account id shown as `stitch_client_id`.
+    public var stitchClientID: Int64 = 1
+    /// The largest request body the API accepts, in bytes.
+    public var maxBodyBytes = 1 << 20
+    public var logLevel: Logger.Level = .info
+    /// The source types API callers can create sources of.
+    public var sourceTypes: [SourceType] = [DemoSourceType.definition]
+
+    public init() {}
+
+    /// The state directory after defaults: `$STATE_DIRECTORY` (its first entry) when systemd set
+    /// it, else `./.tapline`.
+    public func resolvedStateDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let stateDirectory { return stateDirectory }
+        if let systemd = environment["STATE_DIRECTORY"]?.split(separator: ":").first, !systemd.isEmpty {
+            return String(systemd)
+        }
+        return ".tapline"
+    }
+
+    public func resolvedDatabase(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        database ?? (resolvedStateDirectory(environment: environment) as NSString).appendingPathComponent("tapline.db")
+    }
+
+    public var catalog: SourceTypeCatalog { SourceTypeCatalog(sourceTypes) }
+}
+
+/// A `host:port` pair. Port 0 asks the kernel for a free port (tests run several daemons).
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `HOST:PORT` (`[::1]:8080` for IPv6).
+    public init?(parsing text: String) {
+        var hostPart: Substring
+        let portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+            guard !hostPart.contains(":") else { return nil }
+        }
+        hostPart = hostPart.isEmpty ? "127.0.0.1" : hostPart
+        guard let port = Int(portPart), (0...65535).contains(port), !portPart.isEmpty else { return nil }
+        self.init(host: String(hostPart), port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import TaplineAPI
+import TaplineCore
+import TaplineRuntime
+import TaplineStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The composition root: turns a configuration into a running daemon.
+///
+/// This is the one place that knows every part: it prepares the state directory, takes the
+/// single-instance lock, loads the API tokens, opens the store and wires the HTTP API into one
+/// `ServiceGroup` that stops gracefully on SIGTERM and SIGINT.
+public struct Daemon: Sendable {
+    public let configuration: TaplineConfiguration
+    public let stateDirectory: String
+    public let store: Store
+    public let tokens: TokenSet
+    let lock: InstanceLock
+    let logger: Logger
+
+    /// Prepares everything that can fail before the daemon starts serving, so a misconfiguration is
+    /// reported at once with a clear message and a non-zero exit.
+    public init(
+        configuration: TaplineConfiguration, logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        stateDirectory = configuration.resolvedStateDirectory(environment: environment)
+        try Self.makePrivateDirectory(stateDirectory)
+        let database = configuration.resolvedDatabase(environment: environment)
+        lock = try InstanceLock(path: database + ".lock")
+        tokens = try Self.loadTokens(
+            configuration: configuration, stateDirectory: stateDirectory, environment: environment, logger: logger)
+        store = try Store.open(path: database, catalog: configuration.catalog)
+        logger.info(
+            "store opened",
+            metadata: ["db.path": "\(database)", "source_types": "\(configuration.catalog.sorted.map(\.type))"])
+    }
+
+    /// The HTTP application serving the API on the configured address.
+    public func application() -> some ApplicationProtocol {
+        let dependencies = APIDependencies(
+            store: store, tokens: tokens, stitchClientID: configuration.stitchClientID,
+            maxBodyBytes: configuration.maxBodyBytes)
+        let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
+        let logger = self.logger
+        return Application(
+            router: API.router(dependencies),
+            configuration: .init(
+                address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "tapline"),
+            onServerRunning: { channel in
+                let address = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+                // Scripts and tests that listen on port 0 read the real address from here.
+                try? (address + "\n").write(toFile: addressFile, atomically: true, encoding: .utf8)
+                logger.info("API listening", metadata: ["http.address": "\(address)"])
+            },
+            logger: logger
+        )
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    public func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: application())],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("tapline stopped")
+    }
+
+    // MARK: Setup steps
+
+    static func makePrivateDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw SetupError("cannot create the state directory \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Tokens from, in order: the configured token file; the systemd credential `token`; the
+    /// state directory's `token` file, generated on first start.
+    static func loadTokens(
+        configuration: TaplineConfiguration, stateDirectory: String, environment: [String: String], logger: Logger
+    ) throws -> TokenSet {
+        let path: String
+        var entries: [TokenFile.Entry]
+        if let configured = configuration.tokenFile {
+            path = configured
+            entries = try TokenFile.read(path: configured)
+        } else if let credentials = environment["CREDENTIALS_DIRECTORY"],
+            FileManager.default.fileExists(atPath: (credentials as NSString).appendingPathComponent("token"))
+        {
+            path = (credentials as NSString).appendingPathComponent("token")
+            entries = try TokenFile.read(path: path)
+        } else {
+            path = (stateDirectory as NSString).appendingPathComponent("token")
+            if FileManager.default.fileExists(atPath: path) {
+                entries = try TokenFile.read(path: path)
+            } else {
+                entries = try TokenFile.create(path: path)
+                logger.notice("generated an API token", metadata: ["token.path": "\(path)"])
+            }
+        }
+        if TokenFile.isReadableByOthers(path: path) {
+            logger.warning("the token file is readable by other users; chmod 600 it", metadata: ["token.path": "\(path)"])
+        }
+        logger.info(
+            "API tokens loaded", metadata: ["token.path": "\(path)", "token.names": "\(entries.map(\.name))"])
+        return TokenSet(entries.map { ($0.name, $0.token) })
+    }
+}
+
+/// A setup failure with a message meant for the operator.
+public struct SetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+/// One row of the append-only `source_events` audit table: why a source did or did not run.
+public struct SourceEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case created, updated, paused, unpaused, deleted, skipped
+        case systemPaused = "system_paused"
+        case systemUnpaused = "system_unpaused"
+    }
+
+    public var id: Int64
+    public var sourceID: Int64
+    public var at: Date
+    public var kind: Kind
+    public var actor: String
+    public var reason: String?
+    public var detail: String?
+}
+
+extension Store {
+    /// Appends an event inside the caller's transaction, so the event and the change it records
+    /// commit together or not at all.
+    static func appendEvent(
+        _ db: Database, sourceID: Int64, kind: SourceEvent.Kind, actor: Actor, at: Date,
+        reason: String? = nil, detail: String? = nil
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO source_events (source_id, at, kind, actor, reason, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [sourceID, StoredTime.millis(at), kind.rawValue, actor.name, reason, detail])
+    }
+
+    /// A source's events, oldest first.
+    public func events(sourceID: Int64) async throws -> [SourceEvent] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM source_events WHERE source_id = ? ORDER BY id", arguments: [sourceID]
+            ).map { row in
+                guard let kind = SourceEvent.Kind(rawValue: row["kind"]) else {
+                    throw StoreError.corruptValue("event kind")
+                }
+                return SourceEvent(
+                    id: row["id"], sourceID: row["source_id"], at: try StoredTime.required(row["at"]), kind: kind,
+                    actor: row["actor"], reason: row["reason"], detail: row["detail"])
+            }
+        }
+    }
+}

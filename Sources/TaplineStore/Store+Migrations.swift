@@ -1,0 +1,108 @@
+import GRDB
+
+extension Store {
+    /// The schema's history. A migration is never edited once it has shipped: a change is a new
+    /// migration appended here.
+    ///
+    /// Invariants live in the schema itself (NOT NULL, CHECK, UNIQUE, partial unique indexes,
+    /// triggers), so they hold for every writer, including a person with the `sqlite3` CLI.
+    /// Timestamps are ISO 8601 UTC text: `YYYY-MM-DDTHH:MM:SSZ`, or with `.sss` milliseconds in
+    /// the columns that need them (`anchor_time`, `next_fire_at` and the job times). Both forms
+    /// sort correctly as text within a column.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: sources, jobs, source_events") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    private static let v1 = """
+        CREATE TABLE sources (
+            id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+            name                 TEXT NOT NULL UNIQUE
+                                 CHECK (length(name) BETWEEN 1 AND 49
+                                        AND substr(name, 1, 1) GLOB '[a-z_]'
+                                        AND name NOT GLOB '*[^a-z0-9_$]*'),
+            display_name         TEXT NOT NULL CHECK (length(display_name) > 0),
+            type                 TEXT NOT NULL CHECK (length(type) > 0),
+            properties           TEXT NOT NULL DEFAULT '{}'
+                                 CHECK (json_valid(properties) AND json_type(properties) = 'object'),
+            credentials          TEXT NOT NULL DEFAULT '{}'
+                                 CHECK (json_valid(credentials) AND json_type(credentials) = 'object'),
+            frequency_in_minutes INTEGER CHECK (frequency_in_minutes IN (1, 30, 60, 360, 720, 1440)),
+            anchor_time          TEXT CHECK (anchor_time IS NULL OR anchor_time GLOB '[0-9][0-9][0-9][0-9]-*Z'),
+            cron_expression      TEXT CHECK (cron_expression IS NULL OR length(cron_expression) > 0),
+            destination_id       INTEGER,
+            paused_at            TEXT,
+            system_paused_at     TEXT,
+            system_pause_reason  TEXT,
+            deleted_at           TEXT,
+            next_fire_at         TEXT,
+            check_job_name       TEXT,
+            created_at           TEXT NOT NULL,
+            updated_at           TEXT NOT NULL,
+            CHECK ((system_paused_at IS NULL) = (system_pause_reason IS NULL)),
+            CHECK (next_fire_at IS NULL
+                   OR (paused_at IS NULL AND system_paused_at IS NULL AND deleted_at IS NULL))
+        );
+        CREATE INDEX sources_next_fire ON sources(next_fire_at) WHERE next_fire_at IS NOT NULL;
+
+        CREATE TABLE jobs (
+            id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_name              TEXT NOT NULL UNIQUE,
+            source_id             INTEGER NOT NULL REFERENCES sources(id),
+            trigger               TEXT NOT NULL CHECK (trigger IN ('scheduled', 'manual')),
+            scheduled_for         TEXT,
+            status                TEXT NOT NULL
+                                  CHECK (status IN ('running', 'succeeded', 'failed', 'stopped', 'interrupted')),
+            started_at            TEXT NOT NULL,
+            completed_at          TEXT,
+            discovery_exit_status INTEGER,
+            discovery_description TEXT,
+            tap_exit_status       INTEGER,
+            tap_description       TEXT,
+            target_exit_status    INTEGER,
+            target_description    TEXT,
+            process_group         INTEGER,
+            log_path              TEXT,
+            CHECK ((trigger = 'scheduled') = (scheduled_for IS NOT NULL)),
+            CHECK ((status = 'running') = (completed_at IS NULL))
+        );
+        -- A scheduled occurrence starts at most one job, even across crashes and restarts.
+        CREATE UNIQUE INDEX jobs_one_per_occurrence ON jobs(source_id, scheduled_for)
+            WHERE scheduled_for IS NOT NULL;
+        -- At most one running job per source.
+        CREATE UNIQUE INDEX jobs_one_running ON jobs(source_id) WHERE status = 'running';
+        CREATE INDEX jobs_by_source ON jobs(source_id, started_at);
+
+        CREATE TABLE source_events (
+            id        INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            at        TEXT NOT NULL,
+            kind      TEXT NOT NULL CHECK (kind IN ('created', 'updated', 'paused', 'unpaused',
+                                                    'system_paused', 'system_unpaused', 'deleted', 'skipped')),
+            actor     TEXT NOT NULL CHECK (length(actor) > 0),
+            reason    TEXT,
+            detail    TEXT
+        );
+        CREATE INDEX source_events_by_source ON source_events(source_id, id);
+        CREATE TRIGGER source_events_no_update BEFORE UPDATE ON source_events
+            BEGIN SELECT RAISE(ABORT, 'source_events is append-only'); END;
+        CREATE TRIGGER source_events_no_delete BEFORE DELETE ON source_events
+            BEGIN SELECT RAISE(ABORT, 'source_events is append-only'); END;
+
+        -- One line per source with the state an operator asks about first.
+        CREATE VIEW source_status AS
+            SELECT s.id, s.name, s.display_name, s.type,
+                   CASE WHEN s.deleted_at IS NOT NULL THEN 'deleted'
+                        WHEN s.paused_at IS NOT NULL THEN 'paused'
+                        WHEN s.system_paused_at IS NOT NULL THEN 'system_paused'
+                        ELSE 'active' END AS status,
+                   s.next_fire_at,
+                   (SELECT j.job_name FROM jobs j WHERE j.source_id = s.id AND j.status = 'running') AS running_job,
+                   (SELECT max(j.started_at) FROM jobs j WHERE j.source_id = s.id) AS last_job_started_at,
+                   s.paused_at, s.system_paused_at, s.system_pause_reason, s.deleted_at
+            FROM sources s;
+        """
+}

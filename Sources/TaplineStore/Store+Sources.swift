@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+extension Store {
+    // MARK: Reads
+
+    /// One source, active, paused or deleted.
+    public func source(id: Int64) async throws -> SourceRecord? {
+        try await writer.read { db in try Self.fetchSource(db, id: id) }
+    }
+
+    /// Every source, including paused and deleted ones, by id.
+    public func allSources() async throws -> [SourceRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(SourceRecord.columns) FROM sources ORDER BY id").map(SourceRecord.init(row:))
+        }
+    }
+
+    static func fetchSource(_ db: Database, id: Int64) throws -> SourceRecord? {
+        try Row.fetchOne(db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE id = ?", arguments: [id])
+            .map(SourceRecord.init(row:))
+    }
+
+    // MARK: Create
+
+    /// Creates a source and, when it is fully configured, puts its first job on the schedule.
+    /// Name clashes are checked in the same transaction as the insert.
+    public func createSource(_ new: NewSource, actor: Actor, now: Date) async throws -> SourceRecord {
+        let catalog = self.catalog
+        return try await writer.write { db in
+            if try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE display_name = ? AND deleted_at IS NULL)",
+                arguments: [new.displayName]) == true
+            {
+                throw SourceError.invalidName("non-unique name (\(new.displayName))")
+            }
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE name = ?)", arguments: [new.name])
+                == true
+            {
+                throw new.nameWasDerived
+                    ? SourceError.invalidName(
+                        "non-unique name after deriving it from display_name (\(new.displayName) -> \(new.name))")
+                    : SourceError.invalidName("non-unique name (\(new.name))")
+            }
+            var record = SourceRecord(
+                id: 0, name: new.name, displayName: new.displayName, type: new.type, properties: [:],
+                credentials: [:], destinationID: new.destinationID, createdAt: now, updatedAt: now)
+            record.apply(new.changes)
+            if record.isSchedulable(in: catalog) {
+                record.nextFireAt = NextFirePolicy.afterCreation(record.schedule(type: catalog[record.type]), now: now)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO sources (name, display_name, type, properties, credentials, frequency_in_minutes,
+                        anchor_time, cron_expression, destination_id, next_fire_at, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.name, record.displayName, record.type, StoredJSON.encode(record.properties),
+                    StoredJSON.encode(record.credentials), record.frequencyMinutes,
+                    record.anchorTime.map(StoredTime.millis), record.cronExpression, record.destinationID,
+                    record.nextFireAt.map(StoredTime.millis), StoredTime.seconds(now), StoredTime.seconds(now),
+                ])
+            let id = db.lastInsertedRowID
+            try Self.appendEvent(db, sourceID: id, kind: .created, actor: actor, at: now)
+            guard let stored = try Self.fetchSource(db, id: id) else { throw StoreError.corruptValue("source row") }
+            return stored
+        }
+    }
+
+    // MARK: Update, pause, unpause
+
+    /// Applies a validated PUT in one transaction: display name, merged properties, pause state and
+    /// the recomputed next fire time commit together, with an event for every pause-state change.
+    ///
+    /// A pause is committed (and made durable) before this returns, and the scheduler's start
+    /// transaction re-checks the pause columns, so no scheduled job can start after the caller
+    /// has seen the response.
+    public func updateSource(id: Int64, patch: SourcePatch, actor: Actor, now: Date) async throws -> SourceRecord {
+        let catalog = self.catalog
+        return try await writer.write { db in
+            guard let before = try Self.fetchSource(db, id: id) else { throw SourceError.invalidID(id) }
+            guard before.deletedAt == nil else { throw SourceError.deleted(id) }
+            guard !patch.isEmpty else { return before }
+
+            var after = before
+            if let displayName = patch.displayName { after.displayName = displayName }
+            if let destinationID = patch.destinationID { after.destinationID = destinationID }
+            after.apply(patch.changes)
+            switch patch.pause {
+            case .pause(let shownAs): after.pausedAt = shownAs
+            case .unpause: after.pausedAt = nil
+            case nil: break
+            }
+            if patch.clearSystemPause {
+                after.systemPausedAt = nil
+                after.systemPauseReason = nil
+            }
+            after.nextFireAt = try Self.nextFire(db, before: before, after: after, patch: patch, catalog: catalog, now: now)
+            after.updatedAt = now
+
+            if before.pausedAt == nil, after.pausedAt != nil {
+                try Self.appendEvent(db, sourceID: id, kind: .paused, actor: actor, at: now)
+            } else if before.pausedAt != nil, after.pausedAt == nil {
+                try Self.appendEvent(db, sourceID: id, kind: .unpaused, actor: actor, at: now)
+            }
+            if before.systemPausedAt != nil, after.systemPausedAt == nil {
+                try Self.appendEvent(
+                    db, sourceID: id, kind: .systemUnpaused, actor: actor, at: now, reason: before.systemPauseReason)
+            }
+            let changedKeys = patch.changes.changedKeys
+            if patch.displayName != nil || patch.destinationID != nil || !changedKeys.isEmpty {
+                var detail = changedKeys
+                if patch.displayName != nil { detail.insert("display_name", at: 0) }
+                if patch.destinationID != nil { detail.append("destination_id") }
+                try Self.appendEvent(
+                    db, sourceID: id, kind: .updated, actor: actor, at: now, detail: detail.joined(separator: ","))
+            }
+            try db.execute(
+                sql: """
+                    UPDATE sources SET display_name = ?, properties = ?, credentials = ?, frequency_in_minutes = ?,
+                        anchor_time = ?, cron_expression = ?, destination_id = ?, paused_at = ?,
+                        system_paused_at = ?, system_pause_reason = ?, next_fire_at = ?, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    after.displayName, StoredJSON.encode(after.properties), StoredJSON.encode(after.credentials),
+                    after.frequencyMinutes, after.anchorTime.map(StoredTime.millis), after.cronExpression,
+                    after.destinationID, after.pausedAt.map(StoredTime.seconds),
+                    after.systemPausedAt.map(StoredTime.seconds), after.systemPauseReason,
+                    after.nextFireAt.map(StoredTime.millis), StoredTime.seconds(now), id,
+                ])
+            guard let stored = try Self.fetchSource(db, id: id) else { throw StoreError.corruptValue("source row") }
+            return stored
+        }
+    }
+
+    // MARK: Delete
+
+    /// Soft-deletes a source: it stays readable, never runs again, and keeps its name reserved.
+    /// Deleting a deleted source changes nothing and returns it.
+    public func deleteSource(id: Int64, actor: Actor, now: Date) async throws -> SourceRecord {
+        try await writer.write { db in
+            guard let before = try Self.fetchSource(db, id: id) else { throw SourceError.invalidID(id) }
+            guard before.deletedAt == nil else { return before }
+            try db.execute(
+                sql: "UPDATE sources SET deleted_at = ?, next_fire_at = NULL, updated_at = ? WHERE id = ?",
+                arguments: [StoredTime.seconds(now), StoredTime.seconds(now), id])
+            try Self.appendEvent(db, sourceID: id, kind: .deleted, actor: actor, at: now)
+            guard let stored = try Self.fetchSource(db, id: id) else { throw StoreError.corruptValue("source row") }
+            return stored
+        }
+    }
+
+    // MARK: Scheduling state
+
+    /// The next fire time after an update, by what the update did.
+    private static func nextFire(
+        _ db: Database, before: SourceRecord, after: SourceRecord, patch: SourcePatch, catalog: SourceTypeCatalog,
+        now: Date
+    ) throws -> Date? {
+        guard after.isSchedulable(in: catalog) else { return nil }
+        let schedule = after.schedule(type: catalog[after.type])
+        let lastStart = try lastJobStart(db, sourceID: after.id)
+        if !before.isSchedulable(in: catalog) {
+            if !before.isActive {
+                return NextFirePolicy.afterUnpause(schedule, lastStart: lastStart, createdAt: before.createdAt, now: now)
+            }
+            return lastStart == nil
+                ? NextFirePolicy.afterCreation(schedule, now: now)
+                : NextFirePolicy.afterScheduleChange(schedule, lastStart: lastStart, now: now)
+        }
+        if patch.changes.touchesSchedule, schedule != before.schedule(type: catalog[before.type]) {
+            return NextFirePolicy.afterScheduleChange(schedule, lastStart: lastStart, now: now)
+        }
+        return before.nextFireAt
+    }
+
+    /// The start of the source's most recent job, manual or scheduled.
+    static func lastJobStart(_ db: Database, sourceID: Int64) throws -> Date? {
+        try StoredTime.optional(
+            String.fetchOne(db, sql: "SELECT max(started_at) FROM jobs WHERE source_id = ?", arguments: [sourceID]))
+    }
+}
+
+extension SourceRecord {
+    /// Merges validated property changes into the record, key by key.
+    mutating func apply(_ changes: PropertyChanges) {
+        for (key, change) in changes.regular { properties[key] = change.newValue }
+        for (key, change) in changes.credentials { credentials[key] = change.newValue }
+        if let change = changes.frequencyMinutes { frequencyMinutes = change.newValue }
+        if let change = changes.anchorTime { anchorTime = change.newValue }
+        if let change = changes.cronExpression { cronExpression = change.newValue?.text }
+    }
+}
+
+extension PropertyChanges {
+    /// The names of the changed properties, sorted, for the audit trail (never their values).
+    var changedKeys: [String] {
+        var keys = Array(regular.keys) + Array(credentials.keys)
+        if frequencyMinutes != nil { keys.append(SchedulingProperty.frequency) }
+        if anchorTime != nil { keys.append(SchedulingProperty.anchorTime) }
+        if cronExpression != nil { keys.append(SchedulingProperty.cronExpression) }
+        return keys.sorted()
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+/// The only code that touches SQLite.
+///
+/// Every control-plane write is one IMMEDIATE transaction, committed with `synchronous=FULL`
+/// before the caller answers, so an acknowledged change survives a crash or power loss. Methods
+/// are named by intent (`pause`, `createSource`), never by table.
+public final class Store: Sendable {
+    /// The GRDB writer: a `DatabasePool` (WAL, concurrent readers) on disk, a `DatabaseQueue` in
+    /// memory for tests.
+    public let writer: any DatabaseWriter
+    /// The configured source types; the store needs them to know which properties are credentials,
+    /// when a source is fully configured and what its default frequency is.
+    public let catalog: SourceTypeCatalog
+
+    init(writer: any DatabaseWriter, catalog: SourceTypeCatalog) throws {
+        self.writer = writer
+        self.catalog = catalog
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Opens (creating if needed) the database file at `path`, in WAL mode so `sqlite3` can read it
+    /// while the daemon runs, and migrates it.
+    public static func open(path: String, catalog: SourceTypeCatalog) throws -> Store {
+        let pool = try DatabasePool(path: path, configuration: configuration())
+        return try Store(writer: pool, catalog: catalog)
+    }
+
+    /// A private in-memory database with the same schema, for tests.
+    public static func inMemory(catalog: SourceTypeCatalog) throws -> Store {
+        try Store(writer: try DatabaseQueue(configuration: configuration()), catalog: catalog)
+    }
+
+    private static func configuration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        // A person writing with the sqlite3 CLI makes us wait instead of fail.
+        config.busyMode = .timeout(5)
+        config.prepareDatabase { db in
+            // An acknowledged write must survive power loss: fsync the WAL on every commit.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return config
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its rows (`["ok"]` when the file is sound).
+    public func integrityCheck() async throws -> [String] {
+        try await writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    /// The value of a PRAGMA as text, for diagnostics and tests.
+    public func pragma(_ name: String) async throws -> String? {
+        try await writer.read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+}

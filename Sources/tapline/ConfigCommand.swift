@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import TaplineRuntime
+
+/// `tapline config check`: validate a configuration without starting anything.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Work with configuration files.", subcommands: [Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a configuration file (and the environment overrides); print the result.")
+
+        @Option(name: .long, help: "The YAML configuration file to check.")
+        var config: String?
+
+        func run() throws {
+            do {
+                let configuration = try ConfigurationLoader.load(
+                    path: config, listen: nil, stateDirectory: nil, environment: ProcessInfo.processInfo.environment)
+                print("configuration ok: listen \(configuration.listen), state_dir \(configuration.resolvedStateDirectory()), "
+                    + "source types \(configuration.catalog.sorted.map(\.type).joined(separator: ", "))")
+            } catch {
+                FileHandle.standardError.write(Data("tapline: \(error.description)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}

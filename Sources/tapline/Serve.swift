@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Logging
+import TaplineRuntime
+import TaplineService
+
+/// `tapline serve`: run the daemon in the foreground (systemd runs it this way too).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: the HTTP API and the scheduler.",
+        discussion: """
+            Settings come from the embedded defaults, then the configuration file, then the environment
+            (TAPLINE_LISTEN, TAPLINE_STATE_DIR, TAPLINE_TOKEN_FILE), then these flags.
+            """)
+
+    @Option(name: .long, help: "A YAML configuration file (see config/tapline.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "Listen on HOST:PORT (default 127.0.0.1:8080; port 0 picks a free port).")
+    var listen: String?
+
+    @Option(name: .customLong("state-dir"), help: "State directory: database, token, logs (default ./.tapline).")
+    var stateDir: String?
+
+    func run() async throws {
+        let configuration: TaplineConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(
+                path: config, listen: listen, stateDirectory: stateDir, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
+        }
+        let logger = Logger(label: "tapline")
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("tapline cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        do {
+            try await daemon.run()
+        } catch {
+            logger.critical("tapline stopped on an error", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
