@@ -74,11 +74,25 @@ extension CronExpression {
             return mask & inMonth
         case .lastDayOfMonth(let offset, let nearest):
             let day = length - offset
-            guard day >= 1 else { return 0 }
+            guard day >= 1 else {
+                // Past the month's start (`L-28W` in February): Quartz's calendar reads day 0 as
+                // the previous month's last day; only when that is a Sunday does the rule move
+                // forward into this month, to the 1st.
+                guard nearest, day == 0 else { return 0 }
+                let previous = month == 1 ? (year - 1, 12) : (year, month - 1)
+                let previousLength = UTCCalendar.daysIn(month: previous.1, year: previous.0)
+                return UTCCalendar.weekday(year: previous.0, month: previous.1, day: previousLength) == 1 ? 1 << 1 : 0
+            }
             let target = nearest ? nearestWeekday(to: day, year: year, month: month, length: length) : day
             return 1 << UInt64(target)
         case .nearestWeekday(let day):
-            guard day <= length else { return 0 }
+            guard day <= length else {
+                // Quartz's calendar rolls a day past the month's end into the next month to find
+                // its weekday; if that virtual day is a Saturday, the Friday before it (day - 1)
+                // fires when it lies in this month. Otherwise the month has no fire.
+                let virtualWeekday = (UTCCalendar.weekday(year: year, month: month, day: length) - 1 + day - length) % 7 + 1
+                return virtualWeekday == 7 && day - 1 <= length ? 1 << UInt64(day - 1) : 0
+            }
             return 1 << UInt64(nearestWeekday(to: day, year: year, month: month, length: length))
         case .daysOfWeek(let weekdays):
             let first = UTCCalendar.weekday(year: year, month: month, day: 1)

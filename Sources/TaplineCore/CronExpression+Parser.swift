@@ -32,6 +32,10 @@ extension CronExpression {
             }
         }
 
+        /// The values a field may name. Years are not range-checked (as in Quartz): a year outside
+        /// `CronExpression.years` simply never fires.
+        var parseRange: ClosedRange<Int> { self == .year ? 0...9999 : range }
+
         var rangeMessage: String {
             switch self {
             case .second, .minute: "Minute and Second values must be between 0 and 59"
@@ -44,10 +48,17 @@ extension CronExpression {
         }
     }
 
+    /// Month and day names: the three-letter forms, and the full English names (Quartz reads only
+    /// the first three letters of a name, so `JANUARY` means `JAN` there too).
     private static let monthNames = [
         "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
     ]
+    private static let monthFullNames = [
+        "JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER",
+        "NOVEMBER", "DECEMBER",
+    ]
     private static let dayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+    private static let dayFullNames = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"]
 
     /// Parses a 6- or 7-field Quartz expression. Names and letters are case-insensitive.
     public init(parsing source: String) throws(CronParseError) {
@@ -140,16 +151,23 @@ extension CronExpression {
 
     private static func parseDayOfWeek(_ token: String) throws(CronParseError) -> DayRule {
         if token.contains("#") {
-            guard !token.contains(",") else {
+            let items = token.split(separator: ",", omittingEmptySubsequences: false)
+            let nthItems = items.filter { $0.contains("#") }
+            guard nthItems.count == 1, nthItems[0].split(separator: "#", omittingEmptySubsequences: false).count == 2
+            else {
                 throw CronParseError(message: "Support for specifying multiple \"nth\" days is not implemented.")
             }
-            let parts = token.split(separator: "#", omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
-                throw CronParseError(message: "Support for specifying multiple \"nth\" days is not implemented.")
-            }
-            let weekday = try dayOfWeekValue(String(parts[0]))
+            let parts = nthItems[0].split(separator: "#", omittingEmptySubsequences: false)
+            var weekday = try dayOfWeekValue(String(parts[0]))
             guard let n = Int(parts[1]), parts[1].allSatisfy(\.isASCIIDigit), (1...5).contains(n) else {
                 throw CronParseError(message: "A numeric value between 1 and 5 must follow the '#' option")
+            }
+            // Quartz applies the `#` to the smallest weekday of the whole field (`2#1,3` is `2#1`,
+            // `4,2#1` is `2#1` too); tapline does the same.
+            let others = items.filter { !$0.contains("#") }.joined(separator: ",")
+            if !others.isEmpty {
+                let mask = try parseMask(others, .dayOfWeek)
+                if let lowest = mask.firstBit(from: 1) { weekday = min(weekday, lowest) }
             }
             return .nthWeekdayOfMonth(weekday: weekday, n: n)
         }
@@ -219,6 +237,16 @@ extension CronExpression {
                 guard bounds.count <= 2, !bounds.contains(where: \.isEmpty) else {
                     throw CronParseError(message: "Illegal range: '\(base)'")
                 }
+                let named = bounds.map { $0.first?.isLetter == true }
+                guard !named.contains(true) || named.allSatisfy({ $0 }) else {
+                    throw CronParseError(message: "A range must use names at both ends or numbers at both ends: '\(base)'")
+                }
+                if named.contains(true) {
+                    // Quartz ignores a step written after a month or day name (`MON-FRI/2` is
+                    // Monday to Friday); tapline reads it the same way so schedules match Stitch's.
+                    step = 1
+                    hasStep = false
+                }
                 start = try parseValue(String(bounds[0]), field)
                 if bounds.count == 2 {
                     end = try parseValue(String(bounds[1]), field)
@@ -226,7 +254,7 @@ extension CronExpression {
                     end = hasStep ? field.range.upperBound : start
                 }
             }
-            guard field.range.contains(start), field.range.contains(end) else {
+            guard field.parseRange.contains(start), field.parseRange.contains(end) else {
                 throw CronParseError(message: field.rangeMessage)
             }
             if end < start {
@@ -258,10 +286,10 @@ extension CronExpression {
         }
         switch field {
         case .month:
-            if let i = monthNames.firstIndex(of: text) { return i + 1 }
+            if let i = monthNames.firstIndex(of: text) ?? monthFullNames.firstIndex(of: text) { return i + 1 }
             throw CronParseError(message: "Invalid Month value: '\(text)'")
         case .dayOfWeek:
-            if let i = dayNames.firstIndex(of: text) { return i + 1 }
+            if let i = dayNames.firstIndex(of: text) ?? dayFullNames.firstIndex(of: text) { return i + 1 }
             throw CronParseError(message: "Invalid Day-of-Week value: '\(text)'")
         default:
             throw CronParseError(message: "Illegal characters for this position: '\(text)'")

@@ -46,6 +46,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         init() { words = Array(repeating: 0, count: (CronExpression.years.count + 63) / 64) }
 
         mutating func insert(_ year: Int) {
+            guard CronExpression.years.contains(year) else { return }
             let i = year - CronExpression.years.lowerBound
             words[i / 64] |= 1 << UInt64(i % 64)
         }
