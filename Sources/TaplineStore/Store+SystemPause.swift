@@ -1,0 +1,28 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+extension Store {
+    /// Pauses a source on tapline's own authority (repeated failures, a type gone from the
+    /// configuration, a command that cannot run). It blocks scheduled jobs exactly like a user
+    /// pause, is recorded as a `system_paused` event with its reason, and is cleared by a
+    /// successful manual job or `PUT {"system_paused_at": null}`.
+    ///
+    /// Returns the source, or `nil` if it does not exist. A source already system paused keeps its
+    /// original time and reason.
+    @discardableResult
+    public func systemPause(sourceID: Int64, reason: String, now: Date) async throws -> SourceRecord? {
+        try await writer.write { db in
+            guard let before = try Self.fetchSource(db, id: sourceID) else { return nil }
+            guard before.systemPausedAt == nil, before.deletedAt == nil else { return before }
+            try db.execute(
+                sql: """
+                    UPDATE sources SET system_paused_at = ?, system_pause_reason = ?, next_fire_at = NULL, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [StoredTime.seconds(now), reason, StoredTime.seconds(now), sourceID])
+            try Self.appendEvent(db, sourceID: sourceID, kind: .systemPaused, actor: .system, at: now, reason: reason)
+            return try Self.fetchSource(db, id: sourceID)
+        }
+    }
+}
