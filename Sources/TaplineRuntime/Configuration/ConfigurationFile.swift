@@ -27,16 +27,17 @@ extension TaplineConfiguration {
     public static func parse(yaml: String, origin: String = "configuration") throws(ConfigurationError)
         -> TaplineConfiguration
     {
-        let file: FileShape?
+        let file: FileShape
         do {
-            file = try YAMLDecoder().decode(FileShape?.self, from: yaml)
+            // A file with nothing but comments is an empty document: all defaults.
+            guard try Yams.compose(yaml: yaml) != nil else { return TaplineConfiguration() }
+            file = try YAMLDecoder().decode(FileShape.self, from: yaml)
         } catch let error as DecodingError {
             throw ConfigurationError("\(origin): \(Self.describe(error))")
         } catch {
             throw ConfigurationError("\(origin): not valid YAML: \(error)")
         }
         var config = TaplineConfiguration()
-        guard let file else { return config }
         do throws(ConfigurationError) {
             try file.apply(to: &config)
         } catch {
@@ -73,7 +74,13 @@ extension TaplineConfiguration {
         case is String.Type: "a string"
         case is Int.Type, is Int64.Type: "an integer"
         case is Bool.Type: "true or false"
-        default: "a \(type)"
+        default:
+            switch String(describing: type) {
+            case let name where name.hasSuffix("Scalar"): "a string"
+            case let name where name.hasSuffix("Mapping") || name.hasPrefix("Dictionary"): "a mapping of keys to values"
+            case let name where name.hasSuffix("Sequence") || name.hasPrefix("Array"): "a list"
+            case let name: "a \(name)"
+            }
         }
     }
 }

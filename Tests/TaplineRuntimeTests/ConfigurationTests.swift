@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import TaplineCore
+
+@testable import TaplineRuntime
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    static let shippedFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../config/tapline.yaml").standardized.path
+
+    @Test("the shipped config/tapline.yaml parses and equals the embedded defaults")
+    func shippedFileIsTheDefaults() throws {
+        let file = try TaplineConfiguration.load(path: Self.shippedFile)
+        let defaults = TaplineConfiguration()
+        #expect(file.listen == defaults.listen)
+        #expect(file.stitchClientID == defaults.stitchClientID)
+        #expect(file.maxBodyBytes == defaults.maxBodyBytes)
+        #expect(file.logLevel == defaults.logLevel)
+        #expect(file.sourceTypes == defaults.sourceTypes)
+    }
+
+    @Test("an empty file means all defaults")
+    func empty() throws {
+        let config = try TaplineConfiguration.parse(yaml: "")
+        #expect(config.listen == ListenAddress(host: "127.0.0.1", port: 8080))
+        #expect(config.sourceTypes.map(\.type) == ["platform.demo"])
+    }
+
+    @Test(
+        "unknown keys and bad values are errors that name the key",
+        arguments: [
+            ("lisen: 1.2.3.4:80", "lisen: unknown key"),
+            ("api:\n  max_body: 10", "api.max_body: unknown key"),
+            ("listen: nowhere", "listen: expected HOST:PORT"),
+            ("stitch_client_id: abc", "stitch_client_id: expected an integer"),
+            ("stitch_client_id: 0", "stitch_client_id: must be a positive integer"),
+            ("log_level: loud", "log_level: expected one of"),
+            ("api:\n  max_body_bytes: 10", "api.max_body_bytes: must be between"),
+            ("source_types:\n  - type: x\n    tap: []", "source_types[0].tap:"),
+            ("source_types:\n  - type: x\n    tap: [t]\n    allowed_frequencies: [45]", "source_types[0].allowed_frequencies:"),
+            ("source_types:\n  - type: x\n    tap: [t]\n    default_frequency_in_minutes: 1440\n    allowed_frequencies: [60]", "source_types[0].default_frequency_in_minutes:"),
+            ("source_types:\n  - type: x\n    tap: [t]\n  - type: x\n    tap: [t]", "source_types[1].type: \"x\" is declared twice"),
+            ("source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: cron_expression", "source_types[0].properties[0].name:"),
+            ("source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: p\n        pattern: \"([\"", "source_types[0].properties[0].pattern:"),
+            ("source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: p\n        pattern: \"^a$\"\n        default: b", "source_types[0].properties[0].default:"),
+            ("source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: p\n        secret: true", "source_types[0].properties[0].secret: unknown key"),
+            ("source_types:\n  - tap: [t]", "source_types[0].type: required key is missing"),
+            ("listen: [1, 2]", "listen: expected a string"),
+            ("- just\n- a list", "(top level)"),
+        ])
+    func errors(_ yaml: String, _ expected: String) {
+        do {
+            _ = try TaplineConfiguration.parse(yaml: yaml, origin: "test.yaml")
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect(error.message.hasPrefix("test.yaml: "), "\(error.message)")
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+
+    @Test("a custom source type with every key")
+    func customType() throws {
+        let config = try TaplineConfiguration.parse(
+            yaml: """
+                listen: "0.0.0.0:9000"
+                source_types:
+                  - type: platform.postgres
+                    display_name: PostgreSQL
+                    tap: [/opt/taps/bin/tap-postgres, --verbose]
+                    discovery: true
+                    default_frequency_in_minutes: 30
+                    allowed_frequencies: [1, 30, 60]
+                    properties:
+                      - name: host
+                        required: true
+                      - name: password
+                        required: true
+                        credential: true
+                      - name: start_date
+                        format: date-time
+                """)
+        #expect(config.listen == ListenAddress(host: "0.0.0.0", port: 9000))
+        let type = try #require(config.catalog["platform.postgres"])
+        #expect(type.tapCommand == ["/opt/taps/bin/tap-postgres", "--verbose"])
+        #expect(type.supportsDiscovery)
+        #expect(type.defaultFrequencyMinutes == 30)
+        #expect(type.allowedFrequencies == [1, 30, 60])
+        #expect(type.credentialNames == ["password"])
+        #expect(type.property(named: "start_date")?.format == .dateTime)
+        #expect(config.catalog["platform.demo"] == nil)
+    }
+
+    @Test("precedence: file < environment < flags")
+    func precedence() throws {
+        let dir = NSTemporaryDirectory() + "tapline-config-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/t.yaml"
+        try "listen: 127.0.0.1:1000\nstate_dir: /from/file\ntoken_file: /file/token\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let fileOnly = try ConfigurationLoader.load(path: file, listen: nil, stateDirectory: nil, environment: [:])
+        #expect(fileOnly.listen.port == 1000 && fileOnly.stateDirectory == "/from/file" && fileOnly.tokenFile == "/file/token")
+        let env = ["TAPLINE_LISTEN": "127.0.0.1:2000", "TAPLINE_STATE_DIR": "/from/env", "TAPLINE_TOKEN_FILE": "/env/token"]
+        let withEnv = try ConfigurationLoader.load(path: file, listen: nil, stateDirectory: nil, environment: env)
+        #expect(withEnv.listen.port == 2000 && withEnv.stateDirectory == "/from/env" && withEnv.tokenFile == "/env/token")
+        let withFlags = try ConfigurationLoader.load(path: file, listen: "[::1]:3000", stateDirectory: "/from/flag", environment: env)
+        #expect(withFlags.listen == ListenAddress(host: "::1", port: 3000) && withFlags.stateDirectory == "/from/flag")
+        #expect(withFlags.resolvedDatabase() == "/from/flag/tapline.db")
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(path: dir + "/missing.yaml", listen: nil, stateDirectory: nil, environment: [:])
+        }
+    }
+
+    @Test("the state directory defaults to $STATE_DIRECTORY under systemd, else ./.tapline")
+    func stateDirectory() {
+        let config = TaplineConfiguration()
+        #expect(config.resolvedStateDirectory(environment: [:]) == ".tapline")
+        #expect(config.resolvedStateDirectory(environment: ["STATE_DIRECTORY": "/var/lib/tapline:/var/lib/other"]) == "/var/lib/tapline")
+        #expect(config.resolvedDatabase(environment: [:]) == ".tapline/tapline.db")
+    }
+
+    @Test("listen addresses")
+    func listen() {
+        #expect(ListenAddress(parsing: "127.0.0.1:8080") == ListenAddress(host: "127.0.0.1", port: 8080))
+        #expect(ListenAddress(parsing: ":0") == ListenAddress(host: "127.0.0.1", port: 0))
+        #expect(ListenAddress(parsing: "[::1]:80") == ListenAddress(host: "::1", port: 80))
+        #expect(ListenAddress(parsing: "localhost:65536") == nil)
+        #expect(ListenAddress(parsing: "localhost") == nil)
+        #expect(ListenAddress(parsing: "::1:80") == nil)
+        #expect(ListenAddress(parsing: "host:") == nil)
+    }
+}
