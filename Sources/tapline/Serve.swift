@@ -23,6 +23,7 @@ struct Serve: AsyncParsableCommand {
     var stateDir: String?
 
     func run() async throws {
+        SignalMask.unblockTerminationSignals()
         let configuration: TaplineConfiguration
         do {
             configuration = try ConfigurationLoader.load(

@@ -1,0 +1,74 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `tapline` binary, run as a child process the way an operator or systemd runs it.
+final class DaemonProcess: @unchecked Sendable {
+    let stateDirectory: String
+    let process = Process()
+    let stderrFile: String
+
+    /// The `tapline` executable next to the test bundle in the build directory.
+    static var binary: String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tapline").path), dir.path != "/" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("tapline").path
+    }
+
+    init(stateDirectory: String, arguments: [String] = []) throws {
+        self.stateDirectory = stateDirectory
+        stderrFile = stateDirectory + ".stderr"
+        FileManager.default.createFile(atPath: stderrFile, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--state-dir", stateDirectory, "--listen", "127.0.0.1:0"] + arguments
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var stderr: String { (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? "" }
+
+    /// Waits for the daemon to write its listening address.
+    func address(timeout: TimeInterval = 20) async throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: stateDirectory + "/http.address", encoding: .utf8),
+                text.hasSuffix("\n")
+            {
+                return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard process.isRunning else { throw Failure("daemon exited early: \(stderr)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure("daemon did not start listening: \(stderr)")
+    }
+
+    /// Waits for the process to exit and returns its status.
+    func exitStatus(timeout: TimeInterval = 20) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            guard Date() < deadline else {
+                process.interrupt()
+                throw Failure("daemon did not exit")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: stderrFile)
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import TaplineCore
+import TaplineRuntime
+import TaplineStore
+
+@testable import TaplineAPI
+
+let testToken = "ac_test_token_0123456789"
+let clock = TestClock(Timestamp.parse("2026-11-29T10:00:00Z")!)
+
+/// A settable clock, so responses have predictable timestamps.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Date
+    init(_ value: Date) { self.value = value }
+    var now: Date {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}
+
+/// The demo type plus one with a required property, a credential and discovery.
+let apiCatalogTypes = [
+    DemoSourceType.definition,
+    SourceType(
+        type: "platform.postgres", displayName: "PostgreSQL",
+        properties: [
+            PropertySpec(name: "host", isRequired: true),
+            PropertySpec(name: "password", isCredential: true),
+            PropertySpec(name: "port", pattern: "^[0-9]+$"),
+        ],
+        defaultFrequencyMinutes: 30, allowedFrequencies: [1, 30, 60], supportsDiscovery: true,
+        tapCommand: ["tap-postgres"]),
+]
+
+/// A decoded JSON response.
+struct JSONResponse {
+    let status: Int
+    let text: String
+    let json: Any?
+
+    var object: [String: Any] { json as? [String: Any] ?? [:] }
+    var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+    subscript(_ key: String) -> Any? { object[key] }
+
+    /// Stitch's sources error body: (code, message).
+    var sourcesError: (code: String?, message: String?) {
+        (object["error"] as? String, (object["data"] as? [String: Any])?["message"] as? String)
+    }
+}
+
+/// Runs `body` against the real router (no sockets) over a fresh store.
+func withAPI(
+    store: Store? = nil, maxBodyBytes: Int = 1 << 20,
+    _ body: @escaping @Sendable (APIClient) async throws -> Void
+) async throws {
+    let store = try store ?? Store.inMemory(catalog: SourceTypeCatalog(apiCatalogTypes))
+    let dependencies = APIDependencies(
+        store: store, tokens: TokenSet([("tester", testToken), ("ci", "ac_other")]), stitchClientID: 116078,
+        maxBodyBytes: maxBodyBytes, now: { clock.now })
+    let app = Application(router: API.router(dependencies))
+    try await app.test(.router) { client in
+        try await body(APIClient(client: client, store: store))
+    }
+}
+
+/// Sends requests the way Stitch clients do: bearer token and a JSON content type on every call.
+struct APIClient: Sendable {
+    let client: any TestClientProtocol
+    let store: Store
+
+    @discardableResult
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, body: String? = nil, token: String? = testToken,
+        headers extra: HTTPFields = [:]
+    ) async throws -> JSONResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        for field in extra { headers[field.name] = field.value }
+        let response = try await client.execute(
+            uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        let text = String(buffer: response.body)
+        let json = text.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        return JSONResponse(status: Int(response.status.code), text: text, json: json)
+    }
+
+    func create(_ body: String) async throws -> JSONResponse { try await call(.post, "/v4/sources", body: body) }
+
+    func sourceCount() async throws -> Int { try await store.allSources().count }
+}
