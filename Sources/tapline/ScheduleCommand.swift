@@ -54,8 +54,8 @@ struct ScheduleCommand: ParsableCommand {
                     print(i == 1 ? "    Next elapse: never" : "     (no further fire times)")
                     return
                 }
-                let label = i == 1 ? "    Next elapse" : String(repeating: " ", count: 11) + "Iter. #\(i)"
-                print("\(label): \(Timestamp.format(next))")
+                let label = i == 1 ? "Next elapse" : "Iter. #\(i)"
+                print(String(repeating: " ", count: max(0, 15 - label.count)) + "\(label): \(Timestamp.format(next))")
                 cursor = next
             }
         }
