@@ -28,9 +28,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        /// Thin C shims for the Linux calls Swift cannot make directly (pidfd_open, posix_spawn
+        /// with a fresh signal mask, process group and closed descriptors).
+        .target(name: "CTaplineSys"),
         .target(
             name: "TaplineRuntime",
             dependencies: [
+                "CTaplineSys",
                 "TaplineCore",
                 "TaplineStore",
                 .product(name: "Logging", package: "swift-log"),

@@ -8,6 +8,14 @@ public protocol SourceChangeObserver: Sendable {
     func sourceChanged(_ source: SourceRecord)
 }
 
+/// Starts and stops job processes (the job runner), seen from the API.
+public protocol JobControl: Sendable {
+    /// Spawns the job whose row was just committed.
+    func start(_ job: JobRecord, source: SourceRecord)
+    /// Stops the source's running job; returns whether one was running.
+    func stop(sourceID: Int64) -> Bool
+}
+
 /// What the HTTP layer needs from the rest of tapline, passed in by the composition root.
 public struct APIDependencies: Sendable {
     public var store: Store
@@ -17,17 +25,20 @@ public struct APIDependencies: Sendable {
     /// Largest accepted request body, in bytes (larger: 413).
     public var maxBodyBytes: Int
     public var observer: (any SourceChangeObserver)?
+    /// `nil`: the API cannot start jobs (`POST …/sync` answers as if the daemon had no runner).
+    public var jobs: (any JobControl)?
     public var now: @Sendable () -> Date
 
     public init(
         store: Store, tokens: TokenSet, stitchClientID: Int64 = 1, maxBodyBytes: Int = 1 << 20,
-        observer: (any SourceChangeObserver)? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        observer: (any SourceChangeObserver)? = nil, jobs: (any JobControl)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.tokens = tokens
         self.stitchClientID = stitchClientID
         self.maxBodyBytes = maxBodyBytes
         self.observer = observer
+        self.jobs = jobs
         self.now = now
     }
 

@@ -21,6 +21,8 @@ public struct Daemon: Sendable {
     public let stateDirectory: String
     public let store: Store
     public let tokens: TokenSet
+    public let runner: JobRunner
+    public let scheduler: Scheduler
     let lock: InstanceLock
     let logger: Logger
 
@@ -42,13 +44,31 @@ public struct Daemon: Sendable {
         logger.info(
             "store opened",
             metadata: ["db.path": "\(database)", "source_types": "\(configuration.catalog.sorted.map(\.type))"])
+        runner = JobRunner(
+            store: store, launcher: ProcessPipelineLauncher(), settings: configuration.jobSettings(stateDirectory: stateDirectory),
+            logger: logger)
+        scheduler = Scheduler(
+            store: store, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,
+            logger: logger)
+        try Self.bootSweep(store: store, logger: logger)
+    }
+
+    /// Before anything starts: every job a previous life left `running` ends as `interrupted`,
+    /// and its surviving processes are killed.
+    static func bootSweep(store: Store, logger: Logger) throws {
+        let interrupted = try store.interruptRunningJobs(now: Date())
+        guard !interrupted.isEmpty else { return }
+        let killed = OrphanSweep.endProcesses(of: interrupted, logger: logger)
+        logger.warning(
+            "jobs interrupted by the previous shutdown or crash",
+            metadata: ["jobs.count": "\(interrupted.count)", "processes.killed": "\(killed)"])
     }
 
     /// The HTTP application serving the API on the configured address.
     public func application() -> some ApplicationProtocol {
         let dependencies = APIDependencies(
             store: store, tokens: tokens, stitchClientID: configuration.stitchClientID,
-            maxBodyBytes: configuration.maxBodyBytes)
+            maxBodyBytes: configuration.maxBodyBytes, observer: scheduler, jobs: runner)
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger
         return Application(
@@ -65,11 +85,14 @@ public struct Daemon: Sendable {
         )
     }
 
-    /// Runs until SIGTERM or SIGINT.
+    /// Runs until SIGTERM or SIGINT. Shutdown runs in reverse order: the API stops accepting
+    /// work first, then the scheduler lets running jobs finish within the grace period.
     public func run() async throws {
+        let schedulerService = SchedulerService(
+            scheduler: scheduler, runner: runner, shutdownGraceSeconds: configuration.shutdownGraceSeconds, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: application())],
+                services: [.init(service: schedulerService), .init(service: application())],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

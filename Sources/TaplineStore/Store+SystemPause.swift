@@ -14,15 +14,21 @@ extension Store {
     public func systemPause(sourceID: Int64, reason: String, now: Date) async throws -> SourceRecord? {
         try await writer.write { db in
             guard let before = try Self.fetchSource(db, id: sourceID) else { return nil }
-            guard before.systemPausedAt == nil, before.deletedAt == nil else { return before }
-            try db.execute(
-                sql: """
-                    UPDATE sources SET system_paused_at = ?, system_pause_reason = ?, next_fire_at = NULL, updated_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [StoredTime.seconds(now), reason, StoredTime.seconds(now), sourceID])
-            try Self.appendEvent(db, sourceID: sourceID, kind: .systemPaused, actor: .system, at: now, reason: reason)
+            try Self.systemPause(db, source: before, reason: reason, now: now)
             return try Self.fetchSource(db, id: sourceID)
         }
+    }
+
+    /// The system pause inside the caller's transaction; a no-op for a source already system
+    /// paused or deleted.
+    static func systemPause(_ db: Database, source: SourceRecord, reason: String, now: Date) throws {
+        guard source.systemPausedAt == nil, source.deletedAt == nil else { return }
+        try db.execute(
+            sql: """
+                UPDATE sources SET system_paused_at = ?, system_pause_reason = ?, next_fire_at = NULL, updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [StoredTime.seconds(now), reason, StoredTime.seconds(now), source.id])
+        try appendEvent(db, sourceID: source.id, kind: .systemPaused, actor: .system, at: now, reason: reason)
     }
 }

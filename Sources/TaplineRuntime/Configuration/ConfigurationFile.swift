@@ -120,6 +120,9 @@ struct FileShape: Decodable {
     var logLevel: String?
     var api: APIShape?
     var sourceTypes: [SourceTypeShape]?
+    var scheduler: SchedulerShape?
+    var jobs: JobsShape?
+    var destination: DestinationShape?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen
@@ -130,6 +133,7 @@ struct FileShape: Decodable {
         case logLevel = "log_level"
         case api
         case sourceTypes = "source_types"
+        case scheduler, jobs, destination
     }
 
     init(from decoder: any Decoder) throws {
@@ -143,6 +147,9 @@ struct FileShape: Decodable {
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
         api = try c.decodeIfPresent(APIShape.self, forKey: .api)
         sourceTypes = try c.decodeIfPresent([SourceTypeShape].self, forKey: .sourceTypes)
+        scheduler = try c.decodeIfPresent(SchedulerShape.self, forKey: .scheduler)
+        jobs = try c.decodeIfPresent(JobsShape.self, forKey: .jobs)
+        destination = try c.decodeIfPresent(DestinationShape.self, forKey: .destination)
     }
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
@@ -181,6 +188,9 @@ struct FileShape: Decodable {
             }
             config.maxBodyBytes = maxBody
         }
+        try scheduler?.apply(to: &config)
+        try jobs?.apply(to: &config)
+        try destination?.apply(to: &config)
         if let sourceTypes {
             var seen = Set<String>()
             config.sourceTypes = []

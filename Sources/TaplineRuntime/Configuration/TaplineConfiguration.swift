@@ -22,6 +22,25 @@ public struct TaplineConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// The source types API callers can create sources of.
     public var sourceTypes: [SourceType] = [DemoSourceType.definition]
+    /// The scheduler's limits (catch-up window, start budget, running cap).
+    public var scheduler = SchedulerSettings()
+    /// SIGTERM → SIGKILL grace period for a stopped job, in seconds.
+    public var stopGraceSeconds: Double = 10
+    /// How long running jobs may go on after tapline is asked to stop, in seconds.
+    public var shutdownGraceSeconds: Double = 30
+    /// The destination's Singer target (argument vector) and its configuration.
+    public var target: [String] = ["tapline", "jsonl-target"]
+    public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
+
+    /// The job settings for a resolved state directory.
+    public func jobSettings(stateDirectory: String) -> JobSettings {
+        var settings = JobSettings(stateDirectory: stateDirectory)
+        settings.stopGraceSeconds = stopGraceSeconds
+        settings.target = target
+        settings.targetConfig = targetConfig
+        settings.stitchClientID = stitchClientID
+        return settings
+    }
 
     public init() {}
 

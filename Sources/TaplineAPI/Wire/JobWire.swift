@@ -1,0 +1,35 @@
+import Foundation
+import TaplineCore
+import TaplineStore
+
+/// A job in `GET /v4/sources/{id}/jobs` (a tapline extension), with Stitch's extraction fields.
+enum JobWire {
+    static func json(_ job: JobRecord) -> WireJSON {
+        .object([
+            ("job_name", .string(job.jobName)),
+            ("source_id", .int(job.sourceID)),
+            ("trigger", .string(job.trigger.rawValue)),
+            ("scheduled_for", .optional(job.scheduledFor.map(Timestamp.format))),
+            ("started_at", .string(Timestamp.format(job.startedAt))),
+            ("completed_at", .optional(job.completedAt.map(Timestamp.format))),
+            ("status", .string(job.status.rawValue)),
+            ("discovery_exit_status", .optional(job.discoveryExitStatus.map(Int64.init))),
+            ("discovery_description", .optional(job.discoveryDescription)),
+            ("tap_exit_status", .optional(job.tapExitStatus.map(Int64.init))),
+            ("tap_description", .optional(job.tapDescription)),
+            ("target_exit_status", .optional(job.targetExitStatus.map(Int64.init))),
+            ("target_description", .optional(job.targetDescription)),
+        ])
+    }
+
+    /// Stitch's pagination body: `{"data":[…],"page":N,"total":M,"links":{…}}`, 100 per page,
+    /// with relative `next`/`previous` links only where those pages exist.
+    static func page(_ items: [WireJSON], page: Int, total: Int, perPage: Int, path: String) -> WireJSON {
+        var links: [(String, WireJSON)] = []
+        if page > 1 { links.append(("previous", .string("\(path)?page=\(page - 1)"))) }
+        if page * perPage < total { links.append(("next", .string("\(path)?page=\(page + 1)"))) }
+        return .object([
+            ("data", .array(items)), ("page", .int(Int64(page))), ("total", .int(Int64(total))), ("links", .object(links)),
+        ])
+    }
+}

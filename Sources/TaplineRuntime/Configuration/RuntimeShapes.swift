@@ -1,0 +1,101 @@
+import Foundation
+
+/// `scheduler:` in the configuration file.
+struct SchedulerShape: Decodable {
+    var catchUpWindowMinutes: Double?
+    var startsPerSecond: Double?
+    var maxRunningJobs: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case catchUpWindowMinutes = "catch_up_window_minutes"
+        case startsPerSecond = "starts_per_second"
+        case maxRunningJobs = "max_running_jobs"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        catchUpWindowMinutes = try c.decodeIfPresent(Double.self, forKey: .catchUpWindowMinutes)
+        startsPerSecond = try c.decodeIfPresent(Double.self, forKey: .startsPerSecond)
+        maxRunningJobs = try c.decodeIfPresent(Int.self, forKey: .maxRunningJobs)
+    }
+
+    func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
+        if let catchUpWindowMinutes {
+            guard catchUpWindowMinutes >= 0, catchUpWindowMinutes.isFinite else {
+                throw ConfigurationError("scheduler.catch_up_window_minutes: must be 0 or more")
+            }
+            config.scheduler.catchUpWindowSeconds = catchUpWindowMinutes * 60
+        }
+        if let startsPerSecond {
+            guard startsPerSecond >= 1, startsPerSecond <= 1_000_000 else {
+                throw ConfigurationError("scheduler.starts_per_second: must be between 1 and 1000000")
+            }
+            config.scheduler.startsPerSecond = startsPerSecond
+        }
+        if let maxRunningJobs {
+            guard maxRunningJobs >= 1 else { throw ConfigurationError("scheduler.max_running_jobs: must be at least 1") }
+            config.scheduler.maxRunningJobs = maxRunningJobs
+        }
+    }
+}
+
+/// `jobs:` in the configuration file.
+struct JobsShape: Decodable {
+    var stopGraceSeconds: Double?
+    var shutdownGraceSeconds: Double?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case stopGraceSeconds = "stop_grace_seconds"
+        case shutdownGraceSeconds = "shutdown_grace_seconds"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        stopGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .stopGraceSeconds)
+        shutdownGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds)
+    }
+
+    func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
+        if let stopGraceSeconds {
+            guard (0...3600).contains(stopGraceSeconds) else {
+                throw ConfigurationError("jobs.stop_grace_seconds: must be between 0 and 3600")
+            }
+            config.stopGraceSeconds = stopGraceSeconds
+        }
+        if let shutdownGraceSeconds {
+            guard (0...86_400).contains(shutdownGraceSeconds) else {
+                throw ConfigurationError("jobs.shutdown_grace_seconds: must be between 0 and 86400")
+            }
+            config.shutdownGraceSeconds = shutdownGraceSeconds
+        }
+    }
+}
+
+/// `destination:` in the configuration file: the Singer target every job loads into.
+struct DestinationShape: Decodable {
+    var target: [String]?
+    var config: [String: String]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case target, config
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        target = try c.decodeIfPresent([String].self, forKey: .target)
+        config = try c.decodeIfPresent([String: String].self, forKey: .config)
+    }
+
+    func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
+        if let target {
+            guard !target.isEmpty, !target.contains(where: \.isEmpty) else {
+                throw ConfigurationError("destination.target: expected the target's command as a list of arguments")
+            }
+            config.target = target
+        }
+        if let values = self.config { config.targetConfig = values }
+    }
+}

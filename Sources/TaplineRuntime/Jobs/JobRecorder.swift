@@ -1,0 +1,75 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import TaplineStore
+
+/// Writes job spawns and completions to the store in batches, on its own serial queue.
+///
+/// Each SQLite commit costs a device flush, so writing one row per job would cap job throughput
+/// at a few hundred per second. Whatever accumulates while a write is in flight goes into the
+/// next transaction: a group commit, with no added delay when the daemon is quiet.
+final class JobRecorder: Sendable {
+    private struct Pending {
+        var spawned: [(jobID: Int64, processGroup: Int32, logPath: String)] = []
+        var completions: [(jobID: Int64, outcome: JobOutcome, done: @Sendable (JobRecord?) -> Void)] = []
+        var flushScheduled = false
+    }
+
+    private let store: Store
+    private let logger: Logger
+    private let queue = DispatchQueue(label: "tapline.job-recorder")
+    private let pending = Mutex(Pending())
+
+    init(store: Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    func spawned(jobID: Int64, processGroup: Int32, logPath: String) {
+        enqueue { $0.spawned.append((jobID, processGroup, logPath)) }
+    }
+
+    /// Records an outcome; `done` runs after the commit with the ended job (nil if it had already
+    /// ended).
+    func completed(jobID: Int64, outcome: JobOutcome, done: @escaping @Sendable (JobRecord?) -> Void) {
+        enqueue { $0.completions.append((jobID, outcome, done)) }
+    }
+
+    /// Waits until everything enqueued so far is written.
+    func drain() async {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume() }
+        }
+    }
+
+    private func enqueue(_ change: (inout Pending) -> Void) {
+        let schedule = pending.withLock { state -> Bool in
+            change(&state)
+            guard !state.flushScheduled else { return false }
+            state.flushScheduled = true
+            return true
+        }
+        if schedule { queue.async { self.flush() } }
+    }
+
+    private func flush() {
+        let batch = pending.withLock { state -> Pending in
+            let taken = state
+            state = Pending()
+            return taken
+        }
+        do {
+            try store.recordSpawned(batch.spawned)
+        } catch {
+            logger.error("cannot record spawned jobs", metadata: ["error": "\(error)"])
+        }
+        var ended: [Int64: JobRecord] = [:]
+        do {
+            for job in try store.recordCompletions(batch.completions.map { ($0.jobID, $0.outcome) }) { ended[job.id] = job }
+        } catch {
+            logger.error("cannot record job outcomes", metadata: ["error": "\(error)"])
+        }
+        for completion in batch.completions { completion.done(ended[completion.jobID]) }
+    }
+}

@@ -1,0 +1,192 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import TaplineCore
+import TaplineStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Spawns, supervises and stops replication jobs, and records how they end.
+///
+/// A job's row is committed (by the scheduler's claim or the manual start) before `start` is
+/// called, so a crash between the two leaves a `running` row that the boot sweep reconciles —
+/// never a process nobody knows about.
+public final class JobRunner: Sendable {
+    private struct Running {
+        var job: JobRecord
+        var pipeline: (any RunningPipeline)?
+        var stopRequested = false
+        var directory: String
+    }
+
+    private let store: Store
+    private let launcher: any PipelineLauncher
+    private let settings: JobSettings
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let recorder: JobRecorder
+    private let running = Mutex<[Int64: Running]>([:])
+    private let endedHandler = Mutex<(@Sendable (JobRecord) -> Void)?>(nil)
+    private let timers = DispatchQueue(label: "tapline.job-timers")
+
+    public init(
+        store: Store, launcher: any PipelineLauncher, settings: JobSettings, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.launcher = launcher
+        self.settings = settings
+        self.now = now
+        self.logger = logger
+        self.recorder = JobRecorder(store: store, logger: logger)
+    }
+
+    /// Called after each job's outcome is committed (the scheduler uses it to fill freed slots).
+    public func onJobEnded(_ handler: @escaping @Sendable (JobRecord) -> Void) {
+        endedHandler.withLock { $0 = handler }
+    }
+
+    /// The number of jobs currently running.
+    public var runningCount: Int { running.withLock { $0.count } }
+
+    /// The running job of a source, if any.
+    public func runningJob(sourceID: Int64) -> JobRecord? { running.withLock { $0[sourceID]?.job } }
+
+    /// Starts the job whose row was just committed. A pipeline that cannot start ends the job as
+    /// failed and system-pauses the source (its command cannot be executed).
+    public func start(_ job: JobRecord, source: SourceRecord) {
+        let directory = settings.jobsDirectory + "/" + job.jobName
+        running.withLock { $0[job.sourceID] = Running(job: job, directory: directory) }
+        let spec: PipelineSpec
+        do {
+            spec = try prepare(job, source: source, directory: directory)
+        } catch {
+            logger.error("cannot prepare job", metadata: ["job.name": "\(job.jobName)", "error": "\(error)"])
+            finish(job, outcome: JobOutcome(status: .failed, completedAt: now(), tapDescription: "cannot prepare the job: \(error)"))
+            return
+        }
+        do {
+            let pipeline = try launcher.launch(spec) { [self] exit in
+                let stopRequested = running.withLock { $0[job.sourceID]?.stopRequested ?? false }
+                finish(job, outcome: .from(exit, stopRequested: stopRequested, at: now()))
+            }
+            let stopNow = running.withLock { state -> Bool in
+                state[job.sourceID]?.pipeline = pipeline
+                return state[job.sourceID]?.stopRequested ?? false
+            }
+            if stopNow { signalStop(pipeline) }
+            recorder.spawned(jobID: job.id, processGroup: pipeline.processGroup, logPath: spec.logPath)
+            logger.info(
+                "job started",
+                metadata: ["job.name": "\(job.jobName)", "source.id": "\(job.sourceID)", "job.trigger": "\(job.trigger.rawValue)"])
+        } catch let error as LaunchError {
+            logger.warning("job cannot start", metadata: ["job.name": "\(job.jobName)", "error": "\(error)"])
+            finish(job, outcome: .launchFailed(error, at: now()))
+            Task { [store, now] in
+                try? await store.systemPause(sourceID: job.sourceID, reason: error.description, now: now())
+            }
+        } catch {
+            finish(job, outcome: JobOutcome(status: .failed, completedAt: now(), tapDescription: "\(error)"))
+        }
+    }
+
+    /// Stops the source's running job: SIGTERM to its process group, SIGKILL after the grace
+    /// period. Returns whether a job was running.
+    @discardableResult
+    public func stop(sourceID: Int64) -> Bool {
+        let pipeline = running.withLock { state -> (any RunningPipeline)?? in
+            guard state[sourceID] != nil else { return .none }
+            state[sourceID]?.stopRequested = true
+            return .some(state[sourceID]?.pipeline)
+        }
+        guard let pipeline else { return false }
+        if let pipeline { signalStop(pipeline) }
+        return true
+    }
+
+    /// Graceful shutdown: lets running jobs finish for `grace` seconds, then stops the rest and
+    /// waits until every outcome is recorded.
+    public func shutdown(grace: Double) async {
+        let deadline = Date().addingTimeInterval(grace)
+        while runningCount > 0, Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let sources = running.withLock { Array($0.keys) }
+        if !sources.isEmpty {
+            logger.notice("stopping jobs still running at shutdown", metadata: ["jobs.count": "\(sources.count)"])
+        }
+        for source in sources { stop(sourceID: source) }
+        let hardDeadline = Date().addingTimeInterval(settings.stopGraceSeconds + 5)
+        while runningCount > 0, Date() < hardDeadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        await recorder.drain()
+    }
+
+    // MARK: Internals
+
+    private func signalStop(_ pipeline: any RunningPipeline) {
+        pipeline.signal(SIGTERM)
+        timers.asyncAfter(deadline: .now() + settings.stopGraceSeconds) { pipeline.signal(SIGKILL) }
+    }
+
+    private func finish(_ job: JobRecord, outcome: JobOutcome) {
+        recorder.completed(jobID: job.id, outcome: outcome) { [self] ended in
+            let directory = running.withLock { state -> String? in
+                let directory = state[job.sourceID]?.directory
+                if state[job.sourceID]?.job.id == job.id { state[job.sourceID] = nil }
+                return directory
+            }
+            if let directory { try? FileManager.default.removeItem(atPath: directory) }
+            logger.info(
+                "job ended",
+                metadata: [
+                    "job.name": "\(job.jobName)", "source.id": "\(job.sourceID)", "job.status": "\(outcome.status.rawValue)",
+                    "job.tap_exit_status": "\(outcome.tapExitStatus.map(String.init) ?? "null")",
+                    "job.target_exit_status": "\(outcome.targetExitStatus.map(String.init) ?? "null")",
+                ])
+            if let ended, let handler = endedHandler.withLock({ $0 }) { handler(ended) }
+        }
+    }
+
+    /// Creates the job's private directory with the tap's and target's configuration files
+    /// (mode 0600: they hold credentials) and returns the pipeline to run.
+    private func prepare(_ job: JobRecord, source: SourceRecord, directory: String) throws -> PipelineSpec {
+        guard let type = store.catalog[source.type] else {
+            throw LaunchError(role: "tap", command: source.type, reason: "the source type is not in the configuration")
+        }
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let logDirectory = settings.logDirectory(sourceID: job.sourceID)
+        try FileManager.default.createDirectory(
+            atPath: logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var tapConfig: [String: String] = [:]
+        for spec in type.properties { if let value = spec.defaultValue { tapConfig[spec.name] = value } }
+        tapConfig.merge(source.properties) { $1 }
+        tapConfig.merge(source.credentials) { $1 }
+        try Self.writePrivateJSON(tapConfig, to: directory + "/tap-config.json")
+        try Self.writePrivateJSON(settings.resolvedTargetConfig, to: directory + "/target-config.json")
+        var environment = ProcessInfo.processInfo.environment
+        environment["TAPLINE_JOB_NAME"] = job.jobName
+        environment["TAPLINE_SOURCE_ID"] = String(job.sourceID)
+        return PipelineSpec(
+            tap: type.tapCommand + ["--config", directory + "/tap-config.json"],
+            target: settings.target + ["--config", directory + "/target-config.json"],
+            environment: environment, workingDirectory: directory,
+            logPath: logDirectory + "/\(job.jobName).log")
+    }
+
+    static func writePrivateJSON(_ object: [String: String], to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(object)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LaunchError(role: "job", command: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw LaunchError(role: "job", command: path, reason: "short write") }
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// How jobs run: where their files go, the destination's target, and the stop grace period.
+public struct JobSettings: Sendable {
+    /// The state directory: jobs get `jobs/<job_name>/` (removed afterwards) and
+    /// `logs/<source_id>/<job_name>.log` (kept).
+    public var stateDirectory: String
+    /// SIGTERM first; SIGKILL to the job's process group after this many seconds.
+    public var stopGraceSeconds: Double = 10
+    /// The destination's Singer target, as an argument vector (`tapline` runs this binary).
+    public var target: [String] = ["tapline", "jsonl-target"]
+    /// The target's configuration (written to `target-config.json`). `${STATE_DIRECTORY}` in a
+    /// value is replaced by the state directory.
+    public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
+    /// The account id in job names.
+    public var stitchClientID: Int64 = 1
+
+    public init(stateDirectory: String) {
+        self.stateDirectory = stateDirectory
+    }
+
+    var jobsDirectory: String { stateDirectory + "/jobs" }
+    func logDirectory(sourceID: Int64) -> String { stateDirectory + "/logs/\(sourceID)" }
+
+    var resolvedTargetConfig: [String: String] {
+        targetConfig.mapValues { $0.replacingOccurrences(of: "${STATE_DIRECTORY}", with: stateDirectory) }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+/// What started a job.
+public enum JobTrigger: String, Sendable {
+    case scheduled, manual
+}
+
+/// Where a job is in its life. Only `running` jobs have no `completed_at`.
+public enum JobStatus: String, Sendable {
+    case running, succeeded, failed, stopped
+    /// tapline stopped (or crashed) before the job ended; found by the boot sweep.
+    case interrupted
+}
+
+/// A replication job as stored, in the shape of Stitch's extraction object.
+public struct JobRecord: Sendable, Equatable {
+    public var id: Int64
+    public var jobName: String
+    public var sourceID: Int64
+    public var trigger: JobTrigger
+    public var scheduledFor: Date?
+    public var status: JobStatus
+    public var startedAt: Date
+    public var completedAt: Date?
+    public var discoveryExitStatus: Int?
+    public var discoveryDescription: String?
+    public var tapExitStatus: Int?
+    public var tapDescription: String?
+    public var targetExitStatus: Int?
+    public var targetDescription: String?
+    public var processGroup: Int32?
+    public var logPath: String?
+
+    init(row: Row) throws {
+        id = row["id"]
+        jobName = row["job_name"]
+        sourceID = row["source_id"]
+        guard let trigger = JobTrigger(rawValue: row["trigger"]), let status = JobStatus(rawValue: row["status"]) else {
+            throw StoreError.corruptValue("job trigger or status")
+        }
+        self.trigger = trigger
+        self.status = status
+        scheduledFor = try StoredTime.optional(row["scheduled_for"])
+        startedAt = try StoredTime.required(row["started_at"])
+        completedAt = try StoredTime.optional(row["completed_at"])
+        discoveryExitStatus = row["discovery_exit_status"]
+        discoveryDescription = row["discovery_description"]
+        tapExitStatus = row["tap_exit_status"]
+        tapDescription = row["tap_description"]
+        targetExitStatus = row["target_exit_status"]
+        targetDescription = row["target_description"]
+        processGroup = row["process_group"]
+        logPath = row["log_path"]
+    }
+}
+
+/// How a job ended, as the runner reports it.
+public struct JobOutcome: Sendable, Equatable {
+    public var status: JobStatus
+    public var completedAt: Date
+    public var discoveryExitStatus: Int?
+    public var discoveryDescription: String?
+    public var tapExitStatus: Int?
+    public var tapDescription: String?
+    public var targetExitStatus: Int?
+    public var targetDescription: String?
+
+    public init(
+        status: JobStatus, completedAt: Date, discoveryExitStatus: Int? = nil, discoveryDescription: String? = nil,
+        tapExitStatus: Int? = nil, tapDescription: String? = nil, targetExitStatus: Int? = nil,
+        targetDescription: String? = nil
+    ) {
+        self.status = status
+        self.completedAt = completedAt
+        self.discoveryExitStatus = discoveryExitStatus
+        self.discoveryDescription = discoveryDescription
+        self.tapExitStatus = tapExitStatus
+        self.tapDescription = tapDescription
+        self.targetExitStatus = targetExitStatus
+        self.targetDescription = targetDescription
+    }
+
+    /// A job stopped by `DELETE …/sync` or by shutdown: Stitch shows null exit statuses and
+    /// "Terminated" descriptions.
+    public static func stopped(at date: Date) -> JobOutcome {
+        JobOutcome(
+            status: .stopped, completedAt: date, discoveryDescription: "Terminated", tapDescription: "Terminated",
+            targetDescription: "Terminated")
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+/// The outcome of trying to start one scheduled occurrence.
+public enum ClaimResult: Sendable, Equatable {
+    /// The job row is committed; spawn its process now. `nextFire` is the source's new due time.
+    case started(JobRecord, source: SourceRecord, nextFire: Date?)
+    /// A job of the source was still running: the occurrence is skipped (event `skipped`,
+    /// reason `overlap`), never queued.
+    case skippedOverlap(sourceID: Int64, nextFire: Date?)
+    /// Nothing to start: the source is paused, system paused, deleted, not configured, or its due
+    /// time moved. `nextFire` is its current due time, for the scheduler's queue.
+    case notDue(sourceID: Int64, nextFire: Date?)
+}
+
+/// The outcome of `POST /v4/sources/{id}/sync`.
+public enum ManualStartResult: Sendable, Equatable {
+    case started(JobRecord, source: SourceRecord)
+    case unknownSource
+    case deleted
+    case alreadyRunning
+    case notConfigured(ConfigurationStep)
+    case typeMissing(String)
+}
+
+extension Store {
+    static let jobColumns = """
+        id, job_name, source_id, trigger, scheduled_for, status, started_at, completed_at, discovery_exit_status,
+        discovery_description, tap_exit_status, tap_description, target_exit_status, target_description,
+        process_group, log_path
+        """
+
+    // MARK: Scheduled starts
+
+    /// Starts the given due occurrences in **one** write transaction (one fsync for a whole burst).
+    ///
+    /// For each, the transaction re-checks what the scheduler's memory cannot be trusted with: the
+    /// source is active (`paused_at`, `system_paused_at` and `deleted_at` all NULL), its stored
+    /// due time is still this occurrence, and no job of it is running. Only then is the job row
+    /// inserted and the due time advanced. A pause committed before this transaction is therefore
+    /// always seen; one committed after it was acknowledged after the job had started.
+    public func claimScheduledStarts(
+        _ claims: [(sourceID: Int64, occurrence: Date)], now: Date, jobName: (Int64) -> String
+    ) throws -> [ClaimResult] {
+        let catalog = self.catalog
+        return try writer.write { db in
+            try claims.map { claim in
+                try Self.claim(db, sourceID: claim.sourceID, occurrence: claim.occurrence, now: now, catalog: catalog, jobName: jobName)
+            }
+        }
+    }
+
+    private static func claim(
+        _ db: Database, sourceID: Int64, occurrence: Date, now: Date, catalog: SourceTypeCatalog,
+        jobName: (Int64) -> String
+    ) throws -> ClaimResult {
+        guard let source = try fetchSource(db, id: sourceID) else { return .notDue(sourceID: sourceID, nextFire: nil) }
+        guard source.isActive, let stored = source.nextFireAt,
+            StoredTime.millis(stored) == StoredTime.millis(occurrence)
+        else {
+            return .notDue(sourceID: sourceID, nextFire: source.nextFireAt)
+        }
+        guard let type = catalog[source.type] else {
+            try systemPause(db, source: source, reason: "source type \(source.type) is not in the configuration", now: now)
+            return .notDue(sourceID: sourceID, nextFire: nil)
+        }
+        guard source.isSchedulable(in: catalog) else {
+            try setNextFire(db, sourceID: sourceID, nil)
+            return .notDue(sourceID: sourceID, nextFire: nil)
+        }
+        let schedule = source.schedule(type: type)
+        if let running = try runningJob(db, sourceID: sourceID) {
+            let next = NextFirePolicy.afterOccurrence(schedule, occurrence: occurrence, startedAt: nil, now: now)
+            try setNextFire(db, sourceID: sourceID, next)
+            try appendEvent(
+                db, sourceID: sourceID, kind: .skipped, actor: .system, at: now, reason: "overlap",
+                detail: "occurrence \(StoredTime.millis(occurrence)) fell while \(running.jobName) was running")
+            return .skippedOverlap(sourceID: sourceID, nextFire: next)
+        }
+        let name = jobName(sourceID)
+        try db.execute(
+            sql: """
+                INSERT INTO jobs (job_name, source_id, trigger, scheduled_for, status, started_at)
+                VALUES (?, ?, 'scheduled', ?, 'running', ?)
+                ON CONFLICT DO NOTHING
+                """,
+            arguments: [name, sourceID, StoredTime.millis(occurrence), StoredTime.millis(now)])
+        let inserted = db.changesCount == 1
+        let next = NextFirePolicy.afterOccurrence(schedule, occurrence: occurrence, startedAt: inserted ? now : nil, now: now)
+        try setNextFire(db, sourceID: sourceID, next)
+        guard inserted, let job = try fetchJob(db, name: name) else {
+            // The occurrence already has its job (it ran before a crash): never twice.
+            return .notDue(sourceID: sourceID, nextFire: next)
+        }
+        var updated = source
+        updated.nextFireAt = next
+        return .started(job, source: updated, nextFire: next)
+    }
+
+    // MARK: Manual starts
+
+    /// Starts a manual job whether or not the source is paused; the pause state is untouched.
+    /// A plain-interval schedule then counts from this start, as in Stitch.
+    public func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult {
+        let catalog = self.catalog
+        return try await writer.write { db in
+            guard let source = try Self.fetchSource(db, id: sourceID) else { return .unknownSource }
+            guard source.deletedAt == nil else { return .deleted }
+            guard let type = catalog[source.type] else { return .typeMissing(source.type) }
+            let step = source.configurationStep(type: type)
+            guard step == .fullyConfigured else { return .notConfigured(step) }
+            guard try Self.runningJob(db, sourceID: sourceID) == nil else { return .alreadyRunning }
+            try db.execute(
+                sql: "INSERT INTO jobs (job_name, source_id, trigger, status, started_at) VALUES (?, ?, 'manual', 'running', ?)",
+                arguments: [jobName, sourceID, StoredTime.millis(now)])
+            var updated = source
+            if source.isSchedulable(in: catalog) {
+                updated.nextFireAt = NextFirePolicy.afterManualStart(
+                    source.schedule(type: type), current: source.nextFireAt, startedAt: now)
+                try Self.setNextFire(db, sourceID: sourceID, updated.nextFireAt)
+            }
+            guard let job = try Self.fetchJob(db, name: jobName) else { throw StoreError.corruptValue("job row") }
+            return .started(job, source: updated)
+        }
+    }
+
+    // MARK: Job life
+
+    /// Records the process group and log of freshly spawned jobs, in one transaction, so the boot
+    /// sweep can find and end orphans after a crash.
+    public func recordSpawned(_ spawned: [(jobID: Int64, processGroup: Int32, logPath: String)]) throws {
+        guard !spawned.isEmpty else { return }
+        try writer.write { db in
+            for s in spawned {
+                try db.execute(
+                    sql: "UPDATE jobs SET process_group = ?, log_path = ? WHERE id = ?",
+                    arguments: [s.processGroup, s.logPath, s.jobID])
+            }
+        }
+    }
+
+    /// Ends jobs with their outcomes, many per transaction. A job that is no longer running (ended
+    /// twice, or interrupted by a sweep) is left as it is. Returns the ended jobs.
+    @discardableResult
+    public func recordCompletions(_ completions: [(jobID: Int64, outcome: JobOutcome)]) throws -> [JobRecord] {
+        guard !completions.isEmpty else { return [] }
+        return try writer.write { db in
+            var ended: [JobRecord] = []
+            for (jobID, o) in completions {
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = ?, completed_at = ?, discovery_exit_status = ?, discovery_description = ?,
+                            tap_exit_status = ?, tap_description = ?, target_exit_status = ?, target_description = ?
+                        WHERE id = ? AND status = 'running'
+                        """,
+                    arguments: [
+                        o.status.rawValue, StoredTime.millis(o.completedAt), o.discoveryExitStatus, o.discoveryDescription,
+                        o.tapExitStatus, o.tapDescription, o.targetExitStatus, o.targetDescription, jobID,
+                    ])
+                if db.changesCount == 1, let job = try Self.fetchJob(db, id: jobID) { ended.append(job) }
+            }
+            return ended
+        }
+    }
+
+    /// The boot sweep: every job still `running` from a previous life ends as `interrupted`.
+    /// Returns them (with their process groups) so the caller can end orphaned processes.
+    public func interruptRunningJobs(now: Date) throws -> [JobRecord] {
+        try writer.write { db in
+            let running = try Row.fetchAll(db, sql: "SELECT \(Self.jobColumns) FROM jobs WHERE status = 'running'")
+                .map(JobRecord.init(row:))
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'interrupted', completed_at = ?,
+                        discovery_description = 'Interrupted', tap_description = 'Interrupted',
+                        target_description = 'Interrupted'
+                    WHERE status = 'running'
+                    """,
+                arguments: [StoredTime.millis(now)])
+            return running
+        }
+    }
+
+    // MARK: Boot and queue
+
+    /// Applies the catch-up rules to every source whose due time passed while tapline was down:
+    /// it keeps one coalesced occurrence due now when the latest missed one is within the window,
+    /// else skips them (event `skipped`, reason `outside catch-up window`). Returns every active
+    /// source's due time, for the scheduler's queue.
+    public func prepareSchedule(now: Date, catchUpWindow: TimeInterval?) throws -> [(sourceID: Int64, due: Date)] {
+        let catalog = self.catalog
+        return try writer.write { db in
+            let due = try Row.fetchAll(
+                db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE next_fire_at IS NOT NULL AND next_fire_at < ?",
+                arguments: [StoredTime.millis(now)]
+            ).map(SourceRecord.init(row:))
+            for source in due {
+                guard let nextFire = source.nextFireAt else { continue }
+                switch CatchUpPolicy.decide(source.schedule(type: catalog[source.type]), nextFire: nextFire, now: now, window: catchUpWindow) {
+                case .runNow(let occurrence):
+                    try Self.setNextFire(db, sourceID: source.id, occurrence)
+                case .skip(let missed, let next):
+                    try Self.setNextFire(db, sourceID: source.id, next)
+                    try Self.appendEvent(
+                        db, sourceID: source.id, kind: .skipped, actor: .system, at: now, reason: "outside catch-up window",
+                        detail: "\(missed) occurrence(s) missed while tapline was not running")
+                }
+            }
+            return try Row.fetchAll(db, sql: "SELECT id, next_fire_at FROM sources WHERE next_fire_at IS NOT NULL")
+                .map { row in (row["id"] as Int64, try StoredTime.required(row["next_fire_at"])) }
+        }
+    }
+
+    // MARK: Reads
+
+    /// The running job of a source, if any.
+    public func runningJob(sourceID: Int64) async throws -> JobRecord? {
+        try await writer.read { db in try Self.runningJob(db, sourceID: sourceID) }
+    }
+
+    public func job(name: String) async throws -> JobRecord? {
+        try await writer.read { db in try Self.fetchJob(db, name: name) }
+    }
+
+    /// A page (1-based, newest first) of a source's jobs, and the total count.
+    public func jobs(sourceID: Int64, page: Int, perPage: Int = 100) async throws -> (jobs: [JobRecord], total: Int) {
+        try await writer.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE source_id = ?", arguments: [sourceID]) ?? 0
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT \(Self.jobColumns) FROM jobs WHERE source_id = ? ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
+                arguments: [sourceID, perPage, (page - 1) * perPage])
+            return (try rows.map(JobRecord.init(row:)), total)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func runningJob(_ db: Database, sourceID: Int64) throws -> JobRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT \(jobColumns) FROM jobs WHERE source_id = ? AND status = 'running'", arguments: [sourceID]
+        ).map(JobRecord.init(row:))
+    }
+
+    static func fetchJob(_ db: Database, name: String) throws -> JobRecord? {
+        try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM jobs WHERE job_name = ?", arguments: [name]).map(JobRecord.init(row:))
+    }
+
+    static func fetchJob(_ db: Database, id: Int64) throws -> JobRecord? {
+        try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM jobs WHERE id = ?", arguments: [id]).map(JobRecord.init(row:))
+    }
+
+    static func setNextFire(_ db: Database, sourceID: Int64, _ next: Date?) throws {
+        try db.execute(
+            sql: "UPDATE sources SET next_fire_at = ? WHERE id = ?", arguments: [next.map(StoredTime.millis), sourceID])
+    }
+}

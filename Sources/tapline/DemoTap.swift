@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+
+/// `tapline demo-tap`: a small Singer tap, so a fresh install runs real jobs.
+///
+/// For each configured stream it emits a SCHEMA, `record_count` RECORDs with increasing ids
+/// starting after the bookmark in `--state`, and STATE messages carrying the new bookmark, so
+/// a second job resumes where the first stopped. `record_delay_ms` makes a job last;
+/// `fail: "true"` makes it exit 1 after its records.
+struct DemoTap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo-tap", abstract: "A built-in Singer tap emitting demo records (platform.demo).")
+
+    @Option(help: "Tap configuration (JSON): record_count, record_delay_ms, fail, streams.")
+    var config: String
+
+    @Option(help: "Singer state (JSON) from the previous job.")
+    var state: String?
+
+    @Option(help: "Singer catalog (JSON); accepted for compatibility.")
+    var catalog: String?
+
+    @Flag(help: "Print the catalog and exit.")
+    var discover = false
+
+    func run() throws {
+        let settings = try Self.readObject(config)
+        let count = Int(settings["record_count"] as? String ?? "10") ?? 10
+        let delay = Int(settings["record_delay_ms"] as? String ?? "0") ?? 0
+        let fail = (settings["fail"] as? String) == "true"
+        let streams = (settings["streams"] as? String ?? "users").split(separator: ",").map(String.init)
+        if discover {
+            let catalog: [String: Any] = ["streams": streams.map { ["stream": $0, "tap_stream_id": $0, "schema": Self.schema] }]
+            try Self.emit(catalog)
+            return
+        }
+        var bookmarks: [String: Int] = [:]
+        if let state, let value = try? Self.readObject(state), let marks = value["bookmarks"] as? [String: Any] {
+            for (stream, mark) in marks { bookmarks[stream] = (mark as? [String: Any])?["id"] as? Int }
+        }
+        let extracted = ISO8601DateFormatter().string(from: Date())
+        for stream in streams {
+            try Self.emit(["type": "SCHEMA", "stream": stream, "schema": Self.schema, "key_properties": ["id"], "bookmark_properties": ["id"]])
+            let start = (bookmarks[stream] ?? 0) + 1
+            for id in start..<(start + max(0, count)) {
+                try Self.emit([
+                    "type": "RECORD", "stream": stream, "time_extracted": extracted,
+                    "record": ["id": id, "name": "\(stream)-\(id)", "updated_at": extracted],
+                ])
+                bookmarks[stream] = id
+                if id % 100 == 0 || id == start + count - 1 {
+                    try Self.emit(["type": "STATE", "value": ["bookmarks": bookmarks.mapValues { ["id": $0] }]])
+                }
+                if delay > 0 { usleep(useconds_t(delay) * 1000) }
+            }
+        }
+        if fail {
+            FileHandle.standardError.write(Data("ERROR demo-tap: failing on purpose (fail=true)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    static var schema: [String: Any] {
+        [
+        "type": "object",
+        "properties": [
+            "id": ["type": "integer"], "name": ["type": "string"],
+            "updated_at": ["type": "string", "format": "date-time"],
+        ],
+        ]
+    }
+
+    static func readObject(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ValidationError("\(path) is not a JSON object")
+        }
+        return object
+    }
+
+    static func emit(_ message: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: message, options: [.sortedKeys])
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+}
