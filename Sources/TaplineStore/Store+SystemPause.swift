@@ -19,6 +19,15 @@ extension Store {
         }
     }
 
+    /// The same as `systemPause(sourceID:reason:now:)`, for callers on a dispatch queue (the job
+    /// runner) rather than in async code.
+    public func recordSystemPause(sourceID: Int64, reason: String, now: Date) throws {
+        try writer.write { db in
+            guard let source = try Self.fetchSource(db, id: sourceID) else { return }
+            try Self.systemPause(db, source: source, reason: reason, now: now)
+        }
+    }
+
     /// The system pause inside the caller's transaction; a no-op for a source already system
     /// paused or deleted.
     static func systemPause(_ db: Database, source: SourceRecord, reason: String, now: Date) throws {

@@ -84,9 +84,14 @@ public final class JobRunner: Sendable {
                 metadata: ["job.name": "\(job.jobName)", "source.id": "\(job.sourceID)", "job.trigger": "\(job.trigger.rawValue)"])
         } catch let error as LaunchError {
             logger.warning("job cannot start", metadata: ["job.name": "\(job.jobName)", "error": "\(error)"])
-            finish(job, outcome: .launchFailed(error, at: now()))
-            Task { [store, now] in
-                try? await store.systemPause(sourceID: job.sourceID, reason: error.description, now: now())
+            finish(job, outcome: .launchFailed(error, at: now())) { [store, now, logger] in
+                // The command cannot be executed: scheduled runs would only fail again.
+                do {
+                    try store.recordSystemPause(sourceID: job.sourceID, reason: error.description, now: now())
+                    logger.warning("source system paused", metadata: ["source.id": "\(job.sourceID)", "reason": "\(error.description)"])
+                } catch {
+                    logger.error("cannot system-pause the source", metadata: ["source.id": "\(job.sourceID)", "error": "\(error)"])
+                }
             }
         } catch {
             finish(job, outcome: JobOutcome(status: .failed, completedAt: now(), tapDescription: "\(error)"))
@@ -126,6 +131,11 @@ public final class JobRunner: Sendable {
         await recorder.drain()
     }
 
+    /// Waits until every spawn and outcome reported so far is committed.
+    public func waitForRecords() async {
+        await recorder.drain()
+    }
+
     // MARK: Internals
 
     private func signalStop(_ pipeline: any RunningPipeline) {
@@ -133,8 +143,11 @@ public final class JobRunner: Sendable {
         timers.asyncAfter(deadline: .now() + settings.stopGraceSeconds) { pipeline.signal(SIGKILL) }
     }
 
-    private func finish(_ job: JobRecord, outcome: JobOutcome) {
+    /// Records the outcome; after the commit, frees the source's slot, removes the job directory,
+    /// runs `then` and tells the scheduler.
+    private func finish(_ job: JobRecord, outcome: JobOutcome, then: (@Sendable () -> Void)? = nil) {
         recorder.completed(jobID: job.id, outcome: outcome) { [self] ended in
+            then?()
             let directory = running.withLock { state -> String? in
                 let directory = state[job.sourceID]?.directory
                 if state[job.sourceID]?.job.id == job.id { state[job.sourceID] = nil }

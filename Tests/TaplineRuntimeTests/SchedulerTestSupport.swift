@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import Synchronization
+import TaplineCore
+import TaplineStore
+
+@testable import TaplineRuntime
+
+/// A clock the test moves by hand: scheduler tests never sleep.
+final class ManualClock: Sendable {
+    private let value: Mutex<Date>
+    init(_ start: Date) { value = Mutex(start) }
+    var now: Date { value.withLock { $0 } }
+    func set(_ date: Date) { value.withLock { $0 = date } }
+    func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// A launcher that starts nothing: it records each pipeline and lets the test end it.
+final class FakeLauncher: PipelineLauncher {
+    struct Launch {
+        let spec: PipelineSpec
+        let onExit: @Sendable (PipelineExit) -> Void
+        let pipeline: FakePipeline
+    }
+
+    private let launches = Mutex<[Launch]>([])
+    private let failure = Mutex<LaunchError?>(nil)
+    private let nextGroup = Mutex<Int32>(10_000)
+
+    var count: Int { launches.withLock { $0.count } }
+    var all: [Launch] { launches.withLock { $0 } }
+
+    func failNextLaunches(with error: LaunchError?) { failure.withLock { $0 = error } }
+
+    func launch(_ spec: PipelineSpec, onExit: @escaping @Sendable (PipelineExit) -> Void) throws -> any RunningPipeline {
+        if let error = failure.withLock({ $0 }) { throw error }
+        let group = nextGroup.withLock { g -> Int32 in
+            g += 1
+            return g
+        }
+        let pipeline = FakePipeline(processGroup: group)
+        launches.withLock { $0.append(Launch(spec: spec, onExit: onExit, pipeline: pipeline)) }
+        return pipeline
+    }
+
+    /// Ends launch `index` as if both processes exited with these statuses.
+    func exit(_ index: Int, tap: ProcessExit = .exited(0), target: ProcessExit = .exited(0)) {
+        let launch = launches.withLock { $0[index] }
+        launch.onExit(PipelineExit(tap: tap, target: target))
+    }
+}
+
+final class FakePipeline: RunningPipeline {
+    let processGroup: Int32
+    private let signals = Mutex<[Int32]>([])
+    init(processGroup: Int32) { self.processGroup = processGroup }
+    func signal(_ signal: Int32) { signals.withLock { $0.append(signal) } }
+    var received: [Int32] { signals.withLock { $0 } }
+}
+
+let demoLikeType = SourceType(
+    type: "platform.fake", displayName: "Fake", properties: [PropertySpec(name: "p")], tapCommand: ["tap-fake"])
+let testCatalog = SourceTypeCatalog([demoLikeType])
+let start = Timestamp.parse("2026-11-29T10:00:00Z")!
+
+/// A scheduler over an in-memory (or given) store, a fake launcher and a manual clock.
+struct Harness {
+    let store: Store
+    let clock: ManualClock
+    let launcher: FakeLauncher
+    let runner: JobRunner
+    let scheduler: Scheduler
+    let directory: String
+
+    init(store: Store? = nil, settings: SchedulerSettings = SchedulerSettings(), clock: ManualClock = ManualClock(start)) throws {
+        self.store = try store ?? Store.inMemory(catalog: testCatalog)
+        self.clock = clock
+        launcher = FakeLauncher()
+        directory = NSTemporaryDirectory() + "tapline-sched-" + UUID().uuidString
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let clockRef = clock
+        runner = JobRunner(
+            store: self.store, launcher: launcher, settings: JobSettings(stateDirectory: directory), logger: logger,
+            now: { clockRef.now })
+        scheduler = Scheduler(
+            store: self.store, runner: runner, settings: settings, stitchClientID: 1, logger: logger, now: { clockRef.now },
+            automaticTimer: false)
+    }
+
+    /// Creates a source the way the API does (and tells the scheduler).
+    @discardableResult
+    func createSource(_ name: String, properties: [String: JSONValue]) async throws -> SourceRecord {
+        let source = try await store.createSource(
+            NewSource(
+                type: demoLikeType.type, displayName: name, name: name, nameWasDerived: false,
+                changes: try demoLikeType.validate(properties: properties), destinationID: nil),
+            actor: Actor("test"), now: clock.now)
+        scheduler.sourceChanged(source)
+        return source
+    }
+
+    func pause(_ id: Int64, notify: Bool = true) async throws {
+        var patch = SourcePatch()
+        patch.pause = .pause(shownAs: clock.now)
+        let source = try await store.updateSource(id: id, patch: patch, actor: Actor("test"), now: clock.now)
+        if notify { scheduler.sourceChanged(source) }
+    }
+
+    func unpause(_ id: Int64) async throws {
+        var patch = SourcePatch()
+        patch.pause = .unpause
+        scheduler.sourceChanged(try await store.updateSource(id: id, patch: patch, actor: Actor("test"), now: clock.now))
+    }
+
+    /// Ticks at `date` and waits for the job records to be written.
+    func tick(at date: Date? = nil) async {
+        if let date { clock.set(date) }
+        scheduler.tick()
+        await runner.waitForRecords()
+    }
+
+    func jobs(_ sourceID: Int64) async throws -> [JobRecord] {
+        try await store.jobs(sourceID: sourceID, page: 1).jobs.reversed()
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+func at(_ text: String) -> Date { Timestamp.parse(text)! }
