@@ -34,7 +34,7 @@ struct DueQueueTests {
 
     @Test("matches a sorted reference under a random storm of updates, and stays compact")
     func randomized() {
-        var rng = SeededGenerator(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var queue = DueQueue()
         var reference: [Int64: Date] = [:]
         for step in 0..<20_000 {
@@ -84,18 +84,5 @@ struct DueQueueTests {
         #expect(UUID(uuidString: uuid) != nil)
         #expect(uuid.split(separator: "-")[2].hasPrefix("1"), "version 1")
         #expect(JobName.make(clientID: 1, sourceID: 1, at: t) != JobName.make(clientID: 1, sourceID: 1, at: t))
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for reproducible randomized tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -26,6 +26,10 @@ final class FakeLauncher: PipelineLauncher {
     private let launches = Mutex<[Launch]>([])
     private let failure = Mutex<LaunchError?>(nil)
     private let nextGroup = Mutex<Int32>(10_000)
+    /// When set, every pipeline "exits" successfully right after it starts.
+    let autoExit: Bool
+
+    init(autoExit: Bool = false) { self.autoExit = autoExit }
 
     var count: Int { launches.withLock { $0.count } }
     var all: [Launch] { launches.withLock { $0 } }
@@ -40,6 +44,9 @@ final class FakeLauncher: PipelineLauncher {
         }
         let pipeline = FakePipeline(processGroup: group)
         launches.withLock { $0.append(Launch(spec: spec, onExit: onExit, pipeline: pipeline)) }
+        if autoExit {
+            DispatchQueue.global().async { onExit(PipelineExit(tap: .exited(0), target: .exited(0))) }
+        }
         return pipeline
     }
 
@@ -72,10 +79,13 @@ struct Harness {
     let scheduler: Scheduler
     let directory: String
 
-    init(store: Store? = nil, settings: SchedulerSettings = SchedulerSettings(), clock: ManualClock = ManualClock(start)) throws {
+    init(
+        store: Store? = nil, settings: SchedulerSettings = SchedulerSettings(), clock: ManualClock = ManualClock(start),
+        autoExit: Bool = false
+    ) throws {
         self.store = try store ?? Store.inMemory(catalog: testCatalog)
         self.clock = clock
-        launcher = FakeLauncher()
+        launcher = FakeLauncher(autoExit: autoExit)
         directory = NSTemporaryDirectory() + "tapline-sched-" + UUID().uuidString
         var logger = Logger(label: "test")
         logger.logLevel = .critical
