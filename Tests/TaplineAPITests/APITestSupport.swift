@@ -47,9 +47,31 @@ struct JSONResponse {
     var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
     subscript(_ key: String) -> Any? { object[key] }
 
+    /// Stitch's replication-jobs error body: (type, message).
+    var jobError: (type: String?, message: String?) {
+        let error = object["error"] as? [String: Any]
+        return (error?["type"] as? String, error?["message"] as? String)
+    }
+
     /// Stitch's sources error body: (code, message).
     var sourcesError: (code: String?, message: String?) {
         (object["error"] as? String, (object["data"] as? [String: Any])?["message"] as? String)
+    }
+}
+
+/// Records what the API asks of the job runner.
+final class RecordingJobControl: JobControl, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _started: [String] = []
+    private var _stopped: [Int64] = []
+    var started: [String] { lock.withLock { _started } }
+    var stopped: [Int64] { lock.withLock { _stopped } }
+    func start(_ job: JobRecord, source: SourceRecord) { lock.withLock { _started.append(job.jobName) } }
+    func stop(sourceID: Int64) -> Bool {
+        lock.withLock {
+            _stopped.append(sourceID)
+            return true
+        }
     }
 }
 
@@ -59,12 +81,13 @@ func withAPI(
     _ body: @escaping @Sendable (APIClient) async throws -> Void
 ) async throws {
     let store = try store ?? Store.inMemory(catalog: SourceTypeCatalog(apiCatalogTypes))
+    let jobs = RecordingJobControl()
     let dependencies = APIDependencies(
         store: store, tokens: TokenSet([("tester", testToken), ("ci", "ac_other")]), stitchClientID: 116078,
-        maxBodyBytes: maxBodyBytes, now: { clock.now })
+        maxBodyBytes: maxBodyBytes, jobs: jobs, now: { clock.now })
     let app = Application(router: API.router(dependencies))
     try await app.test(.router) { client in
-        try await body(APIClient(client: client, store: store))
+        try await body(APIClient(client: client, store: store, jobs: jobs))
     }
 }
 
@@ -72,6 +95,7 @@ func withAPI(
 struct APIClient: Sendable {
     let client: any TestClientProtocol
     let store: Store
+    let jobs: RecordingJobControl
 
     @discardableResult
     func call(
