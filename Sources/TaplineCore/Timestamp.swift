@@ -14,17 +14,46 @@ public enum Timestamp {
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, the format of every timestamp tapline emits.
     public static func format(_ date: Date) -> String {
-        let c = UTCCalendar.components(of: date)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour, c.minute, c.second)
+        render(UTCCalendar.components(of: date), milliseconds: false)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.sssZ`, the format Stitch uses for `anchor_time`.
     public static func formatMilliseconds(_ date: Date) -> String {
-        let c = UTCCalendar.components(of: date)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day, c.hour, c.minute,
-            c.second, c.millisecond)
+        render(UTCCalendar.components(of: date), milliseconds: true)
+    }
+
+    /// Writes the digits directly: formatting is on the scheduler's hot path (every claim stores
+    /// three timestamps), where `String(format:)` cost more than the SQL.
+    private static func render(_ c: UTCCalendar.Components, milliseconds: Bool) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var v = max(0, value)
+            while divisor > 0 {
+                bytes.append(UInt8(48 + (v / divisor) % 10))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        digits(c.year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(c.month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(c.day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(c.hour, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(c.minute, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(c.second, 2)
+        if milliseconds {
+            bytes.append(UInt8(ascii: "."))
+            digits(c.millisecond, 3)
+        }
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses an ISO 8601 date-time. Returns `nil` for anything that is not one, including

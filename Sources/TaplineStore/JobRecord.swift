@@ -31,6 +31,9 @@ public struct JobRecord: Sendable, Equatable {
     public var targetExitStatus: Int?
     public var targetDescription: String?
     public var processGroup: Int32?
+    /// When the job's processes were spawned (`started_at` is when its row was committed, just
+    /// before); the difference to `scheduled_for` is the scheduler's start lateness.
+    public var spawnedAt: Date?
     public var logPath: String?
 
     init(row: Row) throws {
@@ -52,6 +55,7 @@ public struct JobRecord: Sendable, Equatable {
         targetExitStatus = row["target_exit_status"]
         targetDescription = row["target_description"]
         processGroup = row["process_group"]
+        spawnedAt = try StoredTime.optional(row["spawned_at"])
         logPath = row["log_path"]
     }
 }

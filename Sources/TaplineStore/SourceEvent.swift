@@ -26,9 +26,9 @@ extension Store {
         _ db: Database, sourceID: Int64, kind: SourceEvent.Kind, actor: Actor, at: Date,
         reason: String? = nil, detail: String? = nil
     ) throws {
-        try db.execute(
-            sql: "INSERT INTO source_events (source_id, at, kind, actor, reason, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [sourceID, StoredTime.millis(at), kind.rawValue, actor.name, reason, detail])
+        try db.run(
+            "INSERT INTO source_events (source_id, at, kind, actor, reason, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            [sourceID, StoredTime.millis(at), kind.rawValue, actor.name, reason, detail])
     }
 
     /// A source's events, oldest first.

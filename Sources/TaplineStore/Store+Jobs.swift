@@ -28,7 +28,7 @@ extension Store {
     static let jobColumns = """
         id, job_name, source_id, trigger, scheduled_for, status, started_at, completed_at, discovery_exit_status,
         discovery_description, tap_exit_status, tap_description, target_exit_status, target_description,
-        process_group, log_path
+        process_group, spawned_at, log_path
         """
 
     // MARK: Scheduled starts
@@ -79,13 +79,13 @@ extension Store {
             return .skippedOverlap(sourceID: sourceID, nextFire: next)
         }
         let name = jobName(sourceID)
-        try db.execute(
-            sql: """
-                INSERT INTO jobs (job_name, source_id, trigger, scheduled_for, status, started_at)
-                VALUES (?, ?, 'scheduled', ?, 'running', ?)
-                ON CONFLICT DO NOTHING
-                """,
-            arguments: [name, sourceID, StoredTime.millis(occurrence), StoredTime.millis(now)])
+        try db.run(
+            """
+            INSERT INTO jobs (job_name, source_id, trigger, scheduled_for, status, started_at)
+            VALUES (?, ?, 'scheduled', ?, 'running', ?)
+            ON CONFLICT DO NOTHING
+            """,
+            [name, sourceID, StoredTime.millis(occurrence), StoredTime.millis(now)])
         let inserted = db.changesCount == 1
         let next = NextFirePolicy.afterOccurrence(schedule, occurrence: occurrence, startedAt: inserted ? now : nil, now: now)
         try setNextFire(db, sourceID: sourceID, next)
@@ -129,13 +129,13 @@ extension Store {
 
     /// Records the process group and log of freshly spawned jobs, in one transaction, so the boot
     /// sweep can find and end orphans after a crash.
-    public func recordSpawned(_ spawned: [(jobID: Int64, processGroup: Int32, logPath: String)]) throws {
+    public func recordSpawned(_ spawned: [(jobID: Int64, processGroup: Int32, spawnedAt: Date, logPath: String)]) throws {
         guard !spawned.isEmpty else { return }
         try writer.write { db in
             for s in spawned {
-                try db.execute(
-                    sql: "UPDATE jobs SET process_group = ?, log_path = ? WHERE id = ?",
-                    arguments: [s.processGroup, s.logPath, s.jobID])
+                try db.run(
+                    "UPDATE jobs SET process_group = ?, spawned_at = ?, log_path = ? WHERE id = ?",
+                    [s.processGroup, StoredTime.millis(s.spawnedAt), s.logPath, s.jobID])
             }
         }
     }
@@ -148,13 +148,13 @@ extension Store {
         return try writer.write { db in
             var ended: [JobRecord] = []
             for (jobID, o) in completions {
-                try db.execute(
-                    sql: """
-                        UPDATE jobs SET status = ?, completed_at = ?, discovery_exit_status = ?, discovery_description = ?,
-                            tap_exit_status = ?, tap_description = ?, target_exit_status = ?, target_description = ?
-                        WHERE id = ? AND status = 'running'
-                        """,
-                    arguments: [
+                try db.run(
+                    """
+                    UPDATE jobs SET status = ?, completed_at = ?, discovery_exit_status = ?, discovery_description = ?,
+                        tap_exit_status = ?, tap_description = ?, target_exit_status = ?, target_description = ?
+                    WHERE id = ? AND status = 'running'
+                    """,
+                    [
                         o.status.rawValue, StoredTime.millis(o.completedAt), o.discoveryExitStatus, o.discoveryDescription,
                         o.tapExitStatus, o.tapDescription, o.targetExitStatus, o.targetDescription, jobID,
                     ])
@@ -237,21 +237,19 @@ extension Store {
     // MARK: Helpers
 
     static func runningJob(_ db: Database, sourceID: Int64) throws -> JobRecord? {
-        try Row.fetchOne(
-            db, sql: "SELECT \(jobColumns) FROM jobs WHERE source_id = ? AND status = 'running'", arguments: [sourceID]
-        ).map(JobRecord.init(row:))
+        try db.fetchRow("SELECT \(jobColumns) FROM jobs WHERE source_id = ? AND status = 'running'", [sourceID])
+            .map(JobRecord.init(row:))
     }
 
     static func fetchJob(_ db: Database, name: String) throws -> JobRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM jobs WHERE job_name = ?", arguments: [name]).map(JobRecord.init(row:))
+        try db.fetchRow("SELECT \(jobColumns) FROM jobs WHERE job_name = ?", [name]).map(JobRecord.init(row:))
     }
 
     static func fetchJob(_ db: Database, id: Int64) throws -> JobRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM jobs WHERE id = ?", arguments: [id]).map(JobRecord.init(row:))
+        try db.fetchRow("SELECT \(jobColumns) FROM jobs WHERE id = ?", [id]).map(JobRecord.init(row:))
     }
 
     static func setNextFire(_ db: Database, sourceID: Int64, _ next: Date?) throws {
-        try db.execute(
-            sql: "UPDATE sources SET next_fire_at = ? WHERE id = ?", arguments: [next.map(StoredTime.millis), sourceID])
+        try db.run("UPDATE sources SET next_fire_at = ? WHERE id = ?", [next.map(StoredTime.millis), sourceID])
     }
 }

@@ -65,6 +65,7 @@ extension Store {
             target_exit_status    INTEGER,
             target_description    TEXT,
             process_group         INTEGER,
+            spawned_at            TEXT,
             log_path              TEXT,
             CHECK ((trigger = 'scheduled') = (scheduled_for IS NOT NULL)),
             CHECK ((status = 'running') = (completed_at IS NULL))

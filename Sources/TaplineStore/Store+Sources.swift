@@ -18,8 +18,7 @@ extension Store {
     }
 
     static func fetchSource(_ db: Database, id: Int64) throws -> SourceRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE id = ?", arguments: [id])
-            .map(SourceRecord.init(row:))
+        try db.fetchRow("SELECT \(SourceRecord.columns) FROM sources WHERE id = ?", [id]).map(SourceRecord.init(row:))
     }
 
     // MARK: Create

@@ -18,6 +18,41 @@ struct ConfigurationTests {
         #expect(file.maxBodyBytes == defaults.maxBodyBytes)
         #expect(file.logLevel == defaults.logLevel)
         #expect(file.sourceTypes == defaults.sourceTypes)
+        #expect(file.scheduler.startsPerSecond == defaults.scheduler.startsPerSecond)
+        #expect(file.scheduler.maxRunningJobs == defaults.scheduler.maxRunningJobs)
+        #expect(file.scheduler.catchUpWindowSeconds == defaults.scheduler.catchUpWindowSeconds)
+        #expect(file.stopGraceSeconds == defaults.stopGraceSeconds)
+        #expect(file.shutdownGraceSeconds == defaults.shutdownGraceSeconds)
+        #expect(file.target == defaults.target)
+        #expect(file.targetConfig == defaults.targetConfig)
+    }
+
+    @Test("scheduler, jobs and destination keys")
+    func runtimeKeys() throws {
+        let config = try TaplineConfiguration.parse(
+            yaml: """
+                scheduler:
+                  catch_up_window_minutes: 90
+                  starts_per_second: 50
+                  max_running_jobs: 8
+                jobs:
+                  stop_grace_seconds: 2
+                  shutdown_grace_seconds: 5
+                destination:
+                  target: [/opt/targets/bin/target-jsonl]
+                  config:
+                    destination_path: /srv/data
+                """)
+        #expect(config.scheduler.catchUpWindowSeconds == 5400)
+        #expect(config.scheduler.startsPerSecond == 50 && config.scheduler.maxRunningJobs == 8)
+        #expect(config.stopGraceSeconds == 2 && config.shutdownGraceSeconds == 5)
+        #expect(config.target == ["/opt/targets/bin/target-jsonl"])
+        let jobs = config.jobSettings(stateDirectory: "/var/lib/tapline")
+        #expect(jobs.resolvedTargetConfig == ["destination_path": "/srv/data"])
+        #expect(TaplineConfiguration().jobSettings(stateDirectory: "/s").resolvedTargetConfig == ["destination_path": "/s/output"])
+        #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "scheduler:\n  starts_per_second: 0") }
+        #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "jobs:\n  grace: 1") }
+        #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "destination:\n  target: []") }
     }
 
     @Test("an empty file means all defaults")

@@ -44,10 +44,12 @@ struct SchedulerShape: Decodable {
 struct JobsShape: Decodable {
     var stopGraceSeconds: Double?
     var shutdownGraceSeconds: Double?
+    var directory: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case stopGraceSeconds = "stop_grace_seconds"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
+        case directory
     }
 
     init(from decoder: any Decoder) throws {
@@ -55,6 +57,7 @@ struct JobsShape: Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         stopGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .stopGraceSeconds)
         shutdownGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds)
+        directory = try c.decodeIfPresent(String.self, forKey: .directory)
     }
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
@@ -69,6 +72,10 @@ struct JobsShape: Decodable {
                 throw ConfigurationError("jobs.shutdown_grace_seconds: must be between 0 and 86400")
             }
             config.shutdownGraceSeconds = shutdownGraceSeconds
+        }
+        if let directory {
+            guard directory.hasPrefix("/") else { throw ConfigurationError("jobs.directory: must be an absolute path") }
+            config.jobsDirectory = directory
         }
     }
 }

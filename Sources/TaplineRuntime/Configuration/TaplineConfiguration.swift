@@ -31,10 +31,20 @@ public struct TaplineConfiguration: Sendable {
     /// The destination's Singer target (argument vector) and its configuration.
     public var target: [String] = ["tapline", "jsonl-target"]
     public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
+    /// Where job directories go; `nil`: `$RUNTIME_DIRECTORY/jobs` under systemd, else
+    /// `<state_dir>/jobs`.
+    public var jobsDirectory: String?
 
     /// The job settings for a resolved state directory.
-    public func jobSettings(stateDirectory: String) -> JobSettings {
+    public func jobSettings(
+        stateDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> JobSettings {
         var settings = JobSettings(stateDirectory: stateDirectory)
+        if let jobsDirectory {
+            settings.jobsDirectoryOverride = jobsDirectory
+        } else if let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first, !runtime.isEmpty {
+            settings.jobsDirectoryOverride = String(runtime) + "/jobs"
+        }
         settings.stopGraceSeconds = stopGraceSeconds
         settings.target = target
         settings.targetConfig = targetConfig

@@ -11,7 +11,7 @@ import TaplineStore
 /// next transaction: a group commit, with no added delay when the daemon is quiet.
 final class JobRecorder: Sendable {
     private struct Pending {
-        var spawned: [(jobID: Int64, processGroup: Int32, logPath: String)] = []
+        var spawned: [(jobID: Int64, processGroup: Int32, spawnedAt: Date, logPath: String)] = []
         var completions: [(jobID: Int64, outcome: JobOutcome, done: @Sendable (JobRecord?) -> Void)] = []
         var flushScheduled = false
     }
@@ -26,8 +26,8 @@ final class JobRecorder: Sendable {
         self.logger = logger
     }
 
-    func spawned(jobID: Int64, processGroup: Int32, logPath: String) {
-        enqueue { $0.spawned.append((jobID, processGroup, logPath)) }
+    func spawned(jobID: Int64, processGroup: Int32, at date: Date, logPath: String) {
+        enqueue { $0.spawned.append((jobID, processGroup, date, logPath)) }
     }
 
     /// Records an outcome; `done` runs after the commit with the ended job (nil if it had already

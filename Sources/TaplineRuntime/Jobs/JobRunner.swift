@@ -9,6 +9,16 @@ import TaplineStore
 import Glibc
 #endif
 
+/// Learns when jobs end.
+public protocol JobEndObserver: AnyObject, Sendable {
+    func jobEnded(_ job: JobRecord)
+}
+
+/// A weak reference to the observer, so the runner does not keep the scheduler alive.
+struct WeakJobObserver {
+    weak var value: (any JobEndObserver)?
+}
+
 /// Spawns, supervises and stops replication jobs, and records how they end.
 ///
 /// A job's row is committed (by the scheduler's claim or the manual start) before `start` is
@@ -29,7 +39,11 @@ public final class JobRunner: Sendable {
     private let logger: Logger
     private let recorder: JobRecorder
     private let running = Mutex<[Int64: Running]>([:])
-    private let endedHandler = Mutex<(@Sendable (JobRecord) -> Void)?>(nil)
+    /// Source log directories known to exist (creating them again for each job is wasted work).
+    private let logDirectories = Mutex<Set<Int64>>([])
+    /// The daemon's environment, read once: jobs inherit it plus their own two variables.
+    private let baseEnvironment: [String: String]
+    private let observer = Mutex<WeakJobObserver>(WeakJobObserver())
     private let timers = DispatchQueue(label: "tapline.job-timers")
 
     public init(
@@ -42,11 +56,13 @@ public final class JobRunner: Sendable {
         self.now = now
         self.logger = logger
         self.recorder = JobRecorder(store: store, logger: logger)
+        self.baseEnvironment = ProcessInfo.processInfo.environment
     }
 
-    /// Called after each job's outcome is committed (the scheduler uses it to fill freed slots).
-    public func onJobEnded(_ handler: @escaping @Sendable (JobRecord) -> Void) {
-        endedHandler.withLock { $0 = handler }
+    /// Told after each job's outcome is committed (the scheduler uses it to fill freed slots).
+    /// Held weakly: the scheduler owns the runner, not the other way round.
+    public func setObserver(_ observer: any JobEndObserver) {
+        self.observer.withLock { $0.value = observer }
     }
 
     /// The number of jobs currently running.
@@ -78,7 +94,7 @@ public final class JobRunner: Sendable {
                 return state[job.sourceID]?.stopRequested ?? false
             }
             if stopNow { signalStop(pipeline) }
-            recorder.spawned(jobID: job.id, processGroup: pipeline.processGroup, logPath: spec.logPath)
+            recorder.spawned(jobID: job.id, processGroup: pipeline.processGroup, at: now(), logPath: spec.logPath)
             logger.info(
                 "job started",
                 metadata: ["job.name": "\(job.jobName)", "source.id": "\(job.sourceID)", "job.trigger": "\(job.trigger.rawValue)"])
@@ -161,7 +177,7 @@ public final class JobRunner: Sendable {
                     "job.tap_exit_status": "\(outcome.tapExitStatus.map(String.init) ?? "null")",
                     "job.target_exit_status": "\(outcome.targetExitStatus.map(String.init) ?? "null")",
                 ])
-            if let ended, let handler = endedHandler.withLock({ $0 }) { handler(ended) }
+            if let ended, let observer = observer.withLock({ $0.value }) { observer.jobEnded(ended) }
         }
     }
 
@@ -171,18 +187,26 @@ public final class JobRunner: Sendable {
         guard let type = store.catalog[source.type] else {
             throw LaunchError(role: "tap", command: source.type, reason: "the source type is not in the configuration")
         }
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if mkdir(directory, 0o700) != 0 {
+            guard errno == ENOENT else {
+                throw LaunchError(role: "job", command: directory, reason: String(cString: strerror(errno)))
+            }
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         let logDirectory = settings.logDirectory(sourceID: job.sourceID)
-        try FileManager.default.createDirectory(
-            atPath: logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if !logDirectories.withLock({ $0.contains(job.sourceID) }) {
+            try FileManager.default.createDirectory(
+                atPath: logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            logDirectories.withLock { _ = $0.insert(job.sourceID) }
+        }
         var tapConfig: [String: String] = [:]
         for spec in type.properties { if let value = spec.defaultValue { tapConfig[spec.name] = value } }
         tapConfig.merge(source.properties) { $1 }
         tapConfig.merge(source.credentials) { $1 }
         try Self.writePrivateJSON(tapConfig, to: directory + "/tap-config.json")
         try Self.writePrivateJSON(settings.resolvedTargetConfig, to: directory + "/target-config.json")
-        var environment = ProcessInfo.processInfo.environment
+        var environment = baseEnvironment
         environment["TAPLINE_JOB_NAME"] = job.jobName
         environment["TAPLINE_SOURCE_ID"] = String(job.sourceID)
         return PipelineSpec(

@@ -14,12 +14,17 @@ public struct JobSettings: Sendable {
     public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
     /// The account id in job names.
     public var stitchClientID: Int64 = 1
+    /// Where private job directories (configuration with credentials, state, catalog) are made;
+    /// `nil` means `<state_dir>/jobs`. Best on a tmpfs (`/run/tapline` via systemd's
+    /// `RuntimeDirectory=`): credentials never reach a disk, and creating and removing thousands
+    /// of directories costs far less than on a journaling file system.
+    public var jobsDirectoryOverride: String?
 
     public init(stateDirectory: String) {
         self.stateDirectory = stateDirectory
     }
 
-    var jobsDirectory: String { stateDirectory + "/jobs" }
+    var jobsDirectory: String { jobsDirectoryOverride ?? stateDirectory + "/jobs" }
     func logDirectory(sourceID: Int64) -> String { stateDirectory + "/logs/\(sourceID)" }
 
     var resolvedTargetConfig: [String: String] {

@@ -11,7 +11,7 @@ import TaplineStore
 /// The queue is only a hint. Every start goes through `Store.claimScheduledStarts`, one write
 /// transaction that re-checks the pause columns, the due time and the running job, so a pause
 /// acknowledged by the API can never be overtaken by a stale queue entry.
-public final class Scheduler: Sendable {
+public final class Scheduler: JobEndObserver {
     private struct State {
         var queue = DueQueue()
         var tokens: Double
@@ -20,6 +20,8 @@ public final class Scheduler: Sendable {
         var started = false
         var stopped = false
         var lastTick: Date?
+        /// Due sources were left waiting because every job slot was taken.
+        var waitingForSlot = false
     }
 
     private let store: Store
@@ -47,7 +49,7 @@ public final class Scheduler: Sendable {
         self.stitchClientID = stitchClientID
         self.automaticTimer = automaticTimer
         self.state = Mutex(State(tokens: max(1, settings.startsPerSecond)))
-        runner.onJobEnded { [weak self] _ in self?.slotFreed() }
+        runner.setObserver(self)
     }
 
     /// Applies the catch-up rules, loads every due time and arms the timer.
@@ -106,8 +108,10 @@ public final class Scheduler: Sendable {
             refill(&state, now: now)
             let slots = max(0, settings.maxRunningJobs - runner.runningCount)
             let limit = min(Int(state.tokens.rounded(.down)), slots)
+            state.waitingForSlot = slots == 0
             guard limit > 0 else { return [] }
             let due = state.queue.popDue(now: now, limit: limit)
+            if due.count == slots, let next = state.queue.earliest(), next <= now { state.waitingForSlot = true }
             state.tokens -= Double(due.count)
             return due
         }
@@ -131,10 +135,18 @@ public final class Scheduler: Sendable {
             }
             return
         }
+        // Spawning is most of the cost of a start (the parent waits for each exec); spread a burst
+        // over every core.
+        let starts = results.compactMap { result -> (JobRecord, SourceRecord)? in
+            if case .started(let job, let source, _) = result { return (job, source) }
+            return nil
+        }
+        DispatchQueue.concurrentPerform(iterations: starts.count) { i in
+            runner.start(starts[i].0, source: starts[i].1)
+        }
         for result in results {
             switch result {
-            case .started(let job, let source, let next):
-                runner.start(job, source: source)
+            case .started(let job, _, let next):
                 state.withLock { $0.queue.set(job.sourceID, due: next) }
             case .skippedOverlap(let sourceID, let next):
                 logger.info("occurrence skipped: a job is still running", metadata: ["source.id": "\(sourceID)"])
@@ -153,10 +165,12 @@ public final class Scheduler: Sendable {
         state.lastRefill = now
     }
 
-    private func slotFreed() {
+    /// A job ended: if due sources were waiting for a slot, start them now.
+    public func jobEnded(_ job: JobRecord) {
         let waiting = state.withLock { state -> Bool in
-            guard let earliest = state.queue.earliest() else { return false }
-            return earliest <= now()
+            guard state.waitingForSlot else { return false }
+            state.waitingForSlot = false
+            return true
         }
         if waiting { rearm() }
     }
