@@ -144,9 +144,19 @@ extension Store {
     /// twice, or interrupted by a sweep) is left as it is. Returns the ended jobs.
     @discardableResult
     public func recordCompletions(_ completions: [(jobID: Int64, outcome: JobOutcome)]) throws -> [JobRecord] {
-        guard !completions.isEmpty else { return [] }
+        try recordCompletions(completions, keepLogsPerSource: 0).ended
+    }
+
+    /// Ends jobs (as above) and applies log retention: beyond the newest `keepLogsPerSource` job
+    /// logs of each source (0 keeps all), older jobs lose their `log_path`; the returned paths are
+    /// for the caller to delete once this transaction has committed.
+    public func recordCompletions(
+        _ completions: [(jobID: Int64, outcome: JobOutcome)], keepLogsPerSource: Int
+    ) throws -> (ended: [JobRecord], expiredLogs: [String]) {
+        guard !completions.isEmpty else { return ([], []) }
         return try writer.write { db in
             var ended: [JobRecord] = []
+            var expired: [String] = []
             for (jobID, o) in completions {
                 try db.run(
                     """
@@ -160,7 +170,18 @@ extension Store {
                     ])
                 if db.changesCount == 1, let job = try Self.fetchJob(db, id: jobID) { ended.append(job) }
             }
-            return ended
+            if keepLogsPerSource > 0 {
+                for sourceID in Set(ended.map(\.sourceID)) {
+                    let old = try db.fetchRows(
+                        "SELECT id, log_path FROM jobs WHERE source_id = ? AND log_path IS NOT NULL ORDER BY id DESC LIMIT -1 OFFSET ?",
+                        [sourceID, keepLogsPerSource])
+                    for row in old {
+                        expired.append(row["log_path"])
+                        try db.run("UPDATE jobs SET log_path = NULL WHERE id = ?", [row["id"] as Int64])
+                    }
+                }
+            }
+            return (ended, expired)
         }
     }
 

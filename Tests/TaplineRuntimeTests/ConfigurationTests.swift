@@ -25,6 +25,8 @@ struct ConfigurationTests {
         #expect(file.shutdownGraceSeconds == defaults.shutdownGraceSeconds)
         #expect(file.target == defaults.target)
         #expect(file.targetConfig == defaults.targetConfig)
+        #expect(file.logsPerSource == defaults.logsPerSource)
+        #expect(file.jobsDirectory == defaults.jobsDirectory)
     }
 
     @Test("scheduler, jobs and destination keys")

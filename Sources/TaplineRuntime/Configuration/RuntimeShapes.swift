@@ -45,11 +45,13 @@ struct JobsShape: Decodable {
     var stopGraceSeconds: Double?
     var shutdownGraceSeconds: Double?
     var directory: String?
+    var logsPerSource: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case stopGraceSeconds = "stop_grace_seconds"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
         case directory
+        case logsPerSource = "logs_per_source"
     }
 
     init(from decoder: any Decoder) throws {
@@ -58,6 +60,7 @@ struct JobsShape: Decodable {
         stopGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .stopGraceSeconds)
         shutdownGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds)
         directory = try c.decodeIfPresent(String.self, forKey: .directory)
+        logsPerSource = try c.decodeIfPresent(Int.self, forKey: .logsPerSource)
     }
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
@@ -76,6 +79,10 @@ struct JobsShape: Decodable {
         if let directory {
             guard directory.hasPrefix("/") else { throw ConfigurationError("jobs.directory: must be an absolute path") }
             config.jobsDirectory = directory
+        }
+        if let logsPerSource {
+            guard logsPerSource >= 0 else { throw ConfigurationError("jobs.logs_per_source: must be 0 (keep all) or more") }
+            config.logsPerSource = logsPerSource
         }
     }
 }

@@ -31,6 +31,8 @@ public struct TaplineConfiguration: Sendable {
     /// The destination's Singer target (argument vector) and its configuration.
     public var target: [String] = ["tapline", "jsonl-target"]
     public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
+    /// Job logs kept per source; 0 keeps all.
+    public var logsPerSource = 100
     /// Where job directories go; `nil`: `$RUNTIME_DIRECTORY/jobs` under systemd, else
     /// `<state_dir>/jobs`.
     public var jobsDirectory: String?
@@ -49,6 +51,7 @@ public struct TaplineConfiguration: Sendable {
         settings.target = target
         settings.targetConfig = targetConfig
         settings.stitchClientID = stitchClientID
+        settings.logsPerSource = logsPerSource
         return settings
     }
 

@@ -4,6 +4,10 @@ import Logging
 import Synchronization
 import TaplineStore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Writes job spawns and completions to the store in batches, on its own serial queue.
 ///
 /// Each SQLite commit costs a device flush, so writing one row per job would cap job throughput
@@ -18,12 +22,14 @@ final class JobRecorder: Sendable {
 
     private let store: Store
     private let logger: Logger
+    private let keepLogsPerSource: Int
     private let queue = DispatchQueue(label: "tapline.job-recorder")
     private let pending = Mutex(Pending())
 
-    init(store: Store, logger: Logger) {
+    init(store: Store, logger: Logger, keepLogsPerSource: Int) {
         self.store = store
         self.logger = logger
+        self.keepLogsPerSource = keepLogsPerSource
     }
 
     func spawned(jobID: Int64, processGroup: Int32, at date: Date, logPath: String) {
@@ -66,7 +72,10 @@ final class JobRecorder: Sendable {
         }
         var ended: [Int64: JobRecord] = [:]
         do {
-            for job in try store.recordCompletions(batch.completions.map { ($0.jobID, $0.outcome) }) { ended[job.id] = job }
+            let result = try store.recordCompletions(
+                batch.completions.map { ($0.jobID, $0.outcome) }, keepLogsPerSource: keepLogsPerSource)
+            for job in result.ended { ended[job.id] = job }
+            for path in result.expiredLogs { unlink(path) }
         } catch {
             logger.error("cannot record job outcomes", metadata: ["error": "\(error)"])
         }

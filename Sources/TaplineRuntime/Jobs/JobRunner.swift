@@ -55,7 +55,7 @@ public final class JobRunner: Sendable {
         self.settings = settings
         self.now = now
         self.logger = logger
-        self.recorder = JobRecorder(store: store, logger: logger)
+        self.recorder = JobRecorder(store: store, logger: logger, keepLogsPerSource: settings.logsPerSource)
         self.baseEnvironment = ProcessInfo.processInfo.environment
     }
 

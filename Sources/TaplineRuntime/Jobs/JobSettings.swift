@@ -12,6 +12,8 @@ public struct JobSettings: Sendable {
     /// The target's configuration (written to `target-config.json`). `${STATE_DIRECTORY}` in a
     /// value is replaced by the state directory.
     public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
+    /// How many job logs to keep per source (older ones are deleted as new jobs end); 0 keeps all.
+    public var logsPerSource: Int = 100
     /// The account id in job names.
     public var stitchClientID: Int64 = 1
     /// Where private job directories (configuration with credentials, state, catalog) are made;

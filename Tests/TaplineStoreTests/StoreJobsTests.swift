@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+import Testing
+import TaplineCore
+
+@testable import TaplineStore
+
+/// The start transaction and job bookkeeping, straight against the store.
+@Suite("Store: jobs")
+struct StoreJobsTests {
+    func cronSource(_ store: Store, _ name: String = "s") async throws -> SourceRecord {
+        try await store.createSource(
+            try newSource(name, properties: ["host": .string("h"), "cron_expression": .string("0 * * ? * *")]), actor: alice, now: t0)
+    }
+
+    func claim(_ store: Store, _ id: Int64, _ occurrence: Date, now: Date? = nil) throws -> ClaimResult {
+        try store.claimScheduledStarts([(id, occurrence)], now: now ?? occurrence, jobName: { "1.\($0).sync.\(UUID())" })[0]
+    }
+
+    @Test("a claim starts the due occurrence once and moves the due time")
+    func claimOnce() async throws {
+        let store = try Store.inMemory(catalog: testCatalog)
+        let source = try await cronSource(store)
+        let due = try #require(source.nextFireAt)
+        guard case .started(let job, _, let next) = try claim(store, source.id, due) else { Issue.record("not started"); return }
+        #expect(job.trigger == .scheduled && job.scheduledFor == due && job.status == .running)
+        #expect(next == due.addingTimeInterval(60))
+        // The same occurrence again (a stale queue entry) starts nothing.
+        #expect(try claim(store, source.id, due) == .notDue(sourceID: source.id, nextFire: next))
+    }
+
+    @Test("a paused, system-paused or deleted source is never claimed")
+    func pausedNeverClaimed() async throws {
+        let store = try Store.inMemory(catalog: testCatalog)
+        let a = try await cronSource(store, "a")
+        let b = try await cronSource(store, "b")
+        let c = try await cronSource(store, "c")
+        let due = try #require(a.nextFireAt)
+        _ = try await store.updateSource(id: a.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0)
+        try await store.systemPause(sourceID: b.id, reason: "test", now: t0)
+        _ = try await store.deleteSource(id: c.id, actor: alice, now: t0)
+        for id in [a.id, b.id, c.id] {
+            #expect(try claim(store, id, due) == .notDue(sourceID: id, nextFire: nil))
+        }
+        #expect(try await store.jobs(sourceID: a.id, page: 1).total == 0)
+    }
+
+    @Test("an occurrence during a running job is skipped with an event")
+    func overlap() async throws {
+        let store = try Store.inMemory(catalog: testCatalog)
+        let source = try await cronSource(store)
+        _ = try await store.startManualJob(sourceID: source.id, now: t0, jobName: "manual")
+        let due = try #require(source.nextFireAt)
+        #expect(try claim(store, source.id, due) == .skippedOverlap(sourceID: source.id, nextFire: due.addingTimeInterval(60)))
+        let event = try await store.events(sourceID: source.id).last
+        #expect(event?.kind == .skipped && event?.reason == "overlap" && event?.actor == "system")
+    }
+
+    @Test("a source whose type left the configuration is system-paused when it falls due")
+    func missingType() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = try await cronSource(try Store.open(path: dir + "/t.db", catalog: testCatalog))
+        let reopened = try Store.open(path: dir + "/t.db", catalog: SourceTypeCatalog([]))
+        #expect(try claim(reopened, source.id, try #require(source.nextFireAt)) == .notDue(sourceID: source.id, nextFire: nil))
+        let paused = try #require(try await reopened.source(id: source.id))
+        #expect(paused.systemPauseReason == "source type platform.test is not in the configuration")
+    }
+
+    @Test("completions end running jobs once; log retention keeps the newest per source")
+    func completionsAndRetention() async throws {
+        let store = try Store.inMemory(catalog: testCatalog)
+        let source = try await cronSource(store)
+        var ids: [Int64] = []
+        for i in 0..<5 {
+            guard case .started(let job, _) = try await store.startManualJob(sourceID: source.id, now: t0.addingTimeInterval(Double(i)), jobName: "j\(i)")
+            else { Issue.record("not started"); return }
+            try store.recordSpawned([(job.id, 100 + Int32(i), t0, "/logs/j\(i).log")])
+            let result = try store.recordCompletions(
+                [(job.id, JobOutcome(status: .succeeded, completedAt: t0, tapExitStatus: 0, targetExitStatus: 0))], keepLogsPerSource: 3)
+            #expect(result.ended.map(\.id) == [job.id])
+            #expect(result.expiredLogs == (i >= 3 ? ["/logs/j\(i - 3).log"] : []))
+            ids.append(job.id)
+        }
+        // Ending a job twice changes nothing.
+        #expect(try store.recordCompletions([(ids[0], .stopped(at: t0))]).isEmpty)
+        let jobs = try await store.jobs(sourceID: source.id, page: 1).jobs
+        #expect(jobs.map(\.status).allSatisfy { $0 == .succeeded })
+        #expect(jobs.compactMap(\.logPath).count == 3)
+        #expect(jobs.first?.processGroup == 104 && jobs.first?.spawnedAt == t0)
+    }
+}
