@@ -12,6 +12,7 @@ public enum API {
         SourcesController(dependencies: dependencies).addRoutes(to: v4)
         SourceTypesController(dependencies: dependencies).addRoutes(to: v4)
         ReplicationJobsController(dependencies: dependencies).addRoutes(to: v4)
+        ExtractionsController(dependencies: dependencies).addRoutes(to: v4)
         return router
     }
 }

@@ -35,6 +35,8 @@ public struct JobRecord: Sendable, Equatable {
     /// before); the difference to `scheduled_for` is the scheduler's start lateness.
     public var spawnedAt: Date?
     public var logPath: String?
+    /// RECORD messages relayed, per stream.
+    public var streamRecords: [String: Int]?
 
     init(row: Row) throws {
         id = row["id"]
@@ -57,6 +59,7 @@ public struct JobRecord: Sendable, Equatable {
         processGroup = row["process_group"]
         spawnedAt = try StoredTime.optional(row["spawned_at"])
         logPath = row["log_path"]
+        streamRecords = (row["stream_records"] as String?).flatMap { try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8)) }
     }
 }
 
@@ -70,11 +73,15 @@ public struct JobOutcome: Sendable, Equatable {
     public var tapDescription: String?
     public var targetExitStatus: Int?
     public var targetDescription: String?
+    /// RECORDs relayed per stream.
+    public var streamRecords: [String: Int] = [:]
+    /// The last STATE the target confirmed, as JSON text; persisted for the next job.
+    public var confirmedState: String?
 
     public init(
         status: JobStatus, completedAt: Date, discoveryExitStatus: Int? = nil, discoveryDescription: String? = nil,
         tapExitStatus: Int? = nil, tapDescription: String? = nil, targetExitStatus: Int? = nil,
-        targetDescription: String? = nil
+        targetDescription: String? = nil, streamRecords: [String: Int] = [:], confirmedState: String? = nil
     ) {
         self.status = status
         self.completedAt = completedAt
@@ -84,13 +91,15 @@ public struct JobOutcome: Sendable, Equatable {
         self.tapDescription = tapDescription
         self.targetExitStatus = targetExitStatus
         self.targetDescription = targetDescription
+        self.streamRecords = streamRecords
+        self.confirmedState = confirmedState
     }
 
     /// A job stopped by `DELETE …/sync` or by shutdown: Stitch shows null exit statuses and
     /// "Terminated" descriptions.
-    public static func stopped(at date: Date) -> JobOutcome {
+    public static func stopped(at date: Date, streamRecords: [String: Int] = [:], confirmedState: String? = nil) -> JobOutcome {
         JobOutcome(
             status: .stopped, completedAt: date, discoveryDescription: "Terminated", tapDescription: "Terminated",
-            targetDescription: "Terminated")
+            targetDescription: "Terminated", streamRecords: streamRecords, confirmedState: confirmedState)
     }
 }

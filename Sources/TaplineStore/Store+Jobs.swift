@@ -14,6 +14,18 @@ public enum ClaimResult: Sendable, Equatable {
     case notDue(sourceID: Int64, nextFire: Date?)
 }
 
+/// What happens around a job's end, from the configuration.
+public struct CompletionPolicy: Sendable {
+    /// Job logs kept per source; 0 keeps all.
+    public var keepLogsPerSource = 0
+    /// Consecutive failed scheduled jobs that system-pause a source; 0 disables.
+    public var failuresBeforeSystemPause = 0
+    public init(keepLogsPerSource: Int = 0, failuresBeforeSystemPause: Int = 0) {
+        self.keepLogsPerSource = keepLogsPerSource
+        self.failuresBeforeSystemPause = failuresBeforeSystemPause
+    }
+}
+
 /// The outcome of `POST /v4/sources/{id}/sync`.
 public enum ManualStartResult: Sendable, Equatable {
     case started(JobRecord, source: SourceRecord)
@@ -28,7 +40,7 @@ extension Store {
     static let jobColumns = """
         id, job_name, source_id, trigger, scheduled_for, status, started_at, completed_at, discovery_exit_status,
         discovery_description, tap_exit_status, tap_description, target_exit_status, target_description,
-        process_group, spawned_at, log_path
+        process_group, spawned_at, log_path, stream_records
         """
 
     // MARK: Scheduled starts
@@ -144,14 +156,21 @@ extension Store {
     /// twice, or interrupted by a sweep) is left as it is. Returns the ended jobs.
     @discardableResult
     public func recordCompletions(_ completions: [(jobID: Int64, outcome: JobOutcome)]) throws -> [JobRecord] {
-        try recordCompletions(completions, keepLogsPerSource: 0).ended
+        try recordCompletions(completions, policy: CompletionPolicy()).ended
     }
 
-    /// Ends jobs (as above) and applies log retention: beyond the newest `keepLogsPerSource` job
-    /// logs of each source (0 keeps all), older jobs lose their `log_path`; the returned paths are
-    /// for the caller to delete once this transaction has committed.
+    /// Ends jobs (as above), in the same transaction:
+    /// - persists the Singer state the target confirmed (even for a failed or stopped job: a target
+    ///   confirms a state only once the records before it are stored);
+    /// - records each stream's load (Stitch's load object);
+    /// - system-pauses a source after `failuresBeforeSystemPause` consecutive failed scheduled jobs
+    ///   (stopped jobs do not count; 0 disables), and clears a system pause when a manual job
+    ///   succeeds;
+    /// - applies log retention: beyond the newest `keepLogsPerSource` logs of a source (0 keeps
+    ///   all), older jobs lose their `log_path`; the returned paths are for the caller to delete
+    ///   once this transaction has committed.
     public func recordCompletions(
-        _ completions: [(jobID: Int64, outcome: JobOutcome)], keepLogsPerSource: Int
+        _ completions: [(jobID: Int64, outcome: JobOutcome)], policy: CompletionPolicy
     ) throws -> (ended: [JobRecord], expiredLogs: [String]) {
         guard !completions.isEmpty else { return ([], []) }
         return try writer.write { db in
@@ -168,13 +187,16 @@ extension Store {
                         o.status.rawValue, StoredTime.millis(o.completedAt), o.discoveryExitStatus, o.discoveryDescription,
                         o.tapExitStatus, o.tapDescription, o.targetExitStatus, o.targetDescription, jobID,
                     ])
-                if db.changesCount == 1, let job = try Self.fetchJob(db, id: jobID) { ended.append(job) }
+                guard db.changesCount == 1, let job = try Self.fetchJob(db, id: jobID) else { continue }
+                ended.append(job)
+                try Self.recordStreams(db, job: job, outcome: o)
+                try Self.applyPausePolicy(db, job: job, policy: policy, now: o.completedAt)
             }
-            if keepLogsPerSource > 0 {
+            if policy.keepLogsPerSource > 0 {
                 for sourceID in Set(ended.map(\.sourceID)) {
                     let old = try db.fetchRows(
                         "SELECT id, log_path FROM jobs WHERE source_id = ? AND log_path IS NOT NULL ORDER BY id DESC LIMIT -1 OFFSET ?",
-                        [sourceID, keepLogsPerSource])
+                        [sourceID, policy.keepLogsPerSource])
                     for row in old {
                         expired.append(row["log_path"])
                         try db.run("UPDATE jobs SET log_path = NULL WHERE id = ?", [row["id"] as Int64])
@@ -201,6 +223,81 @@ extension Store {
                 arguments: [StoredTime.millis(now)])
             return running
         }
+    }
+
+    /// The relayed record counts, the confirmed state and the per-stream loads of an ended job.
+    static func recordStreams(_ db: Database, job: JobRecord, outcome o: JobOutcome) throws {
+        let at = StoredTime.millis(o.completedAt)
+        if !o.streamRecords.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let text = String(decoding: try encoder.encode(o.streamRecords), as: UTF8.self)
+            try db.run("UPDATE jobs SET stream_records = ? WHERE id = ?", [text, job.id])
+        }
+        if let state = o.confirmedState {
+            try db.run(
+                """
+                INSERT INTO source_state (source_id, state, job_name, updated_at) VALUES (?, json(?), ?, ?)
+                ON CONFLICT (source_id) DO UPDATE SET state = excluded.state, job_name = excluded.job_name,
+                    updated_at = excluded.updated_at
+                """,
+                [job.sourceID, state, job.jobName, at])
+        }
+        let targetFailed = o.status == .failed && (o.targetExitStatus ?? 0) != 0
+        for (stream, count) in o.streamRecords {
+            let errorState: String? =
+                targetFailed
+                ? Self.errorState(message: o.targetDescription ?? "the target failed", exitStatus: o.targetExitStatus)
+                : nil
+            try db.run(
+                """
+                INSERT INTO stream_loads (source_id, stream_name, last_batch_loaded_at, error_state, records, job_name, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (source_id, stream_name) DO UPDATE SET
+                    last_batch_loaded_at = excluded.last_batch_loaded_at, error_state = excluded.error_state,
+                    records = excluded.records, job_name = excluded.job_name, updated_at = excluded.updated_at
+                """,
+                [job.sourceID, stream, targetFailed ? nil : at, errorState, count, job.jobName, at])
+        }
+    }
+
+    /// An `error_state` in the shape Stitch's load object shows.
+    static func errorState(message: String, exitStatus: Int?) -> String {
+        let data: [String: Any] = [
+            "notification_data": [
+                "message": message, "error": "TARGET_ERROR", "status": "ERROR",
+                "exception_message": exitStatus.map { "target exited with status \($0)" } ?? message,
+            ]
+        ]
+        return String(decoding: (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    static func applyPausePolicy(_ db: Database, job: JobRecord, policy: CompletionPolicy, now: Date) throws {
+        if job.trigger == .manual, job.status == .succeeded {
+            guard let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt != nil else { return }
+            try db.run(
+                "UPDATE sources SET system_paused_at = NULL, system_pause_reason = NULL, updated_at = ? WHERE id = ?",
+                [StoredTime.seconds(now), source.id])
+            try appendEvent(
+                db, sourceID: source.id, kind: .systemUnpaused, actor: .system, at: now,
+                reason: "manual job \(job.jobName) succeeded")
+            return
+        }
+        guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return }
+        let recent = try db.fetchRows(
+            "SELECT status FROM jobs WHERE source_id = ? AND trigger = 'scheduled' AND status NOT IN ('stopped', 'running') ORDER BY id DESC LIMIT ?",
+            [job.sourceID, policy.failuresBeforeSystemPause])
+        guard recent.count == policy.failuresBeforeSystemPause, recent.allSatisfy({ $0["status"] as String == "failed" }),
+            let source = try fetchSource(db, id: job.sourceID)
+        else { return }
+        try systemPause(
+            db, source: source, reason: "\(policy.failuresBeforeSystemPause) consecutive scheduled jobs failed (last: \(job.jobName))",
+            now: now)
+    }
+
+    /// The Singer state the next job of a source starts from.
+    public func confirmedState(sourceID: Int64) throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT state FROM source_state WHERE source_id = ?", arguments: [sourceID]) }
     }
 
     // MARK: Boot and queue

@@ -67,6 +67,7 @@ extension Store {
             process_group         INTEGER,
             spawned_at            TEXT,
             log_path              TEXT,
+            stream_records        TEXT CHECK (stream_records IS NULL OR json_valid(stream_records)),
             CHECK ((trigger = 'scheduled') = (scheduled_for IS NOT NULL)),
             CHECK ((status = 'running') = (completed_at IS NULL))
         );
@@ -76,6 +77,26 @@ extension Store {
         -- At most one running job per source.
         CREATE UNIQUE INDEX jobs_one_running ON jobs(source_id) WHERE status = 'running';
         CREATE INDEX jobs_by_source ON jobs(source_id, started_at);
+
+        -- The last Singer STATE a source's target confirmed: the next job's --state.
+        CREATE TABLE source_state (
+            source_id  INTEGER PRIMARY KEY REFERENCES sources(id),
+            state      TEXT NOT NULL CHECK (json_valid(state) AND json_type(state) = 'object'),
+            job_name   TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- The latest load of each stream (Stitch's load object).
+        CREATE TABLE stream_loads (
+            source_id            INTEGER NOT NULL REFERENCES sources(id),
+            stream_name          TEXT NOT NULL,
+            last_batch_loaded_at TEXT,
+            error_state          TEXT CHECK (error_state IS NULL OR json_valid(error_state)),
+            records              INTEGER NOT NULL CHECK (records >= 0),
+            job_name             TEXT NOT NULL,
+            updated_at           TEXT NOT NULL,
+            PRIMARY KEY (source_id, stream_name)
+        );
 
         CREATE TABLE source_events (
             id        INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -77,7 +77,7 @@ struct StoreJobsTests {
             else { Issue.record("not started"); return }
             try store.recordSpawned([(job.id, 100 + Int32(i), t0, "/logs/j\(i).log")])
             let result = try store.recordCompletions(
-                [(job.id, JobOutcome(status: .succeeded, completedAt: t0, tapExitStatus: 0, targetExitStatus: 0))], keepLogsPerSource: 3)
+                [(job.id, JobOutcome(status: .succeeded, completedAt: t0, tapExitStatus: 0, targetExitStatus: 0))], policy: CompletionPolicy(keepLogsPerSource: 3))
             #expect(result.ended.map(\.id) == [job.id])
             #expect(result.expiredLogs == (i >= 3 ? ["/logs/j\(i - 3).log"] : []))
             ids.append(job.id)

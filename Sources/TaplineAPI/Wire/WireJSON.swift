@@ -12,6 +12,8 @@ public indirect enum WireJSON: Sendable, Equatable {
     case string(String)
     case array([WireJSON])
     case object([(String, WireJSON)])
+    /// JSON text already serialized (and validated) elsewhere, e.g. a stored `error_state`.
+    case raw(String)
 
     public static func == (lhs: WireJSON, rhs: WireJSON) -> Bool {
         lhs.serialized() == rhs.serialized()
@@ -35,6 +37,7 @@ public indirect enum WireJSON: Sendable, Equatable {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d): out += d.isFinite ? "\(d)" : "null"
+        case .raw(let text): out += text
         case .string(let s): Self.writeString(s, to: &out)
         case .array(let items):
             out += "["

@@ -46,12 +46,14 @@ struct JobsShape: Decodable {
     var shutdownGraceSeconds: Double?
     var directory: String?
     var logsPerSource: Int?
+    var failuresBeforeSystemPause: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case stopGraceSeconds = "stop_grace_seconds"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
         case directory
         case logsPerSource = "logs_per_source"
+        case failuresBeforeSystemPause = "failures_before_system_pause"
     }
 
     init(from decoder: any Decoder) throws {
@@ -61,6 +63,7 @@ struct JobsShape: Decodable {
         shutdownGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds)
         directory = try c.decodeIfPresent(String.self, forKey: .directory)
         logsPerSource = try c.decodeIfPresent(Int.self, forKey: .logsPerSource)
+        failuresBeforeSystemPause = try c.decodeIfPresent(Int.self, forKey: .failuresBeforeSystemPause)
     }
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
@@ -83,6 +86,12 @@ struct JobsShape: Decodable {
         if let logsPerSource {
             guard logsPerSource >= 0 else { throw ConfigurationError("jobs.logs_per_source: must be 0 (keep all) or more") }
             config.logsPerSource = logsPerSource
+        }
+        if let failuresBeforeSystemPause {
+            guard failuresBeforeSystemPause >= 0 else {
+                throw ConfigurationError("jobs.failures_before_system_pause: must be 0 (never) or more")
+            }
+            config.failuresBeforeSystemPause = failuresBeforeSystemPause
         }
     }
 }

@@ -33,6 +33,8 @@ public struct TaplineConfiguration: Sendable {
     public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
     /// Job logs kept per source; 0 keeps all.
     public var logsPerSource = 100
+    /// Consecutive failed scheduled jobs that system-pause a source; 0 disables.
+    public var failuresBeforeSystemPause = 5
     /// Where job directories go; `nil`: `$RUNTIME_DIRECTORY/jobs` under systemd, else
     /// `<state_dir>/jobs`.
     public var jobsDirectory: String?
@@ -52,6 +54,7 @@ public struct TaplineConfiguration: Sendable {
         settings.targetConfig = targetConfig
         settings.stitchClientID = stitchClientID
         settings.logsPerSource = logsPerSource
+        settings.failuresBeforeSystemPause = failuresBeforeSystemPause
         return settings
     }
 

@@ -5,14 +5,24 @@ extension JobOutcome {
     /// The recorded outcome of a pipeline that ran: stopped jobs show null statuses and
     /// "Terminated" (as Stitch does); otherwise each process's status, and the job succeeds only
     /// if both exited 0.
+    /// A failed process is described by its last stderr line (what Stitch shows, e.g. the HTTP
+    /// 401 body an API returned), else by how it exited. A tap that wrote something that is not a
+    /// Singer message fails the job even if both processes then exited 0.
     public static func from(_ exit: PipelineExit, stopRequested: Bool, at date: Date) -> JobOutcome {
-        if stopRequested { return .stopped(at: date) }
-        let ok = exit.tap.succeeded && exit.target.succeeded
+        let relay = exit.relay
+        if stopRequested {
+            return .stopped(at: date, streamRecords: relay.recordsByStream, confirmedState: relay.lastState)
+        }
+        let invalid = relay.invalidTapLine.map { "the tap wrote an invalid Singer message (\($0))" }
+        let tapOK = exit.tap.succeeded && invalid == nil
+        let ok = tapOK && exit.target.succeeded
         return JobOutcome(
             status: ok ? .succeeded : .failed, completedAt: date,
-            tapExitStatus: exit.tap.code, tapDescription: exit.tap.succeeded ? nil : "tap \(exit.tap.description)",
+            tapExitStatus: exit.tap.code,
+            tapDescription: tapOK ? nil : invalid ?? relay.lastTapError ?? "tap \(exit.tap.description)",
             targetExitStatus: exit.target.code,
-            targetDescription: exit.target.succeeded ? nil : "target \(exit.target.description)")
+            targetDescription: exit.target.succeeded ? nil : relay.lastTargetError ?? "target \(exit.target.description)",
+            streamRecords: relay.recordsByStream, confirmedState: relay.lastState)
     }
 
     /// A job whose pipeline could not be started.

@@ -22,14 +22,14 @@ final class JobRecorder: Sendable {
 
     private let store: Store
     private let logger: Logger
-    private let keepLogsPerSource: Int
+    private let policy: CompletionPolicy
     private let queue = DispatchQueue(label: "tapline.job-recorder")
     private let pending = Mutex(Pending())
 
-    init(store: Store, logger: Logger, keepLogsPerSource: Int) {
+    init(store: Store, logger: Logger, policy: CompletionPolicy) {
         self.store = store
         self.logger = logger
-        self.keepLogsPerSource = keepLogsPerSource
+        self.policy = policy
     }
 
     func spawned(jobID: Int64, processGroup: Int32, at date: Date, logPath: String) {
@@ -73,7 +73,7 @@ final class JobRecorder: Sendable {
         var ended: [Int64: JobRecord] = [:]
         do {
             let result = try store.recordCompletions(
-                batch.completions.map { ($0.jobID, $0.outcome) }, keepLogsPerSource: keepLogsPerSource)
+                batch.completions.map { ($0.jobID, $0.outcome) }, policy: policy)
             for job in result.ended { ended[job.id] = job }
             for path in result.expiredLogs { unlink(path) }
         } catch {

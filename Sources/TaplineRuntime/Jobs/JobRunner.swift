@@ -55,7 +55,10 @@ public final class JobRunner: Sendable {
         self.settings = settings
         self.now = now
         self.logger = logger
-        self.recorder = JobRecorder(store: store, logger: logger, keepLogsPerSource: settings.logsPerSource)
+        self.recorder = JobRecorder(
+            store: store, logger: logger,
+            policy: CompletionPolicy(
+                keepLogsPerSource: settings.logsPerSource, failuresBeforeSystemPause: settings.failuresBeforeSystemPause))
         self.baseEnvironment = ProcessInfo.processInfo.environment
     }
 
@@ -206,11 +209,16 @@ public final class JobRunner: Sendable {
         tapConfig.merge(source.credentials) { $1 }
         try Self.writePrivateJSON(tapConfig, to: directory + "/tap-config.json")
         try Self.writePrivateJSON(settings.resolvedTargetConfig, to: directory + "/target-config.json")
+        var tapArguments = ["--config", directory + "/tap-config.json"]
+        if let state = try store.confirmedState(sourceID: job.sourceID) {
+            try Self.writePrivate(Data(state.utf8), to: directory + "/state.json")
+            tapArguments += ["--state", directory + "/state.json"]
+        }
         var environment = baseEnvironment
         environment["TAPLINE_JOB_NAME"] = job.jobName
         environment["TAPLINE_SOURCE_ID"] = String(job.sourceID)
         return PipelineSpec(
-            tap: type.tapCommand + ["--config", directory + "/tap-config.json"],
+            tap: type.tapCommand + tapArguments,
             target: settings.target + ["--config", directory + "/target-config.json"],
             environment: environment, workingDirectory: directory,
             logPath: logDirectory + "/\(job.jobName).log")
@@ -219,7 +227,11 @@ public final class JobRunner: Sendable {
     static func writePrivateJSON(_ object: [String: String], to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(object)
+        try writePrivate(try encoder.encode(object), to: path)
+    }
+
+    /// Creates `path` with mode 0600 (it may hold credentials) and writes `data`.
+    static func writePrivate(_ data: Data, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw LaunchError(role: "job", command: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }

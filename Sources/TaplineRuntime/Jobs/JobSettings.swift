@@ -14,6 +14,8 @@ public struct JobSettings: Sendable {
     public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
     /// How many job logs to keep per source (older ones are deleted as new jobs end); 0 keeps all.
     public var logsPerSource: Int = 100
+    /// Consecutive failed scheduled jobs after which a source is system-paused; 0 disables.
+    public var failuresBeforeSystemPause: Int = 5
     /// The account id in job names.
     public var stitchClientID: Int64 = 1
     /// Where private job directories (configuration with credentials, state, catalog) are made;

@@ -7,7 +7,7 @@ public struct PipelineSpec: Sendable {
     public var environment: [String: String]
     /// The job's private working directory.
     public var workingDirectory: String
-    /// Where both processes' stderr (and for now the target's stdout) go.
+    /// Where both processes' stderr (prefixed) and the target's confirmed states go.
     public var logPath: String
 
     public init(tap: [String], target: [String], environment: [String: String], workingDirectory: String, logPath: String) {
@@ -42,13 +42,15 @@ public enum ProcessExit: Sendable, Equatable {
     }
 }
 
-/// How a whole pipeline ended.
+/// How a whole pipeline ended, and what its relay saw.
 public struct PipelineExit: Sendable, Equatable {
     public var tap: ProcessExit
     public var target: ProcessExit
-    public init(tap: ProcessExit, target: ProcessExit) {
+    public var relay: RelayReport
+    public init(tap: ProcessExit, target: ProcessExit, relay: RelayReport = RelayReport()) {
         self.tap = tap
         self.target = target
+        self.relay = relay
     }
 }
 

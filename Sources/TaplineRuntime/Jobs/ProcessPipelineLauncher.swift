@@ -18,6 +18,9 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
 
     public init(selfExecutable: String = ProcessPipelineLauncher.currentExecutable()) {
         self.selfExecutable = selfExecutable
+        // A target that exits early must not take the daemon down with SIGPIPE when the relay
+        // writes to it; the write fails with EPIPE instead. Children get default dispositions.
+        signal(SIGPIPE, SIG_IGN)
     }
 
     /// The running executable's path (from `/proc/self/exe`).
@@ -31,44 +34,71 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
     public func launch(_ spec: PipelineSpec, onExit: @escaping @Sendable (PipelineExit) -> Void) throws -> any RunningPipeline {
         let log = open(spec.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard log >= 0 else { throw LaunchError(role: "job", command: spec.logPath, reason: String(cString: strerror(errno))) }
-        defer { close(log) }
+        var parentEnds: [Int32] = [log]
+        var childEnds: [Int32] = []
+        defer { childEnds.forEach { close($0) } }
+        func makePipe() throws -> (read: Int32, write: Int32) {
+            var fds: [Int32] = [0, 0]
+            guard tapline_pipe_cloexec(&fds) == 0 else {
+                parentEnds.forEach { close($0) }
+                throw LaunchError(role: "job", command: "pipe", reason: String(cString: strerror(errno)))
+            }
+            return (fds[0], fds[1])
+        }
+        let tapOut = try makePipe(), targetIn = try makePipe(), targetOut = try makePipe()
+        let tapErr = try makePipe(), targetErr = try makePipe()
+        parentEnds += [tapOut.read, targetIn.write, targetOut.read, tapErr.read, targetErr.read]
+        childEnds += [tapOut.write, targetIn.read, targetOut.write, tapErr.write, targetErr.write]
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(devNull) }
-        var fds: [Int32] = [0, 0]
-        guard tapline_pipe_cloexec(&fds) == 0 else {
-            throw LaunchError(role: "job", command: "pipe", reason: String(cString: strerror(errno)))
-        }
-        let (readEnd, writeEnd) = (fds[0], fds[1])
-        defer {
-            close(readEnd)
-            close(writeEnd)
-        }
         let environment = spec.environment.map { "\($0.key)=\($0.value)" }
-        let tapPid = try spawn(resolve(spec.tap), role: "tap", environment: environment, stdin: devNull, stdout: writeEnd, stderr: log, group: 0, cwd: spec.workingDirectory)
+        let tapPid: pid_t
         let targetPid: pid_t
         do {
-            targetPid = try spawn(resolve(spec.target), role: "target", environment: environment, stdin: readEnd, stdout: log, stderr: log, group: tapPid, cwd: spec.workingDirectory)
+            tapPid = try spawn(
+                resolve(spec.tap), role: "tap", environment: environment, stdin: devNull, stdout: tapOut.write,
+                stderr: tapErr.write, group: 0, cwd: spec.workingDirectory)
+        } catch {
+            parentEnds.forEach { close($0) }
+            throw error
+        }
+        do {
+            targetPid = try spawn(
+                resolve(spec.target), role: "target", environment: environment, stdin: targetIn.read,
+                stdout: targetOut.write, stderr: targetErr.write, group: tapPid, cwd: spec.workingDirectory)
         } catch {
             kill(tapPid, SIGKILL)
             var status: Int32 = 0
             waitpid(tapPid, &status, 0)
+            parentEnds.forEach { close($0) }
             throw error
         }
         let running = ProcessPipeline(processGroup: tapPid)
-        let exits = Mutex<(tap: ProcessExit?, target: ProcessExit?)>((nil, nil))
+        let state = Mutex<(tap: ProcessExit?, target: ProcessExit?, relay: RelayReport?)>((nil, nil, nil))
         let report: @Sendable () -> Void = {
-            let done = exits.withLock { state -> PipelineExit? in
-                guard let tap = state.tap, let target = state.target else { return nil }
-                return PipelineExit(tap: tap, target: target)
+            let done = state.withLock { state -> PipelineExit? in
+                guard let tap = state.tap, let target = state.target, let relay = state.relay else { return nil }
+                return PipelineExit(tap: tap, target: target, relay: relay)
             }
             if let done { onExit(done) }
         }
+        let relay = SingerRelay(
+            tapOut: tapOut.read, targetIn: targetIn.write, targetOut: targetOut.read, tapErr: tapErr.read,
+            targetErr: targetErr.read, log: log)
+        let thread = Thread {
+            let seen = relay.run()
+            state.withLock { $0.relay = seen }
+            report()
+        }
+        thread.name = "tapline-relay"
+        thread.stackSize = 1 << 20
+        thread.start()
         watch(tapPid) { exit in
-            exits.withLock { $0.tap = exit }
+            state.withLock { $0.tap = exit }
             report()
         }
         watch(targetPid) { exit in
-            exits.withLock { $0.target = exit }
+            state.withLock { $0.target = exit }
             report()
         }
         return running

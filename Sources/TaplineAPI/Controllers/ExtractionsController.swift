@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TaplineCore
+import TaplineStore
+
+/// `/v4/{client_id}/extractions`, `/v4/{client_id}/extractions/{job_name}` (302 to the log) and
+/// `/v4/{client_id}/loads`: Stitch's job history, 100 per page, for the past 60 days.
+struct ExtractionsController {
+    let dependencies: APIDependencies
+    static let perPage = 100
+    static let window: TimeInterval = 60 * 86_400
+
+    func addRoutes(to group: RouterGroup<TaplineRequestContext>) {
+        group.get(":client/extractions", use: extractions)
+        group.get(":client/extractions/:job", use: logRedirect)
+        group.get(":client/extractions/:job/log", use: log)
+        group.get(":client/loads", use: loads)
+    }
+
+    @Sendable func extractions(request: Request, context: TaplineRequestContext) async throws -> Response {
+        let client = try clientID(context)
+        let page = try Self.page(request)
+        let since = dependencies.now().addingTimeInterval(-Self.window)
+        let (rows, total) = try await dependencies.store.lastExtractions(since: since, page: page, perPage: Self.perPage)
+        let items = rows.map { row -> WireJSON in
+            let job = row.job
+            return .object([
+                ("job_name", .string(job.jobName)),
+                ("stitch_client_id", .int(client)),
+                ("source_id", .int(job.sourceID)),
+                ("source_type", .string(tapName(row.sourceType))),
+                ("start_time", .string(Timestamp.format(job.startedAt))),
+                ("completion_time", .optional(job.completedAt.map(Timestamp.format))),
+                ("discovery_exit_status", .optional(job.discoveryExitStatus.map(Int64.init))),
+                ("discovery_description", .optional(job.discoveryDescription)),
+                ("tap_exit_status", .optional(job.tapExitStatus.map(Int64.init))),
+                ("tap_description", .optional(job.tapDescription)),
+                ("target_exit_status", .optional(job.targetExitStatus.map(Int64.init))),
+                ("target_description", .optional(job.targetDescription)),
+            ])
+        }
+        return .json(JobWire.page(items, page: page, total: total, perPage: Self.perPage, path: "/v4/\(client)/extractions"))
+    }
+
+    /// Stitch answers with a redirect to the log file; tapline serves the log itself.
+    @Sendable func logRedirect(request: Request, context: TaplineRequestContext) async throws -> Response {
+        let client = try clientID(context)
+        let name = context.parameters.get("job") ?? ""
+        guard try await dependencies.store.job(name: name) != nil else {
+            throw APIError.notFound("extraction job not found (\(name))")
+        }
+        return Response(
+            status: .found,
+            headers: [.location: "/v4/\(client)/extractions/\(name)/log", .contentLength: "0"])
+    }
+
+    @Sendable func log(request: Request, context: TaplineRequestContext) async throws -> Response {
+        _ = try clientID(context)
+        let name = context.parameters.get("job") ?? ""
+        guard let job = try await dependencies.store.job(name: name) else {
+            throw APIError.notFound("extraction job not found (\(name))")
+        }
+        guard let path = job.logPath, let data = FileManager.default.contents(atPath: path) else {
+            throw APIError.notFound("the log of \(name) is no longer kept")
+        }
+        var buffer = ByteBuffer()
+        buffer.writeBytes(data)
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: buffer))
+    }
+
+    @Sendable func loads(request: Request, context: TaplineRequestContext) async throws -> Response {
+        let client = try clientID(context)
+        let page = try Self.page(request)
+        let since = dependencies.now().addingTimeInterval(-Self.window)
+        let (rows, total) = try await dependencies.store.loads(since: since, page: page, perPage: Self.perPage)
+        let items = rows.map { load -> WireJSON in
+            .object([
+                ("stitch_client_id", .int(client)),
+                ("source_name", .string(load.sourceName)),
+                ("stream_name", .string(load.streamName)),
+                ("last_batch_loaded_at", .optional(load.lastBatchLoadedAt.map(Timestamp.format))),
+                ("error_state", load.errorState.map(WireJSON.raw) ?? .null),
+            ])
+        }
+        return .json(JobWire.page(items, page: page, total: total, perPage: Self.perPage, path: "/v4/\(client)/loads"))
+    }
+
+    /// The path's client id must be this account's (Stitch answers 401 otherwise).
+    private func clientID(_ context: TaplineRequestContext) throws -> Int64 {
+        let raw = context.parameters.get("client") ?? ""
+        guard let id = Int64(raw), id == dependencies.stitchClientID else {
+            throw APIError.sources(
+                .unauthorized, code: "Unauthorized", message: "this token has no access to client \(raw)")
+        }
+        return id
+    }
+
+    static func page(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("page") else { return 1 }
+        guard let n = Int(text), n >= 1, n <= 1_000_000 else {
+            throw APIError.job(type: "invalid_page", message: "page must be a positive integer, got \"\(text)\"")
+        }
+        return n
+    }
+
+    /// The tap's name as Stitch reports it (`tap-github`): the tap program's file name, or the
+    /// subcommand for tapline's own taps (`demo-tap`).
+    private func tapName(_ type: String) -> String {
+        guard let command = dependencies.catalog[type]?.tapCommand, let program = command.first else { return type }
+        if program == "tapline", command.count > 1 { return command[1] }
+        return (program as NSString).lastPathComponent
+    }
+}

@@ -1,0 +1,294 @@
+import Foundation
+import TaplineCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the relay saw while a job ran.
+public struct RelayReport: Sendable, Equatable {
+    /// RECORD messages forwarded, per stream.
+    public var recordsByStream: [String: Int] = [:]
+    /// The last STATE the target confirmed (a JSON object, as text): what the next job resumes from.
+    public var lastState: String?
+    /// The last non-empty stderr line of each process, for the job's descriptions.
+    public var lastTapError: String?
+    public var lastTargetError: String?
+    /// A line the tap wrote that is not a Singer message; relaying stopped there.
+    public var invalidTapLine: String?
+    public var bytesRelayed = 0
+
+    public init() {}
+}
+
+/// Moves a job's bytes, on one thread per job: the tap's stdout to the target's stdin (each line
+/// checked to be a Singer message and RECORDs counted per stream), the target's stdout scanned for
+/// the STATE values it confirms, and both stderr streams to the job log with `tap: ` and
+/// `target: ` prefixes.
+///
+/// One `poll` loop with non-blocking descriptors, so a target that blocks on a full stderr pipe
+/// can never deadlock against a relay blocked writing to it; reading the tap stops while 1 MiB is
+/// waiting for the target (back-pressure).
+/// Used by exactly one thread (the job's relay thread) once handed over; hence `@unchecked`.
+final class SingerRelay: @unchecked Sendable {
+    private let tapOut: Int32
+    private let targetIn: Int32
+    private let targetOut: Int32
+    private let tapErr: Int32
+    private let targetErr: Int32
+    private let log: Int32
+    private var report = RelayReport()
+
+    private var pendingLine: [UInt8] = []  // an incomplete tap line, for checking once complete
+    private var outgoing: [UInt8] = []  // checked bytes waiting for the target
+    private var outgoingStart = 0
+    private var lineNumber = 0
+    private var currentStream: [UInt8] = []
+    private var currentCount = 0
+    private var stderrCarry: [Int32: [UInt8]] = [:]
+    private var stateCarry: [UInt8] = []
+
+    /// Takes ownership of every descriptor; all are closed when `run` returns.
+    init(tapOut: Int32, targetIn: Int32, targetOut: Int32, tapErr: Int32, targetErr: Int32, log: Int32) {
+        self.tapOut = tapOut
+        self.targetIn = targetIn
+        self.targetOut = targetOut
+        self.tapErr = tapErr
+        self.targetErr = targetErr
+        self.log = log
+    }
+
+    /// Relays until every stream has ended; returns what it saw.
+    func run() -> RelayReport {
+        for fd in [tapOut, targetIn, targetOut, tapErr, targetErr] {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        var open: Set<Int32> = [tapOut, targetIn, targetOut, tapErr, targetErr]
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+        defer {
+            buffer.deallocate()
+            for fd in open { close(fd) }
+            close(log)
+        }
+        func finish(_ fd: Int32) {
+            if open.remove(fd) != nil { close(fd) }
+        }
+        while open.contains(tapOut) || open.contains(targetOut) || open.contains(tapErr) || open.contains(targetErr) {
+            var fds: [pollfd] = []
+            let waiting = outgoing.count - outgoingStart
+            if open.contains(tapOut), waiting < 1 << 20 { fds.append(pollfd(fd: tapOut, events: Int16(POLLIN), revents: 0)) }
+            if open.contains(targetIn), waiting > 0 { fds.append(pollfd(fd: targetIn, events: Int16(POLLOUT), revents: 0)) }
+            for fd in [targetOut, tapErr, targetErr] where open.contains(fd) {
+                fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+            }
+            if open.contains(targetIn), !open.contains(tapOut), waiting == 0 {
+                finish(targetIn)  // all of the tap's output is delivered: the target sees EOF
+                continue
+            }
+            if fds.isEmpty { break }
+            let ready = poll(&fds, nfds_t(fds.count), -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for entry in fds where entry.revents != 0 {
+                let fd = entry.fd
+                if fd == targetIn {
+                    if entry.revents & Int16(POLLERR | POLLHUP) != 0 || !flushOutgoing() {
+                        // The target is gone: stop the tap too (it gets EPIPE/SIGPIPE).
+                        finish(targetIn)
+                        finish(tapOut)
+                        outgoing.removeAll()
+                        outgoingStart = 0
+                    }
+                    continue
+                }
+                let n = read(fd, buffer.baseAddress, buffer.count)
+                if n < 0, errno == EAGAIN || errno == EINTR { continue }
+                if n <= 0 {
+                    if fd == tapOut {
+                        if !pendingLine.isEmpty { acceptLine(pendingLine[...]) }
+                        pendingLine.removeAll()
+                    }
+                    flushPartial(fd)
+                    finish(fd)
+                    continue
+                }
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n]).bindMemory(to: UInt8.self)
+                switch fd {
+                case tapOut:
+                    if !relay(bytes) {
+                        finish(tapOut)
+                        pendingLine.removeAll()
+                    }
+                case targetOut: collectState(bytes)
+                default: collectStderr(fd, bytes)
+                }
+                if open.contains(targetIn), outgoing.count > outgoingStart, !flushOutgoing() {
+                    finish(targetIn)
+                    finish(tapOut)
+                    outgoing.removeAll()
+                    outgoingStart = 0
+                }
+            }
+        }
+        closeStream()
+        return report
+    }
+
+    // MARK: tap → target
+
+    /// Checks the complete lines in `bytes` and queues them for the target. Returns false at the
+    /// first line that is not a Singer message.
+    private func relay(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        while start < bytes.count {
+            guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
+                pendingLine.append(contentsOf: bytes[start...])
+                return true
+            }
+            let ok: Bool
+            if pendingLine.isEmpty {
+                ok = acceptLine(bytes[start..<newline])
+            } else {
+                pendingLine.append(contentsOf: bytes[start..<newline])
+                ok = acceptLine(pendingLine[...])
+                pendingLine.removeAll(keepingCapacity: true)
+            }
+            if !ok { return false }
+            start = newline + 1
+        }
+        return true
+    }
+
+    @discardableResult
+    private func acceptLine<C: Collection>(_ line: C) -> Bool where C.Element == UInt8, C: ContiguousCollectionProxy {
+        lineNumber += 1
+        return line.withContiguousBytes { bytes in
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return true }
+            guard let message = SingerLine.read(bytes) else {
+                let excerpt = String(decoding: bytes.prefix(200), as: UTF8.self)
+                report.invalidTapLine = "line \(lineNumber): \(excerpt)"
+                return false
+            }
+            if message.kind == .record, let range = message.stream {
+                let name = bytes[range]
+                if !name.elementsEqual(currentStream) {
+                    closeStream()
+                    currentStream = Array(name)
+                }
+                currentCount += 1
+            }
+            outgoing.append(contentsOf: bytes)
+            outgoing.append(0x0A)
+            report.bytesRelayed += bytes.count + 1
+            return true
+        }
+    }
+
+    private func closeStream() {
+        guard currentCount > 0 else { return }
+        report.recordsByStream[String(decoding: currentStream, as: UTF8.self), default: 0] += currentCount
+        currentCount = 0
+    }
+
+    /// Writes what the target can take now. Returns false if the target's stdin is closed.
+    private func flushOutgoing() -> Bool {
+        while outgoingStart < outgoing.count {
+            let n = outgoing.withUnsafeBytes { raw in
+                write(targetIn, raw.baseAddress! + outgoingStart, outgoing.count - outgoingStart)
+            }
+            if n < 0 {
+                if errno == EAGAIN { break }
+                if errno == EINTR { continue }
+                return false
+            }
+            outgoingStart += n
+        }
+        if outgoingStart == outgoing.count {
+            outgoing.removeAll(keepingCapacity: true)
+            outgoingStart = 0
+        } else if outgoingStart > 1 << 20 {
+            outgoing.removeFirst(outgoingStart)
+            outgoingStart = 0
+        }
+        return true
+    }
+
+    // MARK: target stdout, stderr
+
+    private func collectState(_ bytes: UnsafeBufferPointer<UInt8>) {
+        stateCarry.append(contentsOf: bytes)
+        while let newline = stateCarry.firstIndex(of: 0x0A) {
+            takeStateLine(stateCarry[..<newline])
+            stateCarry.removeSubrange(...newline)
+        }
+    }
+
+    private func takeStateLine(_ line: ArraySlice<UInt8>) {
+        line.withUnsafeBufferPointer { bytes in
+            if SingerLine.isJSONObject(bytes) { report.lastState = String(decoding: bytes, as: UTF8.self) }
+        }
+        writeLog(prefix: "target stdout: ", line)
+    }
+
+    private func collectStderr(_ fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
+        var carry = stderrCarry[fd, default: []]
+        carry.append(contentsOf: bytes)
+        while let newline = carry.firstIndex(of: 0x0A) {
+            takeStderrLine(fd, carry[..<newline])
+            carry.removeSubrange(...newline)
+        }
+        // A line longer than 64 KiB is logged in pieces.
+        if carry.count > 1 << 16 {
+            takeStderrLine(fd, carry[...])
+            carry.removeAll()
+        }
+        stderrCarry[fd] = carry
+    }
+
+    private func flushPartial(_ fd: Int32) {
+        if fd == targetOut, !stateCarry.isEmpty {
+            takeStateLine(stateCarry[...])
+            stateCarry.removeAll()
+        }
+        if let carry = stderrCarry[fd], !carry.isEmpty {
+            takeStderrLine(fd, carry[...])
+            stderrCarry[fd] = []
+        }
+    }
+
+    private func takeStderrLine(_ fd: Int32, _ line: ArraySlice<UInt8>) {
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if !text.isEmpty {
+            let last = String(text.prefix(1000))
+            if fd == tapErr { report.lastTapError = last } else { report.lastTargetError = last }
+        }
+        writeLog(prefix: fd == tapErr ? "tap: " : "target: ", line)
+    }
+
+    private func writeLog(prefix: String, _ line: ArraySlice<UInt8>) {
+        var entry = Array(prefix.utf8)
+        entry.append(contentsOf: line)
+        entry.append(0x0A)
+        _ = entry.withUnsafeBytes { write(log, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Collections whose elements can be viewed as one contiguous buffer (arrays and their slices,
+/// buffer slices).
+protocol ContiguousCollectionProxy {
+    func withContiguousBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R
+}
+
+extension ArraySlice: ContiguousCollectionProxy where Element == UInt8 {
+    func withContiguousBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUnsafeBufferPointer(body)
+    }
+}
+
+extension Slice: ContiguousCollectionProxy where Base == UnsafeBufferPointer<UInt8> {
+    func withContiguousBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(rebasing: self))
+    }
+}
