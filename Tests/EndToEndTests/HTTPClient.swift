@@ -28,6 +28,14 @@ struct HTTPClient {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
     }
 
+    /// A GET whose answer is text (redirects followed).
+    func text(_ path: String) async throws -> (status: Int, text: String) {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
     /// The source's jobs, newest first.
     func jobs(_ sourceID: Int) async throws -> [[String: Any]] {
         let (_, json) = try await call("GET", "/v4/sources/\(sourceID)/jobs")

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Singer jobs through the real binary: bookmarks, loads, extractions, logs, failures and the
+/// system pause they lead to.
+@Suite("End to end: Singer jobs", .serialized)
+struct SingerJobsEndToEndTests {
+    static func daemon(config: String? = nil) async throws -> (DaemonProcess, HTTPClient, String) {
+        let dir = NSTemporaryDirectory() + "tapline-e2e-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var arguments: [String] = []
+        if let config {
+            try config.write(toFile: dir + "/tapline.yaml", atomically: true, encoding: .utf8)
+            arguments = ["--config", dir + "/tapline.yaml"]
+        }
+        let daemon = try DaemonProcess(stateDirectory: dir + "/state", arguments: arguments)
+        let api = try HTTPClient(address: try await daemon.address(), stateDirectory: dir + "/state")
+        return (daemon, api, dir)
+    }
+
+    @Test("bookmarks carry across jobs; extractions, loads and logs match what ran")
+    func bookmarksAndHistory() async throws {
+        let (daemon, api, dir) = try await Self.daemon()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await api.call(
+            "POST", "/v4/sources",
+            #"{"type":"platform.demo","display_name":"Shop","properties":{"record_count":"4","streams":"users,orders","frequency_in_minutes":"1440","api_key":"s3cret-key"}}"#)
+        try await api.waitFor("the first job") { try await api.jobs(1).first?["status"] as? String == "succeeded" }
+        let (_, started) = try await api.call("POST", "/v4/sources/1/sync")
+        let second = try #require((started as? [String: Any])?["job_name"] as? String)
+        try await api.waitFor("the second job") {
+            let jobs = try await api.jobs(1)
+            return jobs.count == 2 && jobs[0]["status"] as? String == "succeeded"
+        }
+        // The second job resumed from the first one's bookmark: ids 1–4, then 5–8.
+        let users = try String(contentsOfFile: dir + "/state/output/users.jsonl", encoding: .utf8)
+        let ids = users.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? Int
+        }
+        #expect(ids == Array(1...8))
+
+        let (_, extractions) = try await api.call("GET", "/v4/1/extractions")
+        let page = try #require(extractions as? [String: Any])
+        let rows = try #require(page["data"] as? [[String: Any]])
+        #expect(page["total"] as? Int == 1 && rows.count == 1)
+        #expect(rows[0]["job_name"] as? String == second)
+        #expect(rows[0]["source_type"] as? String == "demo-tap")
+        #expect(rows[0]["tap_exit_status"] as? Int == 0 && rows[0]["target_exit_status"] as? Int == 0)
+
+        let (_, loads) = try await api.call("GET", "/v4/1/loads")
+        let loadRows = try #require((loads as? [String: Any])?["data"] as? [[String: Any]])
+        #expect(loadRows.map { $0["stream_name"] as? String } == ["orders", "users"])
+        #expect(loadRows.allSatisfy { $0["source_name"] as? String == "shop" && $0["error_state"] is NSNull })
+        #expect(loadRows.allSatisfy { $0["last_batch_loaded_at"] is String })
+
+        let (wrongClient, _) = try await api.call("GET", "/v4/2/extractions")
+        #expect(wrongClient == 401)
+        // The log: 302 to a URL tapline serves (URLSession follows it with the same token).
+        let (logStatus, log) = try await api.text("/v4/1/extractions/\(second)")
+        #expect(logStatus == 200)
+        #expect(log.contains("target stdout: {\"bookmarks\""))
+        #expect(!log.contains("s3cret-key"), "credentials never reach the log")
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.exitStatus() == 0)
+    }
+
+    @Test("a failing tap's last error line is its description; N failures system-pause; a manual success clears it")
+    func failuresAndSystemPause() async throws {
+        let (daemon, api, dir) = try await Self.daemon(config: "listen: 127.0.0.1:0\njobs:\n  failures_before_system_pause: 2\n")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await api.call(
+            "POST", "/v4/sources",
+            #"{"type":"platform.demo","display_name":"Flaky","properties":{"fail":"true","record_count":"1","cron_expression":"* * * ? * *"}}"#)
+        try await api.waitFor("the system pause") {
+            let (_, source) = try await api.call("GET", "/v4/sources/1")
+            return (source as? [String: Any])?["system_paused_at"] is String
+        }
+        let (_, source) = try await api.call("GET", "/v4/sources/1")
+        let object = try #require(source as? [String: Any])
+        #expect((object["system_pause_reason"] as? String)?.hasPrefix("2 consecutive scheduled jobs failed") == true)
+        #expect(object["schedule"] is NSNull)
+        let failed = try #require(try await api.jobs(1).first)
+        #expect(failed["tap_exit_status"] as? Int == 1)
+        #expect(failed["tap_description"] as? String == "ERROR demo-tap: failing on purpose (fail=true)")
+        let countAtPause = try await api.jobs(1).count
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await api.jobs(1).count == countAtPause, "no scheduled job while system paused")
+
+        // A manual job still runs; once it succeeds, the system pause is cleared.
+        try await api.call("PUT", "/v4/sources/1", #"{"properties":{"fail":"false"}}"#)
+        try await api.call("POST", "/v4/sources/1/sync")
+        try await api.waitFor("the system pause to clear") {
+            let (_, source) = try await api.call("GET", "/v4/sources/1")
+            return (source as? [String: Any])?["system_paused_at"] is NSNull
+        }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.exitStatus() == 0)
+    }
+}
