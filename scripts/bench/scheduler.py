@@ -54,10 +54,13 @@ def percentile(values, p):
 
 
 class Daemon:
-    def __init__(self, binary, rate):
+    def __init__(self, binary, rate, extra=None):
         self.dir = tempfile.mkdtemp(prefix="tapline-bench-")
         with open(os.path.join(self.dir, "tapline.yaml"), "w") as f:
-            f.write(CONFIG.format(rate=rate))
+            if extra is None:
+                f.write(CONFIG.format(rate=rate))
+            else:
+                f.write("listen: 127.0.0.1:0\nlog_level: warning\n" + extra)
         self.log = open(os.path.join(self.dir, "daemon.log"), "w")
         # As under systemd with RuntimeDirectory=: job directories on a tmpfs.
         self.runtime = tempfile.mkdtemp(prefix="tapline-bench-run-", dir="/dev/shm")
