@@ -13,6 +13,7 @@ public enum API {
         SourceTypesController(dependencies: dependencies).addRoutes(to: v4)
         ReplicationJobsController(dependencies: dependencies).addRoutes(to: v4)
         ExtractionsController(dependencies: dependencies).addRoutes(to: v4)
+        StreamsController(dependencies: dependencies).addRoutes(to: v4)
         return router
     }
 }

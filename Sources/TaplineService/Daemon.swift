@@ -23,6 +23,7 @@ public struct Daemon: Sendable {
     public let tokens: TokenSet
     public let runner: JobRunner
     public let scheduler: Scheduler
+    public let discovery: DiscoveryRunner
     let lock: InstanceLock
     let logger: Logger
 
@@ -50,6 +51,10 @@ public struct Daemon: Sendable {
         scheduler = Scheduler(
             store: store, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,
             logger: logger)
+        let scheduler = self.scheduler
+        discovery = DiscoveryRunner(
+            store: store, settings: configuration.jobSettings(stateDirectory: stateDirectory), logger: logger,
+            onSourceChanged: { scheduler.sourceChanged($0) })
         try Self.bootSweep(store: store, logger: logger)
     }
 
@@ -68,7 +73,7 @@ public struct Daemon: Sendable {
     public func application() -> some ApplicationProtocol {
         let dependencies = APIDependencies(
             store: store, tokens: tokens, stitchClientID: configuration.stitchClientID,
-            maxBodyBytes: configuration.maxBodyBytes, observer: scheduler, jobs: runner)
+            maxBodyBytes: configuration.maxBodyBytes, observer: SourceObservers([scheduler, discovery]), jobs: runner)
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger
         return Application(
@@ -89,7 +94,8 @@ public struct Daemon: Sendable {
     /// work first, then the scheduler lets running jobs finish within the grace period.
     public func run() async throws {
         let schedulerService = SchedulerService(
-            scheduler: scheduler, runner: runner, shutdownGraceSeconds: configuration.shutdownGraceSeconds, logger: logger)
+            scheduler: scheduler, runner: runner, discovery: discovery, store: store,
+            shutdownGraceSeconds: configuration.shutdownGraceSeconds, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: schedulerService), .init(service: application())],

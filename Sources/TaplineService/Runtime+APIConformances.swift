@@ -1,7 +1,22 @@
 import TaplineAPI
 import TaplineRuntime
+import TaplineStore
 
 /// The runtime parts seen through the API's protocols; declared here, in the composition root,
 /// so neither the API nor the runtime depends on the other.
 extension JobRunner: JobControl {}
 extension Scheduler: SourceChangeObserver {}
+
+extension DiscoveryRunner: SourceChangeObserver {
+    public func sourceChanged(_ source: SourceRecord) { checkIfNeeded(source) }
+}
+
+/// Tells every part that cares about a committed source change: the scheduler (its due-queue)
+/// and discovery (a newly complete form starts a connection check).
+struct SourceObservers: SourceChangeObserver {
+    let observers: [any SourceChangeObserver]
+    init(_ observers: [any SourceChangeObserver]) { self.observers = observers }
+    func sourceChanged(_ source: SourceRecord) {
+        for observer in observers { observer.sourceChanged(source) }
+    }
+}

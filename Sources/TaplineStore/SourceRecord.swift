@@ -27,6 +27,10 @@ public struct SourceRecord: Sendable, Equatable {
     public var checkJobName: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// A connection check (discovery) found streams.
+    public var discovered = false
+    /// At least one discovered stream is selected.
+    public var streamsSelected = false
 
     /// Whether the scheduler may start jobs of this source.
     public var isActive: Bool { pausedAt == nil && systemPausedAt == nil && deletedAt == nil }
@@ -42,7 +46,8 @@ public struct SourceRecord: Sendable, Equatable {
 
     /// The configuration step the source is at, given its type.
     public func configurationStep(type sourceType: SourceType) -> ConfigurationStep {
-        ConfigurationStep.current(for: sourceType, providedProperties: providedProperties)
+        ConfigurationStep.current(
+            for: sourceType, providedProperties: providedProperties, discovered: discovered, streamsSelected: streamsSelected)
     }
 
     /// Whether the scheduler may start jobs of the source: active, of a configured type, and fully
@@ -64,7 +69,9 @@ extension SourceRecord {
     static let columns = """
         id, name, display_name, type, properties, credentials, frequency_in_minutes, anchor_time,
         cron_expression, destination_id, paused_at, system_paused_at, system_pause_reason, deleted_at,
-        next_fire_at, check_job_name, created_at, updated_at
+        next_fire_at, check_job_name, created_at, updated_at,
+        EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id) AS discovered,
+        EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id AND ss.selected = 1) AS streams_selected
         """
 
     init(row: Row) throws {
@@ -86,6 +93,8 @@ extension SourceRecord {
         checkJobName = row["check_job_name"]
         createdAt = try StoredTime.required(row["created_at"])
         updatedAt = try StoredTime.required(row["updated_at"])
+        discovered = row["discovered"] ?? false
+        streamsSelected = row["streams_selected"] ?? false
     }
 }
 

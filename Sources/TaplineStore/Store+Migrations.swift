@@ -78,6 +78,31 @@ extension Store {
         CREATE UNIQUE INDEX jobs_one_running ON jobs(source_id) WHERE status = 'running';
         CREATE INDEX jobs_by_source ON jobs(source_id, started_at);
 
+        -- The streams a source's tap discovered, with the selection made through the API.
+        CREATE TABLE source_streams (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_id     INTEGER NOT NULL REFERENCES sources(id),
+            tap_stream_id TEXT NOT NULL,
+            stream_name   TEXT NOT NULL,
+            schema        TEXT NOT NULL CHECK (json_valid(schema)),
+            metadata      TEXT NOT NULL CHECK (json_valid(metadata) AND json_type(metadata) = 'array'),
+            selected      INTEGER CHECK (selected IN (0, 1)),
+            UNIQUE (source_id, tap_stream_id)
+        );
+
+        -- Connection checks: discovery runs (`tap --discover`), Stitch's connection check object.
+        CREATE TABLE connection_checks (
+            id                      INTEGER PRIMARY KEY AUTOINCREMENT,
+            name                    TEXT NOT NULL UNIQUE,
+            source_id               INTEGER NOT NULL REFERENCES sources(id),
+            status                  TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+            started_at              TEXT NOT NULL,
+            completed_at            TEXT,
+            discovery_exit_status   INTEGER,
+            discovery_error_message TEXT,
+            CHECK ((status = 'running') = (completed_at IS NULL))
+        );
+
         -- The last Singer STATE a source's target confirmed: the next job's --state.
         CREATE TABLE source_state (
             source_id  INTEGER PRIMARY KEY REFERENCES sources(id),

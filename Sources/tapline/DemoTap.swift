@@ -17,7 +17,7 @@ struct DemoTap: ParsableCommand {
     @Option(help: "Singer state (JSON) from the previous job.")
     var state: String?
 
-    @Option(help: "Singer catalog (JSON); accepted for compatibility.")
+    @Option(help: "Singer catalog (JSON): only streams selected in it are emitted.")
     var catalog: String?
 
     @Flag(help: "Print the catalog and exit.")
@@ -28,11 +28,16 @@ struct DemoTap: ParsableCommand {
         let count = Int(settings["record_count"] as? String ?? "10") ?? 10
         let delay = Int(settings["record_delay_ms"] as? String ?? "0") ?? 0
         let fail = (settings["fail"] as? String) == "true"
-        let streams = (settings["streams"] as? String ?? "users").split(separator: ",").map(String.init)
+        var streams = (settings["streams"] as? String ?? "users").split(separator: ",").map(String.init)
         if discover {
-            let catalog: [String: Any] = ["streams": streams.map { ["stream": $0, "tap_stream_id": $0, "schema": Self.schema] }]
+            let catalog: [String: Any] = [
+                "streams": streams.map { ["stream": $0, "tap_stream_id": $0, "schema": Self.schema, "metadata": Self.metadata] }
+            ]
             try Self.emit(catalog)
             return
+        }
+        if let catalog {
+            streams = try Self.selectedStreams(in: catalog)
         }
         var bookmarks: [String: Int] = [:]
         if let state, let value = try? Self.readObject(state), let marks = value["bookmarks"] as? [String: Any] {
@@ -68,6 +73,28 @@ struct DemoTap: ParsableCommand {
             "updated_at": ["type": "string", "format": "date-time"],
         ],
         ]
+    }
+
+    /// Singer metadata for a discovered stream: key properties and each field's inclusion.
+    static var metadata: [[String: Any]] {
+        [
+            ["breadcrumb": [String](), "metadata": ["inclusion": "available", "table-key-properties": ["id"],
+                                                     "forced-replication-method": "INCREMENTAL", "valid-replication-keys": ["id"]]],
+            ["breadcrumb": ["properties", "id"], "metadata": ["inclusion": "automatic"]],
+            ["breadcrumb": ["properties", "name"], "metadata": ["inclusion": "available"]],
+            ["breadcrumb": ["properties", "updated_at"], "metadata": ["inclusion": "available"]],
+        ]
+    }
+
+    /// The streams whose metadata at the empty breadcrumb says `selected: true`.
+    static func selectedStreams(in path: String) throws -> [String] {
+        let catalog = try readObject(path)
+        let entries = catalog["streams"] as? [[String: Any]] ?? []
+        return entries.compactMap { entry in
+            let own = (entry["metadata"] as? [[String: Any]] ?? []).first { ($0["breadcrumb"] as? [String])?.isEmpty == true }
+            guard (own?["metadata"] as? [String: Any])?["selected"] as? Bool == true else { return nil }
+            return entry["tap_stream_id"] as? String ?? entry["stream"] as? String
+        }
     }
 
     static func readObject(_ path: String) throws -> [String: Any] {

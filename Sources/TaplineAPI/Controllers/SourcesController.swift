@@ -17,7 +17,7 @@ struct SourcesController {
     }
 
     @Sendable func create(request: Request, context: TaplineRequestContext) async throws -> Response {
-        let body = try await readBody(request, context: context)
+        let body = try await request.boundedBody(limit: dependencies.maxBodyBytes)
         let new: NewSource
         do throws(SourceError) {
             new = try SourceRequests.create(
@@ -48,7 +48,7 @@ struct SourcesController {
 
     @Sendable func update(request: Request, context: TaplineRequestContext) async throws -> Response {
         let id = try sourceID(context)
-        let body = try await readBody(request, context: context)
+        let body = try await request.boundedBody(limit: dependencies.maxBodyBytes)
         let shape: SourceRequests.UpdateShape
         do throws(SourceError) {
             shape = try SourceRequests.updateShape(
@@ -104,19 +104,6 @@ struct SourcesController {
 
     private func actor(_ context: TaplineRequestContext) -> Actor {
         context.actor ?? .system
-    }
-
-    /// Reads the whole body within the configured limit (413 beyond it).
-    private func readBody(_ request: Request, context: TaplineRequestContext) async throws -> ByteBuffer {
-        let limit = dependencies.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError.tooLarge(limit: limit)
-        }
-        do {
-            return try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError.tooLarge(limit: limit)
-        }
     }
 
     private func mapSourceErrors<T>(_ body: () async throws -> T) async throws -> T {

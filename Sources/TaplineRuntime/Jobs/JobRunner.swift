@@ -210,6 +210,10 @@ public final class JobRunner: Sendable {
         try Self.writePrivateJSON(tapConfig, to: directory + "/tap-config.json")
         try Self.writePrivateJSON(settings.resolvedTargetConfig, to: directory + "/target-config.json")
         var tapArguments = ["--config", directory + "/tap-config.json"]
+        if type.supportsDiscovery, let catalog = try store.selectedCatalog(sourceID: job.sourceID) {
+            try Self.writePrivate(Data(catalog.utf8), to: directory + "/catalog.json")
+            tapArguments += ["--catalog", directory + "/catalog.json"]
+        }
         if let state = try store.confirmedState(sourceID: job.sourceID) {
             try Self.writePrivate(Data(state.utf8), to: directory + "/state.json")
             tapArguments += ["--state", directory + "/state.json"]

@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TaplineCore
+import TaplineStore
+
+/// `/v4/sources/{id}/streams`, `/streams/{stream_id}`, `/streams/metadata` and
+/// `/last-connection-check`: what discovery found and which streams are selected.
+struct StreamsController {
+    let dependencies: APIDependencies
+    static let nonDiscoverableKeys = ["selected", "replication-method", "replication-key", "view-key-properties"]
+    static let malformedBody = "body must contain a 'streams' property with a list of metadatas by tap_stream_id"
+
+    func addRoutes(to group: RouterGroup<TaplineRequestContext>) {
+        group.get("sources/:id/streams", use: list)
+        group.get("sources/:id/streams/:stream", use: schema)
+        group.put("sources/:id/streams/metadata", use: updateMetadata)
+        group.get("sources/:id/last-connection-check", use: lastCheck)
+    }
+
+    @Sendable func list(request: Request, context: TaplineRequestContext) async throws -> Response {
+        let id = try await existingSource(context)
+        let streams = try await dependencies.store.streams(sourceID: id)
+        return .json(
+            .array(
+                streams.map { record in
+                    .object([
+                        ("stream_id", .int(record.id)),
+                        ("selected", record.selected.map(WireJSON.bool) ?? .null),
+                        ("stream_name", .string(record.stream.streamName)),
+                        ("tap_stream_id", .string(record.stream.tapStreamID)),
+                        ("metadata", Self.streamLevelMetadata(record.stream.metadata)),
+                    ])
+                }))
+    }
+
+    @Sendable func schema(request: Request, context: TaplineRequestContext) async throws -> Response {
+        let raw = context.parameters.get("stream") ?? ""
+        let invalid = APIError(status: .badRequest, body: .string("invalid stream-id: \(raw)"))
+        guard let sourceID = Int64(context.parameters.get("id") ?? ""), let streamID = Int64(raw),
+            let record = try await dependencies.store.streams(sourceID: sourceID).first(where: { $0.id == streamID })
+        else { throw invalid }
+        return .json(
+            .object([
+                ("schema", .string(record.stream.schema)),
+                ("metadata", .raw(record.stream.metadata)),
+                ("non-discoverable-metadata-keys", .array(Self.nonDiscoverableKeys.map(WireJSON.string))),
+            ]))
+    }
+
+    /// Merges metadata (selection) into the source's streams; a source whose form is complete
+    /// and has a selected stream becomes fully configured and is scheduled.
+    @Sendable func updateMetadata(request: Request, context: TaplineRequestContext) async throws -> Response {
+        let id = try await existingSource(context)
+        let malformed = APIError(status: .badRequest, body: .string(Self.malformedBody))
+        let buffer = try await request.boundedBody(limit: dependencies.maxBodyBytes)
+        guard let body = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any],
+            let streams = body["streams"] as? [[String: Any]]
+        else { throw malformed }
+        var changes: [(tapStreamID: String, entries: [[String: Any]])] = []
+        for stream in streams {
+            guard let tapStreamID = stream["tap_stream_id"] as? String, let entries = stream["metadata"] as? [[String: Any]],
+                entries.allSatisfy({ ($0["breadcrumb"] is [String]) && ($0["metadata"] is [String: Any]) })
+            else { throw malformed }
+            changes.append((tapStreamID, entries))
+        }
+        do {
+            let source = try dependencies.store.updateStreamMetadata(sourceID: id, changes: changes, now: dependencies.now())
+            dependencies.observer?.sourceChanged(source)
+        } catch let error as StreamMetadataError {
+            let message: String
+            switch error {
+            case .invalidTapStreamIDs(let ids): message = "invalid tap-stream-ids:  [\(ids.joined(separator: " "))]"
+            case .discoverableKey(let key): message = "only non-discoverable metadata can be produced by the UI: #{\"\(key)\"}"
+            case .unsupportedField: message = "Unsupported fields cannot be selected by default"
+            }
+            throw APIError(status: .badRequest, body: .object([("invalid_fields", .string(message))]))
+        }
+        return .json(.object([("status", .int(200))]))
+    }
+
+    /// Stitch's connection check object for the source's latest discovery run.
+    @Sendable func lastCheck(request: Request, context: TaplineRequestContext) async throws -> Response {
+        let id = try await existingSource(context)
+        guard let check = try await dependencies.store.lastConnectionCheck(sourceID: id) else {
+            throw APIError.notFound("no connection check for source \(id) yet")
+        }
+        let running = check.status == "running"
+        let failed = check.status == "failed"
+        return .json(
+            .object([
+                ("name", .string(check.name)),
+                ("mode", .string("check")),
+                ("status", .string(check.status)),
+                ("start_time", .string(Timestamp.format(check.startedAt))),
+                ("completion_time", .optional(check.completedAt.map(Timestamp.format))),
+                ("error", .bool(failed)),
+                ("check_exit_status", running ? .null : .int(failed ? 1 : 0)),
+                ("discovery_exit_status", .optional(check.discoveryExitStatus.map(Int64.init))),
+                ("discovery_error_message", .optional(check.discoveryErrorMessage)),
+                ("tap_exit_status", .null),
+                ("tap_error_message", .null),
+                ("target_exit_status", .null),
+                ("target_error_message", .null),
+            ]))
+    }
+
+    private func existingSource(_ context: TaplineRequestContext) async throws -> Int64 {
+        let raw = context.parameters.get("id") ?? ""
+        guard let id = Int64(raw), try await dependencies.store.source(id: id) != nil else {
+            throw APIError.notFound("source not found (\(raw))")
+        }
+        return id
+    }
+
+    /// The metadata at the empty breadcrumb (the stream's own), as a JSON object.
+    static func streamLevelMetadata(_ text: String) -> WireJSON {
+        guard let entries = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]],
+            let own = entries.first(where: { ($0["breadcrumb"] as? [String] ?? ["x"]).isEmpty })?["metadata"],
+            let data = try? JSONSerialization.data(withJSONObject: own, options: [.sortedKeys])
+        else { return .object([]) }
+        return .raw(String(decoding: data, as: UTF8.self))
+    }
+}

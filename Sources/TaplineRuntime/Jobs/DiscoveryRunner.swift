@@ -1,0 +1,170 @@
+import CTaplineSys
+import Foundation
+import Logging
+import Synchronization
+import TaplineCore
+import TaplineStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs connection checks: the tap in discovery mode (`tap --config … --discover`), whose
+/// catalog becomes the source's streams.
+///
+/// A source of a type with discovery is checked once its form is complete and it has no streams
+/// yet; the report card then moves from `discover_schema` to `field_selection`.
+public final class DiscoveryRunner: Sendable {
+    private let store: Store
+    private let settings: JobSettings
+    private let selfExecutable: String
+    private let logger: Logger
+    private let now: @Sendable () -> Date
+    /// Told when a check changes whether a source can be scheduled.
+    private let onSourceChanged: @Sendable (SourceRecord) -> Void
+
+    public init(
+        store: Store, settings: JobSettings, logger: Logger,
+        selfExecutable: String = ProcessPipelineLauncher.currentExecutable(),
+        now: @escaping @Sendable () -> Date = { Date() },
+        onSourceChanged: @escaping @Sendable (SourceRecord) -> Void
+    ) {
+        self.store = store
+        self.settings = settings
+        self.selfExecutable = selfExecutable
+        self.logger = logger
+        self.now = now
+        self.onSourceChanged = onSourceChanged
+    }
+
+    /// Starts a check if the source needs one: its type discovers, its form is complete, and it
+    /// has not been discovered yet.
+    public func checkIfNeeded(_ source: SourceRecord) {
+        guard source.deletedAt == nil, !source.discovered, let type = store.catalog[source.type], type.supportsDiscovery,
+            ConfigurationStep.current(for: type, providedProperties: source.providedProperties) != .form
+        else { return }
+        Task { await check(source, type: type) }
+    }
+
+    /// Runs one check now and waits for it.
+    public func check(_ source: SourceRecord, type: SourceType) async {
+        let name = "\(settings.stitchClientID).\(source.id).check.\(JobName.uuidV1(at: now()))"
+        guard (try? await store.startConnectionCheck(sourceID: source.id, name: name, now: now())) == true else { return }
+        let result: (exit: Int, error: String?, streams: [DiscoveredStream]?)
+        do {
+            result = try await Self.discover(
+                source: source, type: type, directory: settings.jobsDirectory + "/" + name, selfExecutable: selfExecutable)
+        } catch {
+            result = (127, "\(error)", nil)
+        }
+        logger.info(
+            "connection check ended",
+            metadata: ["source.id": "\(source.id)", "check.name": "\(name)", "check.exit_status": "\(result.exit)",
+                       "streams.count": "\(result.streams?.count ?? 0)"])
+        do {
+            if let updated = try store.finishConnectionCheck(
+                name: name, exitStatus: result.exit, errorMessage: result.error, streams: result.streams, now: now())
+            {
+                onSourceChanged(updated)
+            }
+        } catch {
+            logger.error("cannot record a connection check", metadata: ["check.name": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// Spawns the tap in discovery mode on a dedicated thread and parses its catalog.
+    static func discover(source: SourceRecord, type: SourceType, directory: String, selfExecutable: String) async throws
+        -> (exit: Int, error: String?, streams: [DiscoveredStream]?)
+    {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config: [String: String] = [:]
+        for spec in type.properties { if let value = spec.defaultValue { config[spec.name] = value } }
+        config.merge(source.properties) { $1 }
+        config.merge(source.credentials) { $1 }
+        try JobRunner.writePrivateJSON(config, to: directory + "/tap-config.json")
+        var argv = type.tapCommand + ["--config", directory + "/tap-config.json", "--discover"]
+        if argv[0] == "tapline" { argv[0] = selfExecutable }
+        let command = argv
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result { try runToCompletion(command, directory: directory) })
+            }
+            thread.name = "tapline-discovery"
+            thread.start()
+        }
+    }
+
+    private static func runToCompletion(_ argv: [String], directory: String) throws -> (exit: Int, error: String?, streams: [DiscoveredStream]?) {
+        var out: [Int32] = [0, 0]
+        var err: [Int32] = [0, 0]
+        guard tapline_pipe_cloexec(&out) == 0, tapline_pipe_cloexec(&err) == 0 else {
+            throw LaunchError(role: "tap", command: argv[0], reason: String(cString: strerror(errno)))
+        }
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        var pid: pid_t = 0
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let rc = tapline_spawn(&pid, argv[0], cArgs, cEnv, devNull, out[1], err[1], 0, directory)
+        cArgs.forEach { free($0) }
+        cEnv.forEach { free($0) }
+        close(devNull)
+        close(out[1])
+        close(err[1])
+        defer {
+            close(out[0])
+            close(err[0])
+        }
+        guard rc == 0 else {
+            return (127, "cannot execute the tap \(argv[0]): \(String(cString: strerror(rc)))", nil)
+        }
+        // Read stderr on the side so a chatty tap cannot block on a full pipe.
+        let stderrText = Mutex("")
+        let errFD = err[0]
+        let drained = DispatchSemaphore(value: 0)
+        let drain = Thread {
+            defer { drained.signal() }
+            var data = Data()
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = read(errFD, &buffer, buffer.count)
+                if n <= 0 { break }
+                if data.count < 1 << 20 { data.append(contentsOf: buffer[0..<n]) }
+            }
+            stderrText.withLock { $0 = String(decoding: data, as: UTF8.self) }
+        }
+        drain.start()
+        var catalog = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = read(out[0], &buffer, buffer.count)
+            if n <= 0 { break }
+            guard catalog.count < 64 << 20 else { kill(pid, SIGKILL); break }
+            catalog.append(contentsOf: buffer[0..<n])
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        drained.wait()
+        let signal = status & 0x7F
+        let exit = signal == 0 ? Int((status >> 8) & 0xFF) : 128 + Int(signal)
+        let lastError = stderrText.withLock { $0 }.split(separator: "\n").last.map { String($0.prefix(1000)) }
+        guard exit == 0 else { return (exit, lastError ?? "the tap exited with status \(exit)", nil) }
+        guard let streams = parseCatalog(catalog) else { return (1, "the tap's catalog is not valid JSON with a streams list", nil) }
+        return (0, nil, streams)
+    }
+
+    /// Reads a Singer catalog: `{"streams": [{"tap_stream_id", "stream", "schema", "metadata"}]}`.
+    static func parseCatalog(_ data: Data) -> [DiscoveredStream]? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let streams = object["streams"] as? [[String: Any]]
+        else { return nil }
+        return streams.compactMap { entry in
+            guard let id = entry["tap_stream_id"] as? String ?? entry["stream"] as? String else { return nil }
+            let schema = (try? JSONSerialization.data(withJSONObject: entry["schema"] ?? [:], options: [.sortedKeys])) ?? Data("{}".utf8)
+            let metadata = (try? JSONSerialization.data(withJSONObject: entry["metadata"] ?? [], options: [.sortedKeys])) ?? Data("[]".utf8)
+            return DiscoveredStream(
+                tapStreamID: id, streamName: entry["stream"] as? String ?? id, schema: String(decoding: schema, as: UTF8.self),
+                metadata: String(decoding: metadata, as: UTF8.self))
+        }
+    }
+}

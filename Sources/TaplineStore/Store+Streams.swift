@@ -1,0 +1,234 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+/// A stream a tap's discovery found.
+public struct DiscoveredStream: Sendable, Equatable {
+    public var tapStreamID: String
+    public var streamName: String
+    /// The stream's JSON schema, as JSON text.
+    public var schema: String
+    /// Singer metadata: a JSON array of `{"breadcrumb": […], "metadata": {…}}`, as text.
+    public var metadata: String
+
+    public init(tapStreamID: String, streamName: String, schema: String, metadata: String) {
+        self.tapStreamID = tapStreamID
+        self.streamName = streamName
+        self.schema = schema
+        self.metadata = metadata
+    }
+}
+
+/// A discovered stream with its selection.
+public struct StreamRecord: Sendable, Equatable {
+    public var id: Int64
+    public var sourceID: Int64
+    public var stream: DiscoveredStream
+    /// `nil` until the stream was ever selected or deselected.
+    public var selected: Bool?
+}
+
+/// A connection check: one discovery run.
+public struct ConnectionCheck: Sendable, Equatable {
+    public var name: String
+    public var sourceID: Int64
+    public var status: String
+    public var startedAt: Date
+    public var completedAt: Date?
+    public var discoveryExitStatus: Int?
+    public var discoveryErrorMessage: String?
+}
+
+/// Why a stream-metadata update was refused, in Stitch's words.
+public enum StreamMetadataError: Error, Equatable, Sendable {
+    case invalidTapStreamIDs([String])
+    case discoverableKey(String)
+    case unsupportedField
+}
+
+extension Store {
+    // MARK: Connection checks
+
+    /// Records the start of a connection check and makes it the source's `check_job_name`.
+    /// Returns `false` if one is already running for the source.
+    public func startConnectionCheck(sourceID: Int64, name: String, now: Date) async throws -> Bool {
+        try await writer.write { db in
+            guard try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM connection_checks WHERE source_id = ? AND status = 'running'", arguments: [sourceID]) == 0
+            else { return false }
+            try db.execute(
+                sql: "INSERT INTO connection_checks (name, source_id, status, started_at) VALUES (?, ?, 'running', ?)",
+                arguments: [name, sourceID, StoredTime.millis(now)])
+            try db.execute(sql: "UPDATE sources SET check_job_name = ? WHERE id = ?", arguments: [name, sourceID])
+            return true
+        }
+    }
+
+    /// Ends a check. With `streams`, the source's streams are replaced by them (selections of
+    /// streams that are still there are kept) and, if the source thereby becomes fully
+    /// configured, it is put on the schedule. Returns the source afterwards.
+    @discardableResult
+    public func finishConnectionCheck(
+        name: String, exitStatus: Int, errorMessage: String?, streams: [DiscoveredStream]?, now: Date
+    ) throws -> SourceRecord? {
+        let catalog = self.catalog
+        return try writer.write { db in
+            guard let sourceID = try Int64.fetchOne(db, sql: "SELECT source_id FROM connection_checks WHERE name = ?", arguments: [name]),
+                let before = try Self.fetchSource(db, id: sourceID)
+            else { return nil }
+            let succeeded = exitStatus == 0 && streams != nil
+            try db.execute(
+                sql: """
+                    UPDATE connection_checks SET status = ?, completed_at = ?, discovery_exit_status = ?, discovery_error_message = ?
+                    WHERE name = ? AND status = 'running'
+                    """,
+                arguments: [succeeded ? "succeeded" : "failed", StoredTime.millis(now), exitStatus, errorMessage, name])
+            if let streams, succeeded {
+                let kept = Dictionary(
+                    try Row.fetchAll(db, sql: "SELECT tap_stream_id, selected FROM source_streams WHERE source_id = ?", arguments: [sourceID])
+                        .map { ($0["tap_stream_id"] as String, $0["selected"] as Bool?) }, uniquingKeysWith: { a, _ in a })
+                try db.execute(sql: "DELETE FROM source_streams WHERE source_id = ?", arguments: [sourceID])
+                for stream in streams {
+                    let selected = kept[stream.tapStreamID] ?? nil
+                    let metadata = selected.map { Self.settingSelected(stream.metadata, $0) } ?? stream.metadata
+                    try db.execute(
+                        sql: """
+                            INSERT INTO source_streams (source_id, tap_stream_id, stream_name, schema, metadata, selected)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [sourceID, stream.tapStreamID, stream.streamName, stream.schema, metadata, selected])
+                }
+            }
+            guard let after = try Self.fetchSource(db, id: sourceID) else { return nil }
+            return try Self.refreshSchedule(db, before: before, after: after, catalog: catalog, now: now)
+        }
+    }
+
+    public func lastConnectionCheck(sourceID: Int64) async throws -> ConnectionCheck? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM connection_checks WHERE source_id = ? ORDER BY id DESC LIMIT 1", arguments: [sourceID]
+            ).map { row in
+                ConnectionCheck(
+                    name: row["name"], sourceID: row["source_id"], status: row["status"],
+                    startedAt: try StoredTime.required(row["started_at"]), completedAt: try StoredTime.optional(row["completed_at"]),
+                    discoveryExitStatus: row["discovery_exit_status"], discoveryErrorMessage: row["discovery_error_message"])
+            }
+        }
+    }
+
+    // MARK: Streams
+
+    public func streams(sourceID: Int64) async throws -> [StreamRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID]).map(Self.stream)
+        }
+    }
+
+    /// The selected streams' catalog for a job (`--catalog`), or `nil` if the source has no streams.
+    public func selectedCatalog(sourceID: Int64) throws -> String? {
+        let streams = try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID]).map(Self.stream)
+        }
+        guard !streams.isEmpty else { return nil }
+        let entries: [[String: Any]] = streams.map { record in
+            [
+                "tap_stream_id": record.stream.tapStreamID, "stream": record.stream.streamName,
+                "schema": (try? JSONSerialization.jsonObject(with: Data(record.stream.schema.utf8))) ?? [:],
+                "metadata": (try? JSONSerialization.jsonObject(with: Data(record.stream.metadata.utf8))) ?? [],
+            ]
+        }
+        let data = try JSONSerialization.data(withJSONObject: ["streams": entries], options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Merges Singer metadata entries into the source's streams (by breadcrumb) and updates each
+    /// stream's selection from its `selected` at the empty breadcrumb. Only non-discoverable keys
+    /// may be set, and unsupported fields cannot be selected, as in Stitch.
+    public func updateStreamMetadata(
+        sourceID: Int64, changes: [(tapStreamID: String, entries: [[String: Any]])], now: Date
+    ) throws -> SourceRecord {
+        let catalog = self.catalog
+        let writable: Set<String> = ["selected", "replication-method", "replication-key", "view-key-properties"]
+        return try writer.write { db in
+            guard let before = try Self.fetchSource(db, id: sourceID) else { throw SourceError.invalidID(sourceID) }
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ?", arguments: [sourceID]).map(Self.stream)
+            let byID = Dictionary(rows.map { ($0.stream.tapStreamID, $0) }, uniquingKeysWith: { a, _ in a })
+            let unknown = changes.map(\.tapStreamID).filter { byID[$0] == nil }
+            if !unknown.isEmpty { throw StreamMetadataError.invalidTapStreamIDs(unknown) }
+            for change in changes {
+                guard let record = byID[change.tapStreamID] else { continue }
+                var entries = (try? JSONSerialization.jsonObject(with: Data(record.stream.metadata.utf8))) as? [[String: Any]] ?? []
+                for entry in change.entries {
+                    let breadcrumb = entry["breadcrumb"] as? [String] ?? []
+                    let values = entry["metadata"] as? [String: Any] ?? [:]
+                    if let key = values.keys.sorted().first(where: { !writable.contains($0) }) {
+                        throw StreamMetadataError.discoverableKey(key)
+                    }
+                    if let index = entries.firstIndex(where: { ($0["breadcrumb"] as? [String] ?? []) == breadcrumb }) {
+                        var existing = entries[index]["metadata"] as? [String: Any] ?? [:]
+                        if values["selected"] as? Bool == true, existing["inclusion"] as? String == "unsupported" {
+                            throw StreamMetadataError.unsupportedField
+                        }
+                        existing.merge(values) { $1 }
+                        entries[index]["metadata"] = existing
+                    } else {
+                        entries.append(["breadcrumb": breadcrumb, "metadata": values])
+                    }
+                }
+                let streamLevel = entries.first { ($0["breadcrumb"] as? [String] ?? []).isEmpty }?["metadata"] as? [String: Any]
+                let selected = streamLevel?["selected"] as? Bool
+                let text = String(decoding: try JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys]), as: UTF8.self)
+                try db.execute(
+                    sql: "UPDATE source_streams SET metadata = ?, selected = ? WHERE id = ?",
+                    arguments: [text, selected ?? record.selected, record.id])
+            }
+            try db.execute(sql: "UPDATE sources SET updated_at = ? WHERE id = ?", arguments: [StoredTime.seconds(now), sourceID])
+            guard let after = try Self.fetchSource(db, id: sourceID) else { throw StoreError.corruptValue("source row") }
+            return try Self.refreshSchedule(db, before: before, after: after, catalog: catalog, now: now)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func stream(_ row: Row) -> StreamRecord {
+        StreamRecord(
+            id: row["id"], sourceID: row["source_id"],
+            stream: DiscoveredStream(
+                tapStreamID: row["tap_stream_id"], streamName: row["stream_name"], schema: row["schema"], metadata: row["metadata"]),
+            selected: row["selected"])
+    }
+
+    /// Sets `selected` at the empty breadcrumb of a metadata array (kept across rediscovery).
+    static func settingSelected(_ metadata: String, _ selected: Bool) -> String {
+        guard var entries = (try? JSONSerialization.jsonObject(with: Data(metadata.utf8))) as? [[String: Any]] else { return metadata }
+        if let index = entries.firstIndex(where: { ($0["breadcrumb"] as? [String] ?? []).isEmpty }) {
+            var values = entries[index]["metadata"] as? [String: Any] ?? [:]
+            values["selected"] = selected
+            entries[index]["metadata"] = values
+        } else {
+            entries.append(["breadcrumb": [String](), "metadata": ["selected": selected]])
+        }
+        return (try? JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? metadata
+    }
+
+    /// After a change that can make a source (un)schedulable without touching its schedule
+    /// (discovery, stream selection): puts it on the schedule, or takes it off.
+    static func refreshSchedule(
+        _ db: Database, before: SourceRecord, after: SourceRecord, catalog: SourceTypeCatalog, now: Date
+    ) throws -> SourceRecord {
+        var result = after
+        if !after.isSchedulable(in: catalog) {
+            if after.nextFireAt != nil { try setNextFire(db, sourceID: after.id, nil) }
+            result.nextFireAt = nil
+        } else if !before.isSchedulable(in: catalog) {
+            let schedule = after.schedule(type: catalog[after.type])
+            let lastStart = try lastJobStart(db, sourceID: after.id)
+            result.nextFireAt = lastStart == nil
+                ? NextFirePolicy.afterCreation(schedule, now: now)
+                : NextFirePolicy.afterScheduleChange(schedule, lastStart: lastStart, now: now)
+            try setNextFire(db, sourceID: after.id, result.nextFireAt)
+        }
+        return result
+    }
+}
