@@ -101,3 +101,73 @@ struct SingerJobsEndToEndTests {
         #expect(try await daemon.exitStatus() == 0)
     }
 }
+
+/// Discovery through the real binary: a connection check, stream selection, and jobs that
+/// extract only the selected streams.
+@Suite("End to end: discovery and streams", .serialized)
+struct DiscoveryEndToEndTests {
+    static let config = """
+        listen: 127.0.0.1:0
+        source_types:
+          - type: platform.demo-discovery
+            tap: [tapline, demo-tap]
+            discovery: true
+            properties:
+              - name: streams
+                required: true
+              - name: record_count
+        """
+
+    @Test("form → discover_schema → field_selection → fully_configured; only selected streams are extracted")
+    func discoveryFlow() async throws {
+        let (daemon, api, dir) = try await SingerJobsEndToEndTests.daemon(config: Self.config)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func step() async throws -> String? {
+            let (_, source) = try await api.call("GET", "/v4/sources/1")
+            return ((source as? [String: Any])?["report_card"] as? [String: Any])?["current_step_type"] as? String
+        }
+        let (_, created) = try await api.call(
+            "POST", "/v4/sources", #"{"type":"platform.demo-discovery","display_name":"Disc"}"#)
+        #expect(((created as? [String: Any])?["report_card"] as? [String: Any])?["current_step_type"] as? String == "form")
+        try await api.call("PUT", "/v4/sources/1", #"{"properties":{"streams":"users,orders","record_count":"2"}}"#)
+        try await api.waitFor("discovery") { try await step() == "field_selection" }
+
+        let (_, check) = try await api.call("GET", "/v4/sources/1/last-connection-check")
+        let checkObject = try #require(check as? [String: Any])
+        #expect(checkObject["mode"] as? String == "check" && checkObject["status"] as? String == "succeeded")
+        #expect(checkObject["check_exit_status"] as? Int == 0 && checkObject["error"] as? Bool == false)
+        #expect((checkObject["name"] as? String)?.contains(".1.check.") == true)
+        let (_, source) = try await api.call("GET", "/v4/sources/1")
+        #expect((source as? [String: Any])?["check_job_name"] as? String == checkObject["name"] as? String)
+        #expect((source as? [String: Any])?["schedule"] is NSNull)
+
+        let (_, streams) = try await api.call("GET", "/v4/sources/1/streams")
+        let list = try #require(streams as? [[String: Any]])
+        #expect(list.map { $0["tap_stream_id"] as? String } == ["users", "orders"])
+        #expect(list.allSatisfy { $0["selected"] is NSNull })
+        let ordersID = try #require(list[1]["stream_id"] as? Int)
+        let (_, schema) = try await api.call("GET", "/v4/sources/1/streams/\(ordersID)")
+        #expect(((schema as? [String: Any])?["schema"] as? String)?.contains("\"id\"") == true)
+        let (badStatus, badBody) = try await api.call("GET", "/v4/sources/1/streams/999")
+        #expect(badStatus == 400 && badBody as? String == "invalid stream-id: 999")
+
+        let (discoverable, discoverableBody) = try await api.call(
+            "PUT", "/v4/sources/1/streams/metadata",
+            #"{"streams":[{"tap_stream_id":"orders","metadata":[{"breadcrumb":[],"metadata":{"inclusion":"automatic"}}]}]}"#)
+        #expect(discoverable == 400)
+        #expect((discoverableBody as? [String: Any])?["invalid_fields"] as? String
+            == "only non-discoverable metadata can be produced by the UI: #{\"inclusion\"}")
+        let (selected, _) = try await api.call(
+            "PUT", "/v4/sources/1/streams/metadata",
+            #"{"streams":[{"tap_stream_id":"orders","metadata":[{"breadcrumb":[],"metadata":{"selected":true}}]}]}"#)
+        #expect(selected == 200)
+        #expect(try await step() == "fully_configured")
+        // Fully configured with a plain interval: the first job runs at once, with the orders
+        // stream only.
+        try await api.waitFor("the first job") { try await api.jobs(1).first?["status"] as? String == "succeeded" }
+        let outputs = try FileManager.default.contentsOfDirectory(atPath: dir + "/state/output")
+        #expect(outputs == ["orders.jsonl"])
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.exitStatus() == 0)
+    }
+}
