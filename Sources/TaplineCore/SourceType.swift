@@ -65,10 +65,13 @@ public struct PropertySpec: Sendable, Hashable {
     public var format: Format?
     /// Used by jobs when the source sets no value; never shown as if the user had set it.
     public var defaultValue: String?
+    /// The (string) value holds JSON (a number, boolean, array or object) that goes into the
+    /// tap's configuration as that JSON value, for taps that want typed settings.
+    public var isJSON: Bool
 
     public init(
         name: String, isRequired: Bool = false, isCredential: Bool = false, pattern: String? = nil,
-        format: Format? = nil, defaultValue: String? = nil
+        format: Format? = nil, defaultValue: String? = nil, isJSON: Bool = false
     ) {
         self.name = name
         self.isRequired = isRequired
@@ -76,6 +79,7 @@ public struct PropertySpec: Sendable, Hashable {
         self.pattern = pattern
         self.format = format
         self.defaultValue = defaultValue
+        self.isJSON = isJSON
     }
 }
 

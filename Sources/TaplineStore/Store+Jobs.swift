@@ -14,6 +14,15 @@ public enum ClaimResult: Sendable, Equatable {
     case notDue(sourceID: Int64, nextFire: Date?)
 }
 
+/// What recording job outcomes did.
+public struct CompletionResult: Sendable {
+    public var ended: [JobRecord] = []
+    /// Log files whose retention ran out; delete them.
+    public var expiredLogs: [String] = []
+    /// Sources system-paused by repeated failures, with the reason.
+    public var systemPaused: [(sourceID: Int64, reason: String)] = []
+}
+
 /// What happens around a job's end, from the configuration.
 public struct CompletionPolicy: Sendable {
     /// Job logs kept per source; 0 keeps all.
@@ -171,11 +180,12 @@ extension Store {
     ///   once this transaction has committed.
     public func recordCompletions(
         _ completions: [(jobID: Int64, outcome: JobOutcome)], policy: CompletionPolicy
-    ) throws -> (ended: [JobRecord], expiredLogs: [String]) {
-        guard !completions.isEmpty else { return ([], []) }
+    ) throws -> CompletionResult {
+        guard !completions.isEmpty else { return CompletionResult() }
         return try writer.write { db in
             var ended: [JobRecord] = []
             var expired: [String] = []
+            var paused: [(sourceID: Int64, reason: String)] = []
             for (jobID, o) in completions {
                 try db.run(
                     """
@@ -190,7 +200,9 @@ extension Store {
                 guard db.changesCount == 1, let job = try Self.fetchJob(db, id: jobID) else { continue }
                 ended.append(job)
                 try Self.recordStreams(db, job: job, outcome: o)
-                try Self.applyPausePolicy(db, job: job, policy: policy, now: o.completedAt)
+                if let reason = try Self.applyPausePolicy(db, job: job, policy: policy, now: o.completedAt) {
+                    paused.append((job.sourceID, reason))
+                }
             }
             if policy.keepLogsPerSource > 0 {
                 for sourceID in Set(ended.map(\.sourceID)) {
@@ -203,7 +215,7 @@ extension Store {
                     }
                 }
             }
-            return (ended, expired)
+            return CompletionResult(ended: ended, expiredLogs: expired, systemPaused: paused)
         }
     }
 
@@ -279,27 +291,28 @@ extension Store {
         return String(decoding: (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    static func applyPausePolicy(_ db: Database, job: JobRecord, policy: CompletionPolicy, now: Date) throws {
+    /// Returns the reason when this completion system-paused the source.
+    static func applyPausePolicy(_ db: Database, job: JobRecord, policy: CompletionPolicy, now: Date) throws -> String? {
         if job.trigger == .manual, job.status == .succeeded {
-            guard let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt != nil else { return }
+            guard let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt != nil else { return nil }
             try db.run(
                 "UPDATE sources SET system_paused_at = NULL, system_pause_reason = NULL, updated_at = ? WHERE id = ?",
                 [StoredTime.seconds(now), source.id])
             try appendEvent(
                 db, sourceID: source.id, kind: .systemUnpaused, actor: .system, at: now,
                 reason: "manual job \(job.jobName) succeeded")
-            return
+            return nil
         }
-        guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return }
+        guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return nil }
         let recent = try db.fetchRows(
             "SELECT status FROM jobs WHERE source_id = ? AND trigger = 'scheduled' AND status NOT IN ('stopped', 'running') ORDER BY id DESC LIMIT ?",
             [job.sourceID, policy.failuresBeforeSystemPause])
         guard recent.count == policy.failuresBeforeSystemPause, recent.allSatisfy({ $0["status"] as String == "failed" }),
-            let source = try fetchSource(db, id: job.sourceID)
-        else { return }
-        try systemPause(
-            db, source: source, reason: "\(policy.failuresBeforeSystemPause) consecutive scheduled jobs failed (last: \(job.jobName))",
-            now: now)
+            let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt == nil
+        else { return nil }
+        let reason = "\(policy.failuresBeforeSystemPause) consecutive scheduled jobs failed (last: \(job.jobName))"
+        try systemPause(db, source: source, reason: reason, now: now)
+        return reason
     }
 
     /// The Singer state the next job of a source starts from.

@@ -75,9 +75,10 @@ struct PropertyShape: Decodable {
     var pattern: String?
     var format: String?
     var defaultValue: String?
+    var json: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, required, credential, pattern, format
+        case name, required, credential, pattern, format, json
         case defaultValue = "default"
     }
 
@@ -90,6 +91,7 @@ struct PropertyShape: Decodable {
         pattern = try c.decodeIfPresent(String.self, forKey: .pattern)
         format = try c.decodeIfPresent(String.self, forKey: .format)
         defaultValue = try c.decodeIfPresent(String.self, forKey: .defaultValue)
+        json = try c.decodeIfPresent(Bool.self, forKey: .json)
     }
 
     func spec(path: String) throws(ConfigurationError) -> PropertySpec {
@@ -111,7 +113,7 @@ struct PropertyShape: Decodable {
         }
         let spec = PropertySpec(
             name: name, isRequired: required ?? false, isCredential: credential ?? false, pattern: pattern,
-            format: parsedFormat, defaultValue: defaultValue)
+            format: parsedFormat, defaultValue: defaultValue, isJSON: json ?? false)
         if let defaultValue, !defaultValue.isEmpty, !spec.accepts(defaultValue) {
             throw ConfigurationError("\(path).default: \"\(defaultValue)\" does not satisfy the property's own pattern or format")
         }

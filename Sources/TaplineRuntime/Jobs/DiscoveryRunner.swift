@@ -78,11 +78,7 @@ public final class DiscoveryRunner: Sendable {
     {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var config: [String: String] = [:]
-        for spec in type.properties { if let value = spec.defaultValue { config[spec.name] = value } }
-        config.merge(source.properties) { $1 }
-        config.merge(source.credentials) { $1 }
-        try JobRunner.writePrivateJSON(config, to: directory + "/tap-config.json")
+        try JobRunner.writePrivate(JobRunner.tapConfiguration(source: source, type: type), to: directory + "/tap-config.json")
         var argv = type.tapCommand + ["--config", directory + "/tap-config.json", "--discover"]
         if argv[0] == "tapline" { argv[0] = selfExecutable }
         let command = argv

@@ -76,6 +76,9 @@ final class JobRecorder: Sendable {
                 batch.completions.map { ($0.jobID, $0.outcome) }, policy: policy)
             for job in result.ended { ended[job.id] = job }
             for path in result.expiredLogs { unlink(path) }
+            for pause in result.systemPaused {
+                logger.warning("source system paused", metadata: ["source.id": "\(pause.sourceID)", "reason": "\(pause.reason)"])
+            }
         } catch {
             logger.error("cannot record job outcomes", metadata: ["error": "\(error)"])
         }

@@ -203,11 +203,7 @@ public final class JobRunner: Sendable {
                 atPath: logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             logDirectories.withLock { _ = $0.insert(job.sourceID) }
         }
-        var tapConfig: [String: String] = [:]
-        for spec in type.properties { if let value = spec.defaultValue { tapConfig[spec.name] = value } }
-        tapConfig.merge(source.properties) { $1 }
-        tapConfig.merge(source.credentials) { $1 }
-        try Self.writePrivateJSON(tapConfig, to: directory + "/tap-config.json")
+        try Self.writePrivate(Self.tapConfiguration(source: source, type: type), to: directory + "/tap-config.json")
         try Self.writePrivateJSON(settings.resolvedTargetConfig, to: directory + "/target-config.json")
         var tapArguments = ["--config", directory + "/tap-config.json"]
         if type.supportsDiscovery, let catalog = try store.selectedCatalog(sourceID: job.sourceID) {
@@ -232,6 +228,26 @@ public final class JobRunner: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try writePrivate(try encoder.encode(object), to: path)
+    }
+
+    /// The tap's configuration file: the type's defaults, the source's properties and its
+    /// credentials; values of JSON properties go in as the JSON they hold.
+    static func tapConfiguration(source: SourceRecord, type: SourceType) throws -> Data {
+        var values: [String: String] = [:]
+        for spec in type.properties { if let value = spec.defaultValue { values[spec.name] = value } }
+        values.merge(source.properties) { $1 }
+        values.merge(source.credentials) { $1 }
+        var object: [String: Any] = [:]
+        for (key, value) in values {
+            if type.property(named: key)?.isJSON == true,
+                let parsed = try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed])
+            {
+                object[key] = parsed
+            } else {
+                object[key] = value
+            }
+        }
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }
 
     /// Creates `path` with mode 0600 (it may hold credentials) and writes `data`.
