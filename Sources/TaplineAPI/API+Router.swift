@@ -8,6 +8,15 @@ public enum API {
         let router = Router(context: TaplineRequestContext.self)
         // Added before any route, so it also wraps the not-found answer.
         router.add(middleware: StitchErrorMiddleware<TaplineRequestContext>())
+        // No auth: for load balancers and systemd-style probes; it reveals only liveness.
+        router.get("healthz") { _, _ -> Response in
+            let storeOK = (try? await dependencies.store.integrityProbe()) == true
+            let loopOK = dependencies.health?.isLoopAlive(now: dependencies.now()) ?? true
+            let body = WireJSON.object([
+                ("status", .string(storeOK && loopOK ? "ok" : "unhealthy")), ("store", .bool(storeOK)), ("scheduler", .bool(loopOK)),
+            ])
+            return .json(body, status: storeOK && loopOK ? .ok : .serviceUnavailable)
+        }
         let v4 = router.group("v4").add(middleware: BearerAuthMiddleware(tokens: dependencies.tokens))
         SourcesController(dependencies: dependencies).addRoutes(to: v4)
         SourceTypesController(dependencies: dependencies).addRoutes(to: v4)

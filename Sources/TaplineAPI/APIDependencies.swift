@@ -16,6 +16,11 @@ public protocol JobControl: Sendable {
     func stop(sourceID: Int64) -> Bool
 }
 
+/// Whether the daemon's loop is alive, for `/healthz`.
+public protocol LoopHealth: Sendable {
+    func isLoopAlive(now: Date) -> Bool
+}
+
 /// What the HTTP layer needs from the rest of tapline, passed in by the composition root.
 public struct APIDependencies: Sendable {
     public var store: Store
@@ -27,11 +32,12 @@ public struct APIDependencies: Sendable {
     public var observer: (any SourceChangeObserver)?
     /// `nil`: the API cannot start jobs (`POST …/sync` answers as if the daemon had no runner).
     public var jobs: (any JobControl)?
+    public var health: (any LoopHealth)?
     public var now: @Sendable () -> Date
 
     public init(
         store: Store, tokens: TokenSet, stitchClientID: Int64 = 1, maxBodyBytes: Int = 1 << 20,
-        observer: (any SourceChangeObserver)? = nil, jobs: (any JobControl)? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        observer: (any SourceChangeObserver)? = nil, jobs: (any JobControl)? = nil, health: (any LoopHealth)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.tokens = tokens
@@ -39,6 +45,7 @@ public struct APIDependencies: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.observer = observer
         self.jobs = jobs
+        self.health = health
         self.now = now
     }
 

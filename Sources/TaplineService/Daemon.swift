@@ -24,6 +24,7 @@ public struct Daemon: Sendable {
     public let runner: JobRunner
     public let scheduler: Scheduler
     public let discovery: DiscoveryRunner
+    let notifier: SystemdNotifier
     let lock: InstanceLock
     let logger: Logger
 
@@ -48,9 +49,10 @@ public struct Daemon: Sendable {
         runner = JobRunner(
             store: store, launcher: ProcessPipelineLauncher(), settings: configuration.jobSettings(stateDirectory: stateDirectory),
             logger: logger)
+        notifier = SystemdNotifier(environment: environment)
         scheduler = Scheduler(
             store: store, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,
-            logger: logger)
+            logger: logger, notifier: notifier)
         let scheduler = self.scheduler
         discovery = DiscoveryRunner(
             store: store, settings: configuration.jobSettings(stateDirectory: stateDirectory), logger: logger,
@@ -73,9 +75,12 @@ public struct Daemon: Sendable {
     public func application() -> some ApplicationProtocol {
         let dependencies = APIDependencies(
             store: store, tokens: tokens, stitchClientID: configuration.stitchClientID,
-            maxBodyBytes: configuration.maxBodyBytes, observer: SourceObservers([scheduler, discovery]), jobs: runner)
+            maxBodyBytes: configuration.maxBodyBytes, observer: SourceObservers([scheduler, discovery]), jobs: runner,
+            health: scheduler)
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger
+        let notifier = self.notifier
+        let scheduler = self.scheduler
         return Application(
             router: API.router(dependencies),
             configuration: .init(
@@ -85,6 +90,8 @@ public struct Daemon: Sendable {
                 // Scripts and tests that listen on port 0 read the real address from here.
                 try? (address + "\n").write(toFile: addressFile, atomically: true, encoding: .utf8)
                 logger.info("API listening", metadata: ["http.address": "\(address)"])
+                // Migrations, the boot sweep and the scheduler's start are done by now.
+                notifier.ready(status: "listening on \(address); \(scheduler.statusLine)")
             },
             logger: logger
         )
@@ -93,8 +100,9 @@ public struct Daemon: Sendable {
     /// Runs until SIGTERM or SIGINT. Shutdown runs in reverse order: the API stops accepting
     /// work first, then the scheduler lets running jobs finish within the grace period.
     public func run() async throws {
+        try scheduler.start()
         let schedulerService = SchedulerService(
-            scheduler: scheduler, runner: runner, discovery: discovery, store: store,
+            scheduler: scheduler, runner: runner, discovery: discovery, store: store, notifier: notifier,
             shutdownGraceSeconds: configuration.shutdownGraceSeconds, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

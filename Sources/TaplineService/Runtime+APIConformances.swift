@@ -6,6 +6,7 @@ import TaplineStore
 /// so neither the API nor the runtime depends on the other.
 extension JobRunner: JobControl {}
 extension Scheduler: SourceChangeObserver {}
+extension Scheduler: LoopHealth {}
 
 extension DiscoveryRunner: SourceChangeObserver {
     public func sourceChanged(_ source: SourceRecord) { checkIfNeeded(source) }

@@ -50,6 +50,11 @@ public final class Store: Sendable {
         try await writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
     }
 
+    /// A cheap read that proves the database answers (for health checks).
+    public func integrityProbe() async throws -> Bool {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0 > 0 }
+    }
+
     /// The value of a PRAGMA as text, for diagnostics and tests.
     public func pragma(_ name: String) async throws -> String? {
         try await writer.read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }

@@ -34,13 +34,16 @@ public final class Scheduler: JobEndObserver {
     private let state: Mutex<State>
     private let timer: Mutex<TimerHandle?> = Mutex(nil)
     private let automaticTimer: Bool
+    private let notifier: SystemdNotifier?
+    private let lastStatus = Mutex<Date?>(nil)
 
     /// - Parameter automaticTimer: `false` for tests, which drive `tick()` themselves with a
     ///   manual clock.
     public init(
         store: Store, runner: JobRunner, settings: SchedulerSettings, stitchClientID: Int64, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }, automaticTimer: Bool = true
+        now: @escaping @Sendable () -> Date = { Date() }, automaticTimer: Bool = true, notifier: SystemdNotifier? = nil
     ) {
+        self.notifier = notifier
         self.store = store
         self.runner = runner
         self.settings = settings
@@ -117,6 +120,35 @@ public final class Scheduler: JobEndObserver {
         }
         if !due.isEmpty { startDue(due, now: now) }
         rearm()
+        report(now: now)
+    }
+
+    /// The systemd watchdog is fed from this loop, so a wedged loop gets the daemon restarted;
+    /// the status line is refreshed at most every 10 seconds.
+    private func report(now: Date) {
+        guard let notifier, notifier.isActive else { return }
+        notifier.watchdog()
+        let due = lastStatus.withLock { last -> Bool in
+            guard last.map({ now.timeIntervalSince($0) >= 10 }) ?? true else { return false }
+            last = now
+            return true
+        }
+        if due { notifier.status(statusLine) }
+    }
+
+    /// `42 sources scheduled, 3 jobs running`.
+    public var statusLine: String {
+        "\(state.withLock { $0.queue.count }) sources scheduled, \(runner.runningCount) jobs running"
+    }
+
+    /// Whether the loop ran recently enough (for `/healthz`).
+    public func isLoopAlive(now: Date) -> Bool {
+        guard let last = lastTick else { return state.withLock { !$0.started } }
+        return now.timeIntervalSince(last) <= maxSleep * 2 + 5
+    }
+
+    private var maxSleep: TimeInterval {
+        min(settings.maxSleepSeconds, notifier?.watchdogInterval ?? .infinity)
     }
 
     private func startDue(_ due: [(sourceID: Int64, due: Date)], now: Date) {
@@ -182,7 +214,7 @@ public final class Scheduler: JobEndObserver {
         let now = self.now()
         let deadline = state.withLock { state -> Date? in
             guard state.started, !state.stopped else { return nil }
-            var deadline = now.addingTimeInterval(settings.maxSleepSeconds)
+            var deadline = now.addingTimeInterval(maxSleep)
             if let earliest = state.queue.earliest() {
                 var wake = earliest
                 if earliest <= now {
