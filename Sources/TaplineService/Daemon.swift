@@ -40,6 +40,8 @@ public struct Daemon: Sendable {
         try Self.makePrivateDirectory(stateDirectory)
         let database = configuration.resolvedDatabase(environment: environment)
         lock = try InstanceLock(path: database + ".lock")
+        // A previous life's address is stale: scripts wait for this life's.
+        unlink((stateDirectory as NSString).appendingPathComponent("http.address"))
         tokens = try Self.loadTokens(
             configuration: configuration, stateDirectory: stateDirectory, environment: environment, logger: logger)
         store = try Store.open(path: database, catalog: configuration.catalog)
@@ -110,6 +112,7 @@ public struct Daemon: Sendable {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        unlink((stateDirectory as NSString).appendingPathComponent("http.address"))
         logger.info("tapline stopped")
     }
 

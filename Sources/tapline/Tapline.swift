@@ -6,7 +6,10 @@ struct Tapline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapline",
         abstract: "A self-hosted replication scheduler compatible with the Stitch Connect v4 sources API.",
-        subcommands: [Serve.self, ConfigCommand.self, ScheduleCommand.self, DemoTap.self, JSONLTarget.self],
+        subcommands: [
+            Serve.self, SourcesCommand.self, JobsCommand.self, ConfigCommand.self, ScheduleCommand.self, DemoTap.self,
+            JSONLTarget.self,
+        ],
         defaultSubcommand: nil
     )
 }

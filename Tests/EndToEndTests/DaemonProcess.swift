@@ -19,18 +19,39 @@ final class DaemonProcess: @unchecked Sendable {
         return dir.appendingPathComponent("tapline").path
     }
 
-    init(stateDirectory: String, arguments: [String] = []) throws {
+    init(stateDirectory: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.stateDirectory = stateDirectory
+        // A previous daemon killed with SIGKILL left its address behind; wait for the new one.
+        try? FileManager.default.removeItem(atPath: stateDirectory + "/http.address")
         stderrFile = stateDirectory + ".stderr"
         FileManager.default.createFile(atPath: stderrFile, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--state-dir", stateDirectory, "--listen", "127.0.0.1:0"] + arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
     }
 
     var stderr: String { (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? "" }
+
+    /// Runs `tapline ARGUMENTS` (the CLI) to completion: exit status, stdout, stderr.
+    static func cli(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
 
     /// Waits for the daemon to write its listening address.
     func address(timeout: TimeInterval = 20) async throws -> String {
