@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import TaplineCore
 
 /// Builds tapline's HTTP router: the Stitch v4 routes behind bearer auth, every answer (errors,
@@ -7,7 +8,17 @@ public enum API {
     public static func router(_ dependencies: APIDependencies) -> Router<TaplineRequestContext> {
         let router = Router(context: TaplineRequestContext.self)
         // Added before any route, so it also wraps the not-found answer.
+        if let metrics = dependencies.metrics { router.add(middleware: MetricsMiddleware(metrics: metrics)) }
         router.add(middleware: StitchErrorMiddleware<TaplineRequestContext>())
+        if let metrics = dependencies.metrics {
+            // No auth, like /healthz: Prometheus scrapers rarely carry tokens; it reveals counts only.
+            router.get("metrics") { _, _ -> Response in
+                var buffer = ByteBuffer()
+                buffer.writeString(metrics.render())
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: buffer))
+            }
+        }
         // No auth: for load balancers and systemd-style probes; it reveals only liveness.
         router.get("healthz") { _, _ -> Response in
             let storeOK = (try? await dependencies.store.integrityProbe()) == true

@@ -21,6 +21,12 @@ public protocol LoopHealth: Sendable {
     func isLoopAlive(now: Date) -> Bool
 }
 
+/// Records API requests and renders `/metrics`.
+public protocol APIMetrics: Sendable {
+    func request(route: String, method: String, status: Int, seconds: TimeInterval)
+    func render() -> String
+}
+
 /// What the HTTP layer needs from the rest of tapline, passed in by the composition root.
 public struct APIDependencies: Sendable {
     public var store: Store
@@ -33,11 +39,13 @@ public struct APIDependencies: Sendable {
     /// `nil`: the API cannot start jobs (`POST …/sync` answers as if the daemon had no runner).
     public var jobs: (any JobControl)?
     public var health: (any LoopHealth)?
+    public var metrics: (any APIMetrics)?
     public var now: @Sendable () -> Date
 
     public init(
         store: Store, tokens: TokenSet, stitchClientID: Int64 = 1, maxBodyBytes: Int = 1 << 20,
-        observer: (any SourceChangeObserver)? = nil, jobs: (any JobControl)? = nil, health: (any LoopHealth)? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        observer: (any SourceChangeObserver)? = nil, jobs: (any JobControl)? = nil, health: (any LoopHealth)? = nil,
+        metrics: (any APIMetrics)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.tokens = tokens
@@ -46,6 +54,7 @@ public struct APIDependencies: Sendable {
         self.observer = observer
         self.jobs = jobs
         self.health = health
+        self.metrics = metrics
         self.now = now
     }
 

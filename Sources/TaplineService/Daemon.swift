@@ -25,6 +25,7 @@ public struct Daemon: Sendable {
     public let scheduler: Scheduler
     public let discovery: DiscoveryRunner
     let notifier: SystemdNotifier
+    public let metrics = TaplineMetrics()
     let lock: InstanceLock
     let logger: Logger
 
@@ -50,11 +51,11 @@ public struct Daemon: Sendable {
             metadata: ["db.path": "\(database)", "source_types": "\(configuration.catalog.sorted.map(\.type))"])
         runner = JobRunner(
             store: store, launcher: ProcessPipelineLauncher(), settings: configuration.jobSettings(stateDirectory: stateDirectory),
-            logger: logger)
+            logger: logger, metrics: metrics)
         notifier = SystemdNotifier(environment: environment)
         scheduler = Scheduler(
             store: store, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,
-            logger: logger, notifier: notifier)
+            logger: logger, notifier: notifier, metrics: metrics)
         let scheduler = self.scheduler
         discovery = DiscoveryRunner(
             store: store, settings: configuration.jobSettings(stateDirectory: stateDirectory), logger: logger,
@@ -78,7 +79,7 @@ public struct Daemon: Sendable {
         let dependencies = APIDependencies(
             store: store, tokens: tokens, stitchClientID: configuration.stitchClientID,
             maxBodyBytes: configuration.maxBodyBytes, observer: SourceObservers([scheduler, discovery]), jobs: runner,
-            health: scheduler)
+            health: scheduler, metrics: metrics)
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger
         let notifier = self.notifier

@@ -7,6 +7,7 @@ import TaplineStore
 extension JobRunner: JobControl {}
 extension Scheduler: SourceChangeObserver {}
 extension Scheduler: LoopHealth {}
+extension TaplineMetrics: APIMetrics {}
 
 extension DiscoveryRunner: SourceChangeObserver {
     public func sourceChanged(_ source: SourceRecord) { checkIfNeeded(source) }

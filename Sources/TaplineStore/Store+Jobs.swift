@@ -11,7 +11,18 @@ public enum ClaimResult: Sendable, Equatable {
     case skippedOverlap(sourceID: Int64, nextFire: Date?)
     /// Nothing to start: the source is paused, system paused, deleted, not configured, or its due
     /// time moved. `nextFire` is its current due time, for the scheduler's queue.
-    case notDue(sourceID: Int64, nextFire: Date?)
+    case notDue(sourceID: Int64, nextFire: Date?, reason: NotDueReason)
+}
+
+/// Why a due occurrence did not start.
+public enum NotDueReason: String, Sendable, Equatable {
+    case paused
+    case systemPaused = "system_paused"
+    case deleted
+    /// Its due time changed (an edit), or the occurrence already ran.
+    case moved
+    /// Not fully configured, or its type left the configuration.
+    case notConfigured = "not_configured"
 }
 
 /// What recording job outcomes did.
@@ -76,19 +87,22 @@ extension Store {
         _ db: Database, sourceID: Int64, occurrence: Date, now: Date, catalog: SourceTypeCatalog,
         jobName: (Int64) -> String
     ) throws -> ClaimResult {
-        guard let source = try fetchSource(db, id: sourceID) else { return .notDue(sourceID: sourceID, nextFire: nil) }
-        guard source.isActive, let stored = source.nextFireAt,
-            StoredTime.millis(stored) == StoredTime.millis(occurrence)
-        else {
-            return .notDue(sourceID: sourceID, nextFire: source.nextFireAt)
+        guard let source = try fetchSource(db, id: sourceID) else {
+            return .notDue(sourceID: sourceID, nextFire: nil, reason: .deleted)
+        }
+        if source.deletedAt != nil { return .notDue(sourceID: sourceID, nextFire: nil, reason: .deleted) }
+        if source.pausedAt != nil { return .notDue(sourceID: sourceID, nextFire: nil, reason: .paused) }
+        if source.systemPausedAt != nil { return .notDue(sourceID: sourceID, nextFire: nil, reason: .systemPaused) }
+        guard let stored = source.nextFireAt, StoredTime.millis(stored) == StoredTime.millis(occurrence) else {
+            return .notDue(sourceID: sourceID, nextFire: source.nextFireAt, reason: .moved)
         }
         guard let type = catalog[source.type] else {
             try systemPause(db, source: source, reason: "source type \(source.type) is not in the configuration", now: now)
-            return .notDue(sourceID: sourceID, nextFire: nil)
+            return .notDue(sourceID: sourceID, nextFire: nil, reason: .notConfigured)
         }
         guard source.isSchedulable(in: catalog) else {
             try setNextFire(db, sourceID: sourceID, nil)
-            return .notDue(sourceID: sourceID, nextFire: nil)
+            return .notDue(sourceID: sourceID, nextFire: nil, reason: .notConfigured)
         }
         let schedule = source.schedule(type: type)
         if let running = try runningJob(db, sourceID: sourceID) {
@@ -112,7 +126,7 @@ extension Store {
         try setNextFire(db, sourceID: sourceID, next)
         guard inserted, let job = try fetchJob(db, name: name) else {
             // The occurrence already has its job (it ran before a crash): never twice.
-            return .notDue(sourceID: sourceID, nextFire: next)
+            return .notDue(sourceID: sourceID, nextFire: next, reason: .moved)
         }
         var updated = source
         updated.nextFireAt = next
@@ -326,9 +340,10 @@ extension Store {
     /// it keeps one coalesced occurrence due now when the latest missed one is within the window,
     /// else skips them (event `skipped`, reason `outside catch-up window`). Returns every active
     /// source's due time, for the scheduler's queue.
-    public func prepareSchedule(now: Date, catchUpWindow: TimeInterval?) throws -> [(sourceID: Int64, due: Date)] {
+    public func prepareSchedule(now: Date, catchUpWindow: TimeInterval?) throws -> (due: [(sourceID: Int64, due: Date)], skipped: Int) {
         let catalog = self.catalog
         return try writer.write { db in
+            var skipped = 0
             let due = try Row.fetchAll(
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE next_fire_at IS NOT NULL AND next_fire_at < ?",
                 arguments: [StoredTime.millis(now)]
@@ -339,14 +354,16 @@ extension Store {
                 case .runNow(let occurrence):
                     try Self.setNextFire(db, sourceID: source.id, occurrence)
                 case .skip(let missed, let next):
+                    skipped += 1
                     try Self.setNextFire(db, sourceID: source.id, next)
                     try Self.appendEvent(
                         db, sourceID: source.id, kind: .skipped, actor: .system, at: now, reason: "outside catch-up window",
                         detail: "\(missed) occurrence(s) missed while tapline was not running")
                 }
             }
-            return try Row.fetchAll(db, sql: "SELECT id, next_fire_at FROM sources WHERE next_fire_at IS NOT NULL")
-                .map { row in (row["id"] as Int64, try StoredTime.required(row["next_fire_at"])) }
+            let scheduled = try Row.fetchAll(db, sql: "SELECT id, next_fire_at FROM sources WHERE next_fire_at IS NOT NULL")
+                .map { row in (sourceID: row["id"] as Int64, due: try StoredTime.required(row["next_fire_at"])) }
+            return (scheduled, skipped)
         }
     }
 

@@ -81,6 +81,14 @@ struct ServiceEndToEndTests {
             "POST", "/v4/sources",
             #"{"type":"platform.demo","display_name":"Long","properties":{"record_count":"10000","record_delay_ms":"5","frequency_in_minutes":"1440"}}"#)
         try await api.waitFor("the job to run") { try await api.jobs(1).first?["status"] as? String == "running" }
+        let (metricsStatus, metrics) = try await api.text("/metrics")
+        #expect(metricsStatus == 200)
+        #expect(metrics.contains(#"tapline_jobs_started_total{trigger="scheduled"} 1"#))
+        #expect(metrics.contains("tapline_jobs_running 1"))
+        #expect(metrics.contains("tapline_scheduled_start_lateness_seconds_count 1"))
+        #expect(metrics.contains(#"tapline_http_request_duration_seconds_count{route="/v4/sources""#))
+        let (healthStatus, health) = try await api.text("/healthz")
+        #expect(healthStatus == 200 && health.contains(#""status":"ok""#))
         daemon.signal(SIGTERM)
         try await notify.waitFor("STOPPING=1")
         #expect(try await daemon.exitStatus() == 0)

@@ -26,7 +26,7 @@ struct StoreJobsTests {
         #expect(job.trigger == .scheduled && job.scheduledFor == due && job.status == .running)
         #expect(next == due.addingTimeInterval(60))
         // The same occurrence again (a stale queue entry) starts nothing.
-        #expect(try claim(store, source.id, due) == .notDue(sourceID: source.id, nextFire: next))
+        #expect(try claim(store, source.id, due) == .notDue(sourceID: source.id, nextFire: next, reason: .moved))
     }
 
     @Test("a paused, system-paused or deleted source is never claimed")
@@ -39,9 +39,9 @@ struct StoreJobsTests {
         _ = try await store.updateSource(id: a.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0)
         try await store.systemPause(sourceID: b.id, reason: "test", now: t0)
         _ = try await store.deleteSource(id: c.id, actor: alice, now: t0)
-        for id in [a.id, b.id, c.id] {
-            #expect(try claim(store, id, due) == .notDue(sourceID: id, nextFire: nil))
-        }
+        #expect(try claim(store, a.id, due) == .notDue(sourceID: a.id, nextFire: nil, reason: .paused))
+        #expect(try claim(store, b.id, due) == .notDue(sourceID: b.id, nextFire: nil, reason: .systemPaused))
+        #expect(try claim(store, c.id, due) == .notDue(sourceID: c.id, nextFire: nil, reason: .deleted))
         #expect(try await store.jobs(sourceID: a.id, page: 1).total == 0)
     }
 
@@ -62,7 +62,7 @@ struct StoreJobsTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try await cronSource(try Store.open(path: dir + "/t.db", catalog: testCatalog))
         let reopened = try Store.open(path: dir + "/t.db", catalog: SourceTypeCatalog([]))
-        #expect(try claim(reopened, source.id, try #require(source.nextFireAt)) == .notDue(sourceID: source.id, nextFire: nil))
+        #expect(try claim(reopened, source.id, try #require(source.nextFireAt)) == .notDue(sourceID: source.id, nextFire: nil, reason: .notConfigured))
         let paused = try #require(try await reopened.source(id: source.id))
         #expect(paused.systemPauseReason == "source type platform.test is not in the configuration")
     }

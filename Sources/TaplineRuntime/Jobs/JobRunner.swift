@@ -45,11 +45,13 @@ public final class JobRunner: Sendable {
     private let baseEnvironment: [String: String]
     private let observer = Mutex<WeakJobObserver>(WeakJobObserver())
     private let timers = DispatchQueue(label: "tapline.job-timers")
+    private let metrics: TaplineMetrics?
 
     public init(
         store: Store, launcher: any PipelineLauncher, settings: JobSettings, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, metrics: TaplineMetrics? = nil
     ) {
+        self.metrics = metrics
         self.store = store
         self.launcher = launcher
         self.settings = settings
@@ -97,7 +99,13 @@ public final class JobRunner: Sendable {
                 return state[job.sourceID]?.stopRequested ?? false
             }
             if stopNow { signalStop(pipeline) }
-            recorder.spawned(jobID: job.id, processGroup: pipeline.processGroup, at: now(), logPath: spec.logPath)
+            let spawnedAt = now()
+            recorder.spawned(jobID: job.id, processGroup: pipeline.processGroup, at: spawnedAt, logPath: spec.logPath)
+            if let metrics {
+                metrics.jobStarted(trigger: job.trigger)
+                if let due = job.scheduledFor { metrics.scheduledStart(lateness: spawnedAt.timeIntervalSince(due)) }
+                metrics.setRunning(runningCount)
+            }
             logger.info(
                 "job started",
                 metadata: ["job.name": "\(job.jobName)", "source.id": "\(job.sourceID)", "job.trigger": "\(job.trigger.rawValue)"])
@@ -180,6 +188,10 @@ public final class JobRunner: Sendable {
                     "job.tap_exit_status": "\(outcome.tapExitStatus.map(String.init) ?? "null")",
                     "job.target_exit_status": "\(outcome.targetExitStatus.map(String.init) ?? "null")",
                 ])
+            if let ended, let metrics {
+                metrics.jobEnded(ended)
+                metrics.setRunning(runningCount)
+            }
             if let ended, let observer = observer.withLock({ $0.value }) { observer.jobEnded(ended) }
         }
     }

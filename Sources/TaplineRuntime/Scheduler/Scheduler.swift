@@ -35,15 +35,18 @@ public final class Scheduler: JobEndObserver {
     private let timer: Mutex<TimerHandle?> = Mutex(nil)
     private let automaticTimer: Bool
     private let notifier: SystemdNotifier?
+    private let metrics: TaplineMetrics?
     private let lastStatus = Mutex<Date?>(nil)
 
     /// - Parameter automaticTimer: `false` for tests, which drive `tick()` themselves with a
     ///   manual clock.
     public init(
         store: Store, runner: JobRunner, settings: SchedulerSettings, stitchClientID: Int64, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }, automaticTimer: Bool = true, notifier: SystemdNotifier? = nil
+        now: @escaping @Sendable () -> Date = { Date() }, automaticTimer: Bool = true, notifier: SystemdNotifier? = nil,
+        metrics: TaplineMetrics? = nil
     ) {
         self.notifier = notifier
+        self.metrics = metrics
         self.store = store
         self.runner = runner
         self.settings = settings
@@ -57,7 +60,8 @@ public final class Scheduler: JobEndObserver {
 
     /// Applies the catch-up rules, loads every due time and arms the timer.
     public func start() throws {
-        let entries = try store.prepareSchedule(now: now(), catchUpWindow: settings.catchUpWindowSeconds)
+        let (entries, skipped) = try store.prepareSchedule(now: now(), catchUpWindow: settings.catchUpWindowSeconds)
+        if skipped > 0 { metrics?.occurrenceSkipped(reason: "outside_catch_up_window", count: skipped) }
         state.withLock { state in
             for entry in entries { state.queue.set(entry.sourceID, due: entry.due) }
             state.started = true
@@ -181,9 +185,11 @@ public final class Scheduler: JobEndObserver {
             case .started(let job, _, let next):
                 state.withLock { $0.queue.set(job.sourceID, due: next) }
             case .skippedOverlap(let sourceID, let next):
+                metrics?.occurrenceSkipped(reason: "overlap")
                 logger.info("occurrence skipped: a job is still running", metadata: ["source.id": "\(sourceID)"])
                 state.withLock { $0.queue.set(sourceID, due: next) }
-            case .notDue(let sourceID, let next):
+            case .notDue(let sourceID, let next, let reason):
+                if reason != .moved { metrics?.occurrenceSkipped(reason: reason.rawValue) }
                 state.withLock { $0.queue.set(sourceID, due: next) }
             }
         }

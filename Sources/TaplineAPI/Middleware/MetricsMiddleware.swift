@@ -1,0 +1,22 @@
+import Foundation
+import Hummingbird
+
+/// Times every request and records it by route (the matched path pattern, so ids do not explode
+/// the label set), method and status.
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = TaplineRequestContext
+    let metrics: any APIMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.request(
+            route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: Int(response.status.code),
+            seconds: seconds)
+        return response
+    }
+}

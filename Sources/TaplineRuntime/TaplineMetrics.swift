@@ -1,0 +1,78 @@
+import Foundation
+import Prometheus
+import Synchronization
+import TaplineStore
+
+/// tapline's Prometheus metrics, served at `GET /metrics`.
+public final class TaplineMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let lateness: DurationHistogram
+    private let jobDuration: DurationHistogram
+    private let running: Gauge
+    private let requests = Mutex<[String: DurationHistogram]>([:])
+    private static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    public init() {
+        lateness = registry.makeDurationHistogram(
+            descriptor: Self.name("scheduled_start_lateness", unit: "seconds", help: "From an occurrence's due time to its job's processes spawned."),
+            labels: [], buckets: Self.latencyBuckets)
+        jobDuration = registry.makeDurationHistogram(
+            descriptor: Self.name("job_duration", unit: "seconds", help: "From a job's start to its end."),
+            labels: [], buckets: [.seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(900), .seconds(3600), .seconds(4 * 3600)])
+        running = registry.makeGauge(descriptor: Self.name("jobs_running", unit: "", help: "Jobs running now."), labels: [])
+    }
+
+    static func name(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "tapline", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    public func jobStarted(trigger: JobTrigger) {
+        registry.makeCounter(
+            descriptor: Self.name("jobs_started", unit: "total", help: "Jobs started, by trigger."), labels: [("trigger", trigger.rawValue)]
+        ).increment()
+    }
+
+    public func scheduledStart(lateness seconds: TimeInterval) {
+        lateness.record(Duration.milliseconds(Int64((max(0, seconds) * 1000).rounded())))
+    }
+
+    /// A due occurrence that did not start, by reason (`overlap`, `paused`, `system_paused`,
+    /// `outside_catch_up_window`, …).
+    public func occurrenceSkipped(reason: String, count: Int = 1) {
+        registry.makeCounter(
+            descriptor: Self.name("occurrences_skipped", unit: "total", help: "Due occurrences that did not start, by reason."),
+            labels: [("reason", reason)]
+        ).increment(by: Int64(count))
+    }
+
+    public func jobEnded(_ job: JobRecord) {
+        registry.makeCounter(
+            descriptor: Self.name("jobs_ended", unit: "total", help: "Jobs ended, by outcome."), labels: [("status", job.status.rawValue)]
+        ).increment()
+        if let end = job.completedAt {
+            jobDuration.record(Duration.milliseconds(Int64(max(0, end.timeIntervalSince(job.startedAt)) * 1000)))
+        }
+    }
+
+    public func setRunning(_ count: Int) { running.set(Double(count)) }
+
+    /// One API request.
+    public func request(route: String, method: String, status: Int, seconds: TimeInterval) {
+        let key = "\(route)|\(method)|\(status)"
+        let histogram = requests.withLock { cache -> DurationHistogram in
+            if let existing = cache[key] { return existing }
+            let made = registry.makeDurationHistogram(
+                descriptor: Self.name("http_request_duration", unit: "seconds", help: "API request latency, by route, method and status."),
+                labels: [("route", route), ("method", method), ("status", String(status))], buckets: Self.latencyBuckets)
+            cache[key] = made
+            return made
+        }
+        histogram.record(Duration.microseconds(Int64(max(0, seconds) * 1_000_000)))
+    }
+
+    /// The Prometheus text exposition.
+    public func render() -> String { registry.emitToString() }
+}
