@@ -29,17 +29,7 @@ public struct SingerLine: Equatable, Sendable {
     }
 
     private static func kind(of line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Kind {
-        func equals(_ literal: StaticString) -> Bool {
-            guard literal.utf8CodeUnitCount == range.count else { return false }
-            return literal.withUTF8Buffer { expected in
-                var i = 0
-                for j in range {
-                    if line[j] != expected[i] { return false }
-                    i += 1
-                }
-                return true
-            }
-        }
+        func equals(_ literal: StaticString) -> Bool { JSONScanner.bytes(line, range, equal: literal) }
         if equals("RECORD") { return .record }
         if equals("STATE") { return .state }
         if equals("SCHEMA") { return .schema }
@@ -89,11 +79,16 @@ struct JSONScanner {
     }
 
     private func matches(_ range: Range<Int>, _ literal: StaticString) -> Bool {
+        Self.bytes(bytes, range, equal: literal)
+    }
+
+    /// Whether `buffer[range]` spells `literal` exactly.
+    static func bytes(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, equal literal: StaticString) -> Bool {
         guard range.count == literal.utf8CodeUnitCount else { return false }
         return literal.withUTF8Buffer { expected in
             var k = 0
             for j in range {
-                if bytes[j] != expected[k] { return false }
+                if buffer[j] != expected[k] { return false }
                 k += 1
             }
             return true

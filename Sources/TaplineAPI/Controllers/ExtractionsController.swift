@@ -20,7 +20,7 @@ struct ExtractionsController {
 
     @Sendable func extractions(request: Request, context: TaplineRequestContext) async throws -> Response {
         let client = try clientID(context)
-        let page = try Self.page(request)
+        let page = try JobWire.page(request)
         let since = dependencies.now().addingTimeInterval(-Self.window)
         let (rows, total) = try await dependencies.store.lastExtractions(since: since, page: page, perPage: Self.perPage)
         let items = rows.map { row -> WireJSON in
@@ -32,13 +32,7 @@ struct ExtractionsController {
                 ("source_type", .string(tapName(row.sourceType))),
                 ("start_time", .string(Timestamp.format(job.startedAt))),
                 ("completion_time", .optional(job.completedAt.map(Timestamp.format))),
-                ("discovery_exit_status", .optional(job.discoveryExitStatus.map(Int64.init))),
-                ("discovery_description", .optional(job.discoveryDescription)),
-                ("tap_exit_status", .optional(job.tapExitStatus.map(Int64.init))),
-                ("tap_description", .optional(job.tapDescription)),
-                ("target_exit_status", .optional(job.targetExitStatus.map(Int64.init))),
-                ("target_description", .optional(job.targetDescription)),
-            ])
+            ] + JobWire.exitFields(job))
         }
         return .json(JobWire.page(items, page: page, total: total, perPage: Self.perPage, path: "/v4/\(client)/extractions"))
     }
@@ -71,7 +65,7 @@ struct ExtractionsController {
 
     @Sendable func loads(request: Request, context: TaplineRequestContext) async throws -> Response {
         let client = try clientID(context)
-        let page = try Self.page(request)
+        let page = try JobWire.page(request)
         let since = dependencies.now().addingTimeInterval(-Self.window)
         let (rows, total) = try await dependencies.store.loads(since: since, page: page, perPage: Self.perPage)
         let items = rows.map { load -> WireJSON in
@@ -94,14 +88,6 @@ struct ExtractionsController {
                 .unauthorized, code: "Unauthorized", message: "this token has no access to client \(raw)")
         }
         return id
-    }
-
-    static func page(_ request: Request) throws -> Int {
-        guard let text = request.uri.queryParameters.get("page") else { return 1 }
-        guard let n = Int(text), n >= 1, n <= 1_000_000 else {
-            throw APIError.job(type: "invalid_page", message: "page must be a positive integer, got \"\(text)\"")
-        }
-        return n
     }
 
     /// The tap's name as Stitch reports it (`tap-github`): the tap program's file name, or the

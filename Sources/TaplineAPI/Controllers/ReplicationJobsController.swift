@@ -61,13 +61,7 @@ struct ReplicationJobsController {
         guard let id = Int64(raw), try await dependencies.store.source(id: id) != nil else {
             throw APIError.notFound("source not found (\(raw))")
         }
-        var page = 1
-        if let text = request.uri.queryParameters.get("page") {
-            guard let n = Int(text), n >= 1, n <= 1_000_000 else {
-                throw APIError.job(type: "invalid_page", message: "page must be a positive integer, got \"\(text)\"")
-            }
-            page = n
-        }
+        let page = try JobWire.page(request)
         let perPage = 100
         let (jobs, total) = try await dependencies.store.jobs(sourceID: id, page: page, perPage: perPage)
         return .json(JobWire.page(jobs.map(JobWire.json), page: page, total: total, perPage: perPage, path: "/v4/sources/\(id)/jobs"))

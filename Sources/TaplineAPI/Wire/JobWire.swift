@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import TaplineCore
 import TaplineStore
 
@@ -13,13 +14,28 @@ enum JobWire {
             ("started_at", .string(Timestamp.format(job.startedAt))),
             ("completed_at", .optional(job.completedAt.map(Timestamp.format))),
             ("status", .string(job.status.rawValue)),
+        ] + exitFields(job))
+    }
+
+    /// Stitch's extraction exit statuses and descriptions, shared by both job shapes.
+    static func exitFields(_ job: JobRecord) -> [(String, WireJSON)] {
+        [
             ("discovery_exit_status", .optional(job.discoveryExitStatus.map(Int64.init))),
             ("discovery_description", .optional(job.discoveryDescription)),
             ("tap_exit_status", .optional(job.tapExitStatus.map(Int64.init))),
             ("tap_description", .optional(job.tapDescription)),
             ("target_exit_status", .optional(job.targetExitStatus.map(Int64.init))),
             ("target_description", .optional(job.targetDescription)),
-        ])
+        ]
+    }
+
+    /// `?page=N` (default 1); anything but a positive integer is a 400.
+    static func page(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("page") else { return 1 }
+        guard let n = Int(text), n >= 1, n <= 1_000_000 else {
+            throw APIError.job(type: "invalid_page", message: "page must be a positive integer, got \"\(text)\"")
+        }
+        return n
     }
 
     /// Stitch's pagination body: `{"data":[…],"page":N,"total":M,"links":{…}}`, 100 per page,

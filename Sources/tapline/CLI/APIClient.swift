@@ -42,7 +42,10 @@ struct ClientOptions: ParsableArguments {
         let resolvedURL = base ?? "http://\(configuration.listen)"
         var resolvedToken = token ?? environment["TAPLINE_TOKEN"]
         if resolvedToken == nil {
-            let candidates = [configuration.tokenFile, "/etc/tapline/token", state + "/token"].compactMap { $0 }
+            // A state directory named on purpose wins over the installed service's token.
+            let explicitState = stateDir != nil || environment[ConfigurationLoader.stateDirectoryVariable] != nil
+            let candidates = [configuration.tokenFile, explicitState ? state + "/token" : nil, "/etc/tapline/token", state + "/token"]
+                .compactMap { $0 }
             for file in candidates where FileManager.default.isReadableFile(atPath: file) {
                 if let first = try? TokenFile.read(path: file).first {
                     resolvedToken = first.token
