@@ -6,9 +6,6 @@ public struct TokenSet: Sendable {
         self.entries = entries.map { ($0.name, Array($0.token.utf8)) }
     }
 
-    public var isEmpty: Bool { entries.isEmpty }
-    public var names: [String] { entries.map(\.name) }
-
     /// The name of the token equal to `presented`, comparing in constant time: every configured
     /// token is compared over its full length, so timing reveals neither which token nor how much
     /// of one matched.

@@ -369,11 +369,6 @@ extension Store {
 
     // MARK: Reads
 
-    /// The running job of a source, if any.
-    public func runningJob(sourceID: Int64) async throws -> JobRecord? {
-        try await writer.read { db in try Self.runningJob(db, sourceID: sourceID) }
-    }
-
     public func job(name: String) async throws -> JobRecord? {
         try await writer.read { db in try Self.fetchJob(db, name: name) }
     }

@@ -73,9 +73,6 @@ public final class JobRunner: Sendable {
     /// The number of jobs currently running.
     public var runningCount: Int { running.withLock { $0.count } }
 
-    /// The running job of a source, if any.
-    public func runningJob(sourceID: Int64) -> JobRecord? { running.withLock { $0[sourceID]?.job } }
-
     /// Starts the job whose row was just committed. A pipeline that cannot start ends the job as
     /// failed and system-pauses the source (its command cannot be executed).
     public func start(_ job: JobRecord, source: SourceRecord) {
