@@ -84,7 +84,7 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
         }
         let relay = SingerRelay(
             tapOut: tapOut.read, targetIn: targetIn.write, targetOut: targetOut.read, tapErr: tapErr.read,
-            targetErr: targetErr.read, log: log)
+            targetErr: targetErr.read, log: log, tapPid: tapPid)
         let thread = Thread {
             let seen = relay.run()
             state.withLock { $0.relay = seen }

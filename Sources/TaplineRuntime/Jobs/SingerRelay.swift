@@ -37,6 +37,9 @@ final class SingerRelay: @unchecked Sendable {
     private let tapErr: Int32
     private let targetErr: Int32
     private let log: Int32
+    /// Stopped (SIGTERM) as soon as it writes something that is not a Singer message: it would
+    /// only block on a pipe nobody reads, or write more of the same.
+    private let tapPid: Int32
     private var report = RelayReport()
 
     private var pendingLine: [UInt8] = []  // an incomplete tap line, for checking once complete
@@ -49,7 +52,8 @@ final class SingerRelay: @unchecked Sendable {
     private var stateCarry: [UInt8] = []
 
     /// Takes ownership of every descriptor; all are closed when `run` returns.
-    init(tapOut: Int32, targetIn: Int32, targetOut: Int32, tapErr: Int32, targetErr: Int32, log: Int32) {
+    init(tapOut: Int32, targetIn: Int32, targetOut: Int32, tapErr: Int32, targetErr: Int32, log: Int32, tapPid: Int32) {
+        self.tapPid = tapPid
         self.tapOut = tapOut
         self.targetIn = targetIn
         self.targetOut = targetOut
@@ -120,6 +124,7 @@ final class SingerRelay: @unchecked Sendable {
                     if !relay(bytes) {
                         finish(tapOut)
                         pendingLine.removeAll()
+                        kill(tapPid, SIGTERM)
                     }
                 case targetOut: collectState(bytes)
                 default: collectStderr(fd, bytes)

@@ -1,0 +1,81 @@
+import Foundation
+import Synchronization
+import Testing
+import TaplineStore
+
+@testable import TaplineRuntime
+
+/// The real launcher and relay with small shell pipelines.
+@Suite("Pipeline and relay")
+struct RelayTests {
+    func run(tap: String, target: String) async throws -> (PipelineExit, String) {
+        let dir = NSTemporaryDirectory() + "tapline-relay-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = PipelineSpec(
+            tap: ["sh", "-c", tap], target: ["sh", "-c", target], environment: ProcessInfo.processInfo.environment,
+            workingDirectory: dir, logPath: dir + "/job.log")
+        let exit: PipelineExit = try await withCheckedThrowingContinuation { continuation in
+            do {
+                _ = try ProcessPipelineLauncher(selfExecutable: "/bin/false").launch(spec) { continuation.resume(returning: $0) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        return (exit, (try? String(contentsOfFile: dir + "/job.log", encoding: .utf8)) ?? "")
+    }
+
+    @Test("records are counted per stream, the last confirmed state kept, stderr prefixed in the log")
+    func counts() async throws {
+        let tap = #"""
+            printf '{"type":"SCHEMA","stream":"a","schema":{}}\n'
+            for i in 1 2 3; do printf '{"type":"RECORD","stream":"a","record":{"id":%s}}\n' $i; done
+            printf '{"type":"RECORD","stream":"b","record":{}}\n'
+            printf '{"type":"STATE","value":{"x":1}}\n'
+            echo "progress note" >&2
+            """#
+        let target = #"n=$(wc -l); echo "target got $n lines" >&2; echo '{"bookmark":3}'"#
+        let (exit, log) = try await run(tap: tap, target: target)
+        #expect(exit.tap == .exited(0) && exit.target == .exited(0))
+        #expect(exit.relay.recordsByStream == ["a": 3, "b": 1])
+        #expect(exit.relay.lastState == #"{"bookmark":3}"#)
+        #expect(exit.relay.invalidTapLine == nil)
+        #expect(exit.relay.lastTargetError == "target got 6 lines")
+        #expect(log.contains("tap: progress note"))
+        #expect(log.contains("target: target got 6 lines"))
+    }
+
+    @Test("a line that is not a Singer message stops the relay; the job outcome names it")
+    func invalidLine() async throws {
+        // The tap would go on for a minute: it is stopped once it wrote garbage.
+        let tap = #"printf '{"type":"RECORD","stream":"a","record":{}}\nhello world\n'; exec sleep 60"#
+        let (exit, _) = try await run(tap: tap, target: "cat > /dev/null")
+        #expect(exit.relay.invalidTapLine == "line 2: hello world")
+        #expect(exit.relay.recordsByStream == ["a": 1])
+        #expect(exit.tap == .signaled(SIGTERM))
+        let outcome = JobOutcome.from(exit, stopRequested: false, at: Date())
+        #expect(outcome.status == .failed)
+        #expect(outcome.tapDescription == "the tap wrote an invalid Singer message (line 2: hello world)")
+    }
+
+    @Test("a failing target is described by its last stderr line; the tap is not left blocked")
+    func failingTarget() async throws {
+        let tap = #"i=0; while [ $i -lt 100000 ]; do printf '{"type":"RECORD","stream":"a","record":{}}\n'; i=$((i+1)); done"#
+        let (exit, _) = try await run(tap: tap, target: "head -c 10 > /dev/null; echo 'ERROR disk full' >&2; exit 3")
+        #expect(exit.target == .exited(3))
+        let outcome = JobOutcome.from(exit, stopRequested: false, at: Date())
+        #expect(outcome.status == .failed && outcome.targetDescription == "ERROR disk full")
+    }
+
+    @Test("an unexecutable command is a launch error naming it")
+    func launchError() async throws {
+        do {
+            _ = try await run(tap: "true", target: "true").0
+            let spec = PipelineSpec(tap: ["/nonexistent/tap"], target: ["true"], environment: [:], workingDirectory: "/", logPath: "/dev/null")
+            _ = try ProcessPipelineLauncher().launch(spec) { _ in }
+            Issue.record("launched a missing command")
+        } catch let error as LaunchError {
+            #expect(error.role == "tap" && error.description.contains("/nonexistent/tap"))
+        }
+    }
+}
