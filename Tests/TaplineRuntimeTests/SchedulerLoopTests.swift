@@ -192,6 +192,16 @@ struct SchedulerLoopTests {
         first.cleanup()
     }
 
+    @Test("the loop counts as alive from its start, and not once it stopped ticking")
+    func loopHealth() throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        #expect(h.scheduler.isLoopAlive(now: h.clock.now))
+        try h.scheduler.start()
+        #expect(h.scheduler.isLoopAlive(now: h.clock.now.addingTimeInterval(1)), "no tick yet: an idle loop sleeps")
+        #expect(!h.scheduler.isLoopAlive(now: h.clock.now.addingTimeInterval(3600)))
+    }
+
     @Test("the boot sweep ends jobs left running by a previous life as interrupted")
     func bootSweep() async throws {
         let h = try Harness()

@@ -62,9 +62,12 @@ public final class Scheduler: JobEndObserver {
     public func start() throws {
         let (entries, skipped) = try store.prepareSchedule(now: now(), catchUpWindow: settings.catchUpWindowSeconds)
         if skipped > 0 { metrics?.occurrenceSkipped(reason: "outside_catch_up_window", count: skipped) }
+        let startedAt = now()
         state.withLock { state in
             for entry in entries { state.queue.set(entry.sourceID, due: entry.due) }
             state.started = true
+            // The loop counts as alive from its start; its first tick may be a full sleep away.
+            state.lastTick = startedAt
         }
         if automaticTimer {
             let source = DispatchSource.makeTimerSource(flags: [.strict], queue: dispatchQueue)
@@ -147,7 +150,7 @@ public final class Scheduler: JobEndObserver {
 
     /// Whether the loop ran recently enough (for `/healthz`).
     public func isLoopAlive(now: Date) -> Bool {
-        guard let last = lastTick else { return state.withLock { !$0.started } }
+        guard let last = lastTick else { return true }  // not started yet (tests, start-up)
         return now.timeIntervalSince(last) <= maxSleep * 2 + 5
     }
 
