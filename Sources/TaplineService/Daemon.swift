@@ -78,7 +78,7 @@ public struct Daemon: Sendable {
     public func application() -> some ApplicationProtocol {
         let dependencies = APIDependencies(
             store: store, tokens: tokens, stitchClientID: configuration.stitchClientID,
-            maxBodyBytes: configuration.maxBodyBytes, observer: SourceObservers([scheduler, discovery]), jobs: runner,
+            maxBodyBytes: configuration.maxBodyBytes, observer: SourceObservers([scheduler, discovery]), jobs: RunnerJobControl(runner: runner),
             health: scheduler, metrics: metrics)
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger

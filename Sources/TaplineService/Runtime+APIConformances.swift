@@ -4,7 +4,13 @@ import TaplineStore
 
 /// The runtime parts seen through the API's protocols; declared here, in the composition root,
 /// so neither the API nor the runtime depends on the other.
-extension JobRunner: JobControl {}
+/// The runner as the API sees it: a manual start is registered at once and spawned off the
+/// cooperative pool that serves requests (its row is already committed).
+struct RunnerJobControl: JobControl {
+    let runner: JobRunner
+    func start(_ job: JobRecord, source: SourceRecord) { runner.startInBackground(job, source: source) }
+    func stop(sourceID: Int64) -> Bool { runner.stop(sourceID: sourceID) }
+}
 extension Scheduler: SourceChangeObserver {}
 extension Scheduler: LoopHealth {}
 extension TaplineMetrics: APIMetrics {}

@@ -122,6 +122,19 @@ struct SchedulerLoopTests {
         #expect(!h.runner.stop(sourceID: source.id))
     }
 
+    @Test("a stop that follows a background start at once still stops the job")
+    func stopRightAfterStart() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        let source = try await h.createSource("s", properties: [:])
+        guard case .started(let job, let updated) = try await h.store.startManualJob(sourceID: source.id, now: h.clock.now, jobName: "m")
+        else { Issue.record("not started"); return }
+        h.runner.startInBackground(job, source: updated)
+        #expect(h.runner.stop(sourceID: source.id), "registered before startInBackground returned")
+        for _ in 0..<500 where h.launcher.count == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(h.launcher.all.first?.pipeline.received == [SIGTERM])
+    }
+
     @Test("a failing tap is recorded with its status; an unexecutable command system-pauses the source")
     func failures() async throws {
         let h = try Harness()

@@ -78,6 +78,19 @@ public final class JobRunner: Sendable {
     public func start(_ job: JobRecord, source: SourceRecord) {
         let directory = settings.jobsDirectory + "/" + job.jobName
         running.withLock { $0[job.sourceID] = Running(job: job, directory: directory) }
+        launch(job, source: source, directory: directory)
+    }
+
+    /// Like `start`, but only registers the job before returning (so a stop that follows at once
+    /// finds it) and prepares and spawns it on a dispatch queue: for callers on the cooperative
+    /// pool (the API), where the store reads and `posix_spawn` of a launch must not block.
+    public func startInBackground(_ job: JobRecord, source: SourceRecord) {
+        let directory = settings.jobsDirectory + "/" + job.jobName
+        running.withLock { $0[job.sourceID] = Running(job: job, directory: directory) }
+        DispatchQueue.global(qos: .userInitiated).async { self.launch(job, source: source, directory: directory) }
+    }
+
+    private func launch(_ job: JobRecord, source: SourceRecord, directory: String) {
         let spec: PipelineSpec
         do {
             spec = try prepare(job, source: source, directory: directory)
