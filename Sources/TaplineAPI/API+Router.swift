@@ -21,7 +21,7 @@ public enum API {
         }
         // No auth: for load balancers and systemd-style probes; it reveals only liveness.
         router.get("healthz") { _, _ -> Response in
-            let storeOK = (try? await dependencies.store.integrityProbe()) == true
+            let storeOK = (try? await dependencies.store.isReachable()) == true
             let loopOK = dependencies.health?.isLoopAlive(now: dependencies.now()) ?? true
             let body = WireJSON.object([
                 ("status", .string(storeOK && loopOK ? "ok" : "unhealthy")), ("store", .bool(storeOK)), ("scheduler", .bool(loopOK)),

@@ -96,7 +96,8 @@ extension Store {
                 after.systemPausedAt = nil
                 after.systemPauseReason = nil
             }
-            after.nextFireAt = try Self.nextFire(db, before: before, after: after, patch: patch, catalog: catalog, now: now)
+            after.nextFireAt = try Self.nextFire(
+                db, before: before, after: after, scheduleEdited: patch.changes.touchesSchedule, catalog: catalog, now: now)
             after.updatedAt = now
 
             if before.pausedAt == nil, after.pausedAt != nil {
@@ -154,9 +155,12 @@ extension Store {
 
     // MARK: Scheduling state
 
-    /// The next fire time after an update, by what the update did.
-    private static func nextFire(
-        _ db: Database, before: SourceRecord, after: SourceRecord, patch: SourcePatch, catalog: SourceTypeCatalog,
+    /// The next fire time after a change of a source, by what the change did: made it
+    /// unschedulable (none), made it schedulable again (unpause rules) or for the first time (a new
+    /// source's rules), edited its schedule, or left the schedule alone (unchanged). Every write
+    /// that can move a source's due time goes through here.
+    static func nextFire(
+        _ db: Database, before: SourceRecord, after: SourceRecord, scheduleEdited: Bool, catalog: SourceTypeCatalog,
         now: Date
     ) throws -> Date? {
         guard after.isSchedulable(in: catalog) else { return nil }
@@ -170,7 +174,7 @@ extension Store {
                 ? NextFirePolicy.afterCreation(schedule, now: now)
                 : NextFirePolicy.afterScheduleChange(schedule, lastStart: lastStart, now: now)
         }
-        if patch.changes.touchesSchedule, schedule != before.schedule(type: catalog[before.type]) {
+        if scheduleEdited, schedule != before.schedule(type: catalog[before.type]) {
             return NextFirePolicy.afterScheduleChange(schedule, lastStart: lastStart, now: now)
         }
         return before.nextFireAt

@@ -213,22 +213,13 @@ extension Store {
     }
 
     /// After a change that can make a source (un)schedulable without touching its schedule
-    /// (discovery, stream selection): puts it on the schedule, or takes it off.
+    /// (discovery, stream selection): the same rules as any other change, then stored.
     static func refreshSchedule(
         _ db: Database, before: SourceRecord, after: SourceRecord, catalog: SourceTypeCatalog, now: Date
     ) throws -> SourceRecord {
         var result = after
-        if !after.isSchedulable(in: catalog) {
-            if after.nextFireAt != nil { try setNextFire(db, sourceID: after.id, nil) }
-            result.nextFireAt = nil
-        } else if !before.isSchedulable(in: catalog) {
-            let schedule = after.schedule(type: catalog[after.type])
-            let lastStart = try lastJobStart(db, sourceID: after.id)
-            result.nextFireAt = lastStart == nil
-                ? NextFirePolicy.afterCreation(schedule, now: now)
-                : NextFirePolicy.afterScheduleChange(schedule, lastStart: lastStart, now: now)
-            try setNextFire(db, sourceID: after.id, result.nextFireAt)
-        }
+        result.nextFireAt = try nextFire(db, before: before, after: after, scheduleEdited: false, catalog: catalog, now: now)
+        if result.nextFireAt != after.nextFireAt { try setNextFire(db, sourceID: after.id, result.nextFireAt) }
         return result
     }
 }

@@ -51,7 +51,7 @@ public final class Store: Sendable {
     }
 
     /// A cheap read that proves the database answers (for health checks).
-    public func integrityProbe() async throws -> Bool {
+    public func isReachable() async throws -> Bool {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0 > 0 }
     }
 

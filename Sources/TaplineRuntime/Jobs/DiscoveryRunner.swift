@@ -98,21 +98,21 @@ public final class DiscoveryRunner: Sendable {
             throw LaunchError(role: "tap", command: argv[0], reason: String(cString: strerror(errno)))
         }
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        var pid: pid_t = 0
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        let rc = tapline_spawn(&pid, argv[0], cArgs, cEnv, devNull, out[1], err[1], 0, directory)
-        cArgs.forEach { free($0) }
-        cEnv.forEach { free($0) }
+        let pid: pid_t
+        do {
+            pid = try ProcessSpawn.spawn(
+                argv, role: "tap", environment: ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" },
+                stdin: devNull, stdout: out[1], stderr: err[1], cwd: directory)
+        } catch let error as LaunchError {
+            [devNull, out[0], out[1], err[0], err[1]].forEach { close($0) }
+            return (127, error.description, nil)
+        }
         close(devNull)
         close(out[1])
         close(err[1])
         defer {
             close(out[0])
             close(err[0])
-        }
-        guard rc == 0 else {
-            return (127, "cannot execute the tap \(argv[0]): \(String(cString: strerror(rc)))", nil)
         }
         // Read stderr on the side so a chatty tap cannot block on a full pipe.
         let stderrText = Mutex("")
@@ -138,11 +138,8 @@ public final class DiscoveryRunner: Sendable {
             guard catalog.count < 64 << 20 else { kill(pid, SIGKILL); break }
             catalog.append(contentsOf: buffer[0..<n])
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let exit = ProcessSpawn.reap(pid)?.code ?? -1
         drained.wait()
-        let signal = status & 0x7F
-        let exit = signal == 0 ? Int((status >> 8) & 0xFF) : 128 + Int(signal)
         let lastError = stderrText.withLock { $0 }.split(separator: "\n").last.map { String($0.prefix(1000)) }
         guard exit == 0 else { return (exit, lastError ?? "the tap exited with status \(exit)", nil) }
         guard let streams = parseCatalog(catalog) else { return (1, "the tap's catalog is not valid JSON with a streams list", nil) }

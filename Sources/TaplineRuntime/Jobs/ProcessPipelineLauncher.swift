@@ -55,7 +55,7 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
         let tapPid: pid_t
         let targetPid: pid_t
         do {
-            tapPid = try spawn(
+            tapPid = try ProcessSpawn.spawn(
                 resolve(spec.tap), role: "tap", environment: environment, stdin: devNull, stdout: tapOut.write,
                 stderr: tapErr.write, group: 0, cwd: spec.workingDirectory)
         } catch {
@@ -63,7 +63,7 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
             throw error
         }
         do {
-            targetPid = try spawn(
+            targetPid = try ProcessSpawn.spawn(
                 resolve(spec.target), role: "target", environment: environment, stdin: targetIn.read,
                 stdout: targetOut.write, stderr: targetErr.write, group: tapPid, cwd: spec.workingDirectory)
         } catch {
@@ -109,54 +109,22 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
         return [selfExecutable] + argv.dropFirst()
     }
 
-    private func spawn(
-        _ argv: [String], role: String, environment: [String], stdin: Int32, stdout: Int32, stderr: Int32, group: pid_t,
-        cwd: String
-    ) throws -> pid_t {
-        var pid: pid_t = 0
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = environment.map { strdup($0) } + [nil]
-        defer {
-            cArgs.forEach { free($0) }
-            cEnv.forEach { free($0) }
-        }
-        let rc = tapline_spawn(&pid, argv[0], cArgs, cEnv, stdin, stdout, stderr, group, cwd)
-        guard rc == 0 else {
-            throw LaunchError(role: role, command: argv[0], reason: String(cString: strerror(rc)))
-        }
-        return pid
-    }
-
     /// Calls `body` once when `pid` has exited, after reaping it.
     private func watch(_ pid: pid_t, _ body: @escaping @Sendable (ProcessExit) -> Void) {
         let fd = tapline_pidfd_open(pid)
         guard fd >= 0 else {
             // No pidfd (very old kernel): fall back to a blocking wait on a utility thread.
-            DispatchQueue.global(qos: .utility).async { body(Self.reap(pid, options: 0) ?? .exited(-1)) }
+            DispatchQueue.global(qos: .utility).async { body(ProcessSpawn.reap(pid) ?? .exited(-1)) }
             return
         }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler {
-            guard let exit = Self.reap(pid, options: WNOHANG) else { return }
+            guard let exit = ProcessSpawn.reap(pid, options: WNOHANG) else { return }
             source.cancel()
             body(exit)
         }
         source.setCancelHandler { close(fd) }
         source.resume()
-    }
-
-    private static func reap(_ pid: pid_t, options: Int32) -> ProcessExit? {
-        var status: Int32 = 0
-        while true {
-            let r = waitpid(pid, &status, options)
-            if r == pid { break }
-            if r == 0 { return nil }
-            if r < 0, errno == EINTR { continue }
-            return .exited(-1)
-        }
-        // WIFEXITED / WEXITSTATUS / WTERMSIG, written out (they are macros in C).
-        let signal = status & 0x7F
-        return signal == 0 ? .exited((status >> 8) & 0xFF) : .signaled(signal)
     }
 }
 

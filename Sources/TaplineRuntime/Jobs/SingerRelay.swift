@@ -111,7 +111,7 @@ final class SingerRelay: @unchecked Sendable {
                 if n < 0, errno == EAGAIN || errno == EINTR { continue }
                 if n <= 0 {
                     if fd == tapOut {
-                        if !pendingLine.isEmpty { acceptLine(pendingLine[...]) }
+                        if !pendingLine.isEmpty { pendingLine.withUnsafeBufferPointer { _ = acceptLine($0) } }
                         pendingLine.removeAll()
                     }
                     flushPartial(fd)
@@ -154,10 +154,10 @@ final class SingerRelay: @unchecked Sendable {
             }
             let ok: Bool
             if pendingLine.isEmpty {
-                ok = acceptLine(bytes[start..<newline])
+                ok = acceptLine(UnsafeBufferPointer(rebasing: bytes[start..<newline]))
             } else {
                 pendingLine.append(contentsOf: bytes[start..<newline])
-                ok = acceptLine(pendingLine[...])
+                ok = pendingLine.withUnsafeBufferPointer { acceptLine($0) }
                 pendingLine.removeAll(keepingCapacity: true)
             }
             if !ok { return false }
@@ -166,29 +166,28 @@ final class SingerRelay: @unchecked Sendable {
         return true
     }
 
-    @discardableResult
-    private func acceptLine<C: Collection>(_ line: C) -> Bool where C.Element == UInt8, C: ContiguousCollectionProxy {
+    /// Checks one complete line (without its newline) and queues it; false if it is not a Singer
+    /// message.
+    private func acceptLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         lineNumber += 1
-        return line.withContiguousBytes { bytes in
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return true }
-            guard let message = SingerLine.read(bytes) else {
-                let excerpt = String(decoding: bytes.prefix(200), as: UTF8.self)
-                report.invalidTapLine = "line \(lineNumber): \(excerpt)"
-                return false
-            }
-            if message.kind == .record, let range = message.stream {
-                let name = bytes[range]
-                if !name.elementsEqual(currentStream) {
-                    closeStream()
-                    currentStream = Array(name)
-                }
-                currentCount += 1
-            }
-            outgoing.append(contentsOf: bytes)
-            outgoing.append(0x0A)
-            report.bytesRelayed += bytes.count + 1
-            return true
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return true }
+        guard let message = SingerLine.read(bytes) else {
+            let excerpt = String(decoding: bytes.prefix(200), as: UTF8.self)
+            report.invalidTapLine = "line \(lineNumber): \(excerpt)"
+            return false
         }
+        if message.kind == .record, let range = message.stream {
+            let name = bytes[range]
+            if !name.elementsEqual(currentStream) {
+                closeStream()
+                currentStream = Array(name)
+            }
+            currentCount += 1
+        }
+        outgoing.append(contentsOf: bytes)
+        outgoing.append(0x0A)
+        report.bytesRelayed += bytes.count + 1
+        return true
     }
 
     private func closeStream() {
@@ -277,23 +276,5 @@ final class SingerRelay: @unchecked Sendable {
         entry.append(contentsOf: line)
         entry.append(0x0A)
         _ = entry.withUnsafeBytes { write(log, $0.baseAddress, $0.count) }
-    }
-}
-
-/// Collections whose elements can be viewed as one contiguous buffer (arrays and their slices,
-/// buffer slices).
-protocol ContiguousCollectionProxy {
-    func withContiguousBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R
-}
-
-extension ArraySlice: ContiguousCollectionProxy where Element == UInt8 {
-    func withContiguousBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try withUnsafeBufferPointer(body)
-    }
-}
-
-extension Slice: ContiguousCollectionProxy where Base == UnsafeBufferPointer<UInt8> {
-    func withContiguousBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try body(UnsafeBufferPointer(rebasing: self))
     }
 }
