@@ -28,6 +28,12 @@ public enum API {
             ])
             return .json(body, status: storeOK && loopOK ? .ok : .serviceUnavailable)
         }
+        // No auth: the document describes the API, it holds no data.
+        router.get("openapi.yaml") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml + "\n")))
+        }
         let v4 = router.group("v4").add(middleware: BearerAuthMiddleware(tokens: dependencies.tokens))
         SourcesController(dependencies: dependencies).addRoutes(to: v4)
         SourceTypesController(dependencies: dependencies).addRoutes(to: v4)

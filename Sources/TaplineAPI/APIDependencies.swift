@@ -35,6 +35,8 @@ public struct APIDependencies: Sendable {
     public var stitchClientID: Int64
     /// Largest accepted request body, in bytes (larger: 413).
     public var maxBodyBytes: Int
+    /// How long a request body may take to arrive (longer: 408).
+    public var bodyTimeout: Duration = .seconds(30)
     public var observer: (any SourceChangeObserver)?
     /// `nil`: the API cannot start jobs (`POST …/sync` answers as if the daemon had no runner).
     public var jobs: (any JobControl)?

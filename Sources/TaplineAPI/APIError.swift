@@ -56,6 +56,12 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         .sources(.contentTooLarge, code: "InvalidBody", message: "request body is larger than \(limit) bytes")
     }
 
+    static func bodyTimeout(_ timeout: Duration) -> APIError {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        return .sources(
+            .requestTimeout, code: "InvalidBody", message: "request body did not arrive within \(seconds) seconds")
+    }
+
     static let internalError = APIError.sources(
         .internalServerError, code: "InternalError", message: "internal error; the daemon's log has the details")
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import TaplineAPI
@@ -76,18 +77,26 @@ public struct Daemon: Sendable {
 
     /// The HTTP application serving the API on the configured address.
     public func application() -> some ApplicationProtocol {
-        let dependencies = APIDependencies(
+        var dependencies = APIDependencies(
             store: store, tokens: tokens, stitchClientID: configuration.stitchClientID,
             maxBodyBytes: configuration.maxBodyBytes, observer: SourceObservers([scheduler, discovery]), jobs: RunnerJobControl(runner: runner),
             health: scheduler, metrics: metrics)
+        dependencies.bodyTimeout = .milliseconds(Int64(configuration.http.bodyTimeoutSeconds * 1000))
+        let limits = configuration.http
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger
         let notifier = self.notifier
         let scheduler = self.scheduler
         return Application(
             router: API.router(dependencies),
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)),
+                    httpDecoderConfiguration: .init(
+                        maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes))),
             configuration: .init(
-                address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "tapline"),
+                address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: "tapline",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
             onServerRunning: { channel in
                 let address = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
                 // Scripts and tests that listen on port 0 read the real address from here.

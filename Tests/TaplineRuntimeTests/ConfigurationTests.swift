@@ -16,6 +16,7 @@ struct ConfigurationTests {
         #expect(file.listen == defaults.listen)
         #expect(file.stitchClientID == defaults.stitchClientID)
         #expect(file.maxBodyBytes == defaults.maxBodyBytes)
+        #expect(file.http == defaults.http)
         #expect(file.logLevel == defaults.logLevel)
         #expect(file.sourceTypes == defaults.sourceTypes)
         #expect(file.scheduler.startsPerSecond == defaults.scheduler.startsPerSecond)
@@ -57,6 +58,16 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "destination:\n  target: []") }
     }
 
+    @Test("HTTP client limits")
+    func httpLimits() throws {
+        let config = try TaplineConfiguration.parse(
+            yaml: "api:\n  idle_timeout_seconds: 5\n  body_timeout_seconds: 2.5\n  max_connections: 64\n  max_header_bytes: 4096\n")
+        #expect(config.http.idleTimeoutSeconds == 5)
+        #expect(config.http.bodyTimeoutSeconds == 2.5)
+        #expect(config.http.maxConnections == 64)
+        #expect(config.http.maxHeaderBytes == 4096)
+    }
+
     @Test("an empty file means all defaults")
     func empty() throws {
         let config = try TaplineConfiguration.parse(yaml: "")
@@ -74,6 +85,10 @@ struct ConfigurationTests {
             ("stitch_client_id: 0", "stitch_client_id: must be a positive integer"),
             ("log_level: loud", "log_level: expected one of"),
             ("api:\n  max_body_bytes: 10", "api.max_body_bytes: must be between"),
+            ("api:\n  idle_timeout_seconds: 0", "api.idle_timeout_seconds: must be between"),
+            ("api:\n  body_timeout_seconds: -1", "api.body_timeout_seconds: must be between"),
+            ("api:\n  max_connections: 0", "api.max_connections: must be between"),
+            ("api:\n  max_header_bytes: 100", "api.max_header_bytes: must be between"),
             ("source_types:\n  - type: x\n    tap: []", "source_types[0].tap:"),
             ("source_types:\n  - type: x\n    tap: [t]\n    allowed_frequencies: [45]", "source_types[0].allowed_frequencies:"),
             ("source_types:\n  - type: x\n    tap: [t]\n    default_frequency_in_minutes: 1440\n    allowed_frequencies: [60]", "source_types[0].default_frequency_in_minutes:"),

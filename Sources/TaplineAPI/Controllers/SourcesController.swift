@@ -17,7 +17,7 @@ struct SourcesController {
     }
 
     @Sendable func create(request: Request, context: TaplineRequestContext) async throws -> Response {
-        let body = try await request.boundedBody(limit: dependencies.maxBodyBytes)
+        let body = try await request.boundedBody(dependencies)
         let new: NewSource
         do throws(SourceError) {
             new = try SourceRequests.create(
@@ -48,7 +48,7 @@ struct SourcesController {
 
     @Sendable func update(request: Request, context: TaplineRequestContext) async throws -> Response {
         let id = try sourceID(context)
-        let body = try await request.boundedBody(limit: dependencies.maxBodyBytes)
+        let body = try await request.boundedBody(dependencies)
         let shape: SourceRequests.UpdateShape
         do throws(SourceError) {
             shape = try SourceRequests.updateShape(

@@ -53,7 +53,7 @@ struct StreamsController {
     @Sendable func updateMetadata(request: Request, context: TaplineRequestContext) async throws -> Response {
         let id = try await existingSource(context)
         let malformed = APIError(status: .badRequest, body: .string(Self.malformedBody))
-        let buffer = try await request.boundedBody(limit: dependencies.maxBodyBytes)
+        let buffer = try await request.boundedBody(dependencies)
         guard let body = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any],
             let streams = body["streams"] as? [[String: Any]]
         else { throw malformed }

@@ -2,6 +2,22 @@ import Foundation
 import Logging
 import TaplineCore
 
+/// Limits on HTTP clients. Defaults are generous for scripts and dashboards and small enough
+/// that idle, slow or oversized clients cannot take the daemon's file descriptors or memory.
+public struct HTTPLimits: Sendable, Equatable {
+    /// A connection with no request in progress is closed after this long. It also bounds a
+    /// request whose header arrives byte by byte (slow-loris): its header is incomplete, so the
+    /// connection still counts as idle.
+    public var idleTimeoutSeconds: Double = 60
+    /// A request body must have arrived completely within this long (408 otherwise).
+    public var bodyTimeoutSeconds: Double = 30
+    /// Connections served at once; further clients wait in the listen backlog.
+    public var maxConnections = 1024
+    /// The largest request header block (all fields together), in bytes; larger: connection closed.
+    public var maxHeaderBytes = 16 * 1024
+    public init() {}
+}
+
 /// Everything tapline can be configured with, after defaults, the file, the environment and the
 /// command-line flags have been applied (in that order, later ones winning).
 public struct TaplineConfiguration: Sendable {
@@ -19,6 +35,8 @@ public struct TaplineConfiguration: Sendable {
     public var stitchClientID: Int64 = 1
     /// The largest request body the API accepts, in bytes.
     public var maxBodyBytes = 1 << 20
+    /// Limits that keep one misbehaving HTTP client from starving the others.
+    public var http = HTTPLimits()
     public var logLevel: Logger.Level = .info
     /// The source types API callers can create sources of.
     public var sourceTypes: [SourceType] = [DemoSourceType.definition]
