@@ -24,6 +24,8 @@ final class FakeLauncher: PipelineLauncher {
     }
 
     private let launches = Mutex<[Launch]>([])
+    /// One counter for launches and exits, so a test can tell which came first.
+    private let events = Mutex<(next: Int, launched: [Int], exited: [Int: Int])>((0, [], [:]))
     private let failure = Mutex<LaunchError?>(nil)
     private let nextGroup = Mutex<Int32>(10_000)
     /// When set, every pipeline "exits" successfully right after it starts.
@@ -43,7 +45,11 @@ final class FakeLauncher: PipelineLauncher {
             return g
         }
         let pipeline = FakePipeline(processGroup: group)
-        launches.withLock { $0.append(Launch(spec: spec, onExit: onExit, pipeline: pipeline)) }
+        events.withLock { e in
+            launches.withLock { $0.append(Launch(spec: spec, onExit: onExit, pipeline: pipeline)) }
+            e.launched.append(e.next)
+            e.next += 1
+        }
         if autoExit {
             DispatchQueue.global().async { onExit(PipelineExit(tap: .exited(0), target: .exited(0))) }
         }
@@ -53,8 +59,15 @@ final class FakeLauncher: PipelineLauncher {
     /// Ends launch `index` as if both processes exited with these statuses.
     func exit(_ index: Int, tap: ProcessExit = .exited(0), target: ProcessExit = .exited(0)) {
         let launch = launches.withLock { $0[index] }
+        events.withLock { e in
+            e.exited[index] = e.next
+            e.next += 1
+        }
         launch.onExit(PipelineExit(tap: tap, target: target))
     }
+
+    /// For each launch, its place in the launch/exit order, and its exit's place if it exited.
+    var order: (launched: [Int], exited: [Int: Int]) { events.withLock { ($0.launched, $0.exited) } }
 }
 
 final class FakePipeline: RunningPipeline {
