@@ -55,7 +55,8 @@ struct StreamsController {
         let malformed = APIError(status: .badRequest, body: .string(Self.malformedBody))
         let buffer = try await request.boundedBody(dependencies)
         guard let body = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any],
-            let streams = body["streams"] as? [[String: Any]]
+            let streams = body["streams"] as? [[String: Any]],
+            JSONDuplicateKeys.first(in: buffer.readableBytesView) == nil
         else { throw malformed }
         var changes: [(tapStreamID: String, entries: [[String: Any]])] = []
         for stream in streams {

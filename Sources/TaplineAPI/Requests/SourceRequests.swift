@@ -19,6 +19,9 @@ enum SourceRequests {
             throw .invalidBody("request body is not valid JSON")
         }
         guard case .object(let object) = value else { throw .invalidBody(emptyMessage) }
+        if let key = JSONDuplicateKeys.first(in: buffer.readableBytesView) {
+            throw .invalidBody("request body has the key \"\(key)\" more than once")
+        }
         return object
     }
 
