@@ -37,6 +37,13 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "tapline")
+        let descriptors = FileDescriptorLimit.raiseToHardLimit()
+        let needed = UInt64(configuration.http.maxConnections + 8 * configuration.scheduler.maxRunningJobs + 64)
+        if descriptors < needed {
+            logger.warning(
+                "the open-file limit is below what the configured connections and running jobs can need",
+                metadata: ["limit": "\(descriptors)", "needed": "\(needed)"])
+        }
         let daemon: Daemon
         do {
             daemon = try Daemon(configuration: configuration, logger: logger)
