@@ -26,6 +26,7 @@ components:
       in: path
       required: true
       schema: {type: string}
+      example: "1"
     Page:
       name: page
       in: query
@@ -33,9 +34,11 @@ components:
       schema: {type: string}
     ClientID:
       name: client
+      description: The configured stitch_client_id (1 by default); any other value is 401.
       in: path
       required: true
       schema: {type: string}
+      example: "1"
   schemas:
     SourcesError:
       type: object
@@ -131,6 +134,17 @@ components:
       content:
         application/json:
           schema: {$ref: '#/components/schemas/SourcesError'}
+    StreamsBadRequest:
+      description: Refused, in one of the streams endpoints' shapes (a bare string or invalid_fields).
+      content:
+        application/json:
+          schema:
+            oneOf:
+              - type: string
+              - type: object
+                required: [invalid_fields]
+                properties: {invalid_fields: {type: string}}
+              - {$ref: '#/components/schemas/SourcesError'}
     BodyTimeout:
       description: The body did not arrive within api.body_timeout_seconds.
       content:
@@ -371,7 +385,7 @@ paths:
           content:
             application/json:
               schema: {type: object}
-        "400": {$ref: '#/components/responses/SourcesBadRequest'}
+        "400": {$ref: '#/components/responses/StreamsBadRequest'}
         "401": {$ref: '#/components/responses/Unauthorized'}
         "404": {$ref: '#/components/responses/NotFound'}
   /v4/sources/{id}/streams/metadata:
@@ -400,7 +414,7 @@ paths:
           content:
             application/json:
               schema: {type: object}
-        "400": {$ref: '#/components/responses/SourcesBadRequest'}
+        "400": {$ref: '#/components/responses/StreamsBadRequest'}
         "401": {$ref: '#/components/responses/Unauthorized'}
         "404": {$ref: '#/components/responses/NotFound'}
         "408": {$ref: '#/components/responses/BodyTimeout'}
