@@ -9,7 +9,11 @@ let package = Package(
     name: "tapline",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "tapline", targets: ["tapline"])
+        .executable(name: "tapline", targets: ["tapline"]),
+        // Libraries for the micro-benchmarks in Benchmarks/ (a package of their own).
+        .library(name: "TaplineCore", targets: ["TaplineCore"]),
+        .library(name: "TaplineStore", targets: ["TaplineStore"]),
+        .library(name: "TaplineAPI", targets: ["TaplineAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -12,6 +12,20 @@ public enum ClaimResult: Sendable, Equatable {
     /// Nothing to start: the source is paused, system paused, deleted, not configured, or its due
     /// time moved. `nextFire` is its current due time, for the scheduler's queue.
     case notDue(sourceID: Int64, nextFire: Date?, reason: NotDueReason)
+
+    public var sourceID: Int64 {
+        switch self {
+        case .started(let job, _, _): job.sourceID
+        case .skippedOverlap(let id, _), .notDue(let id, _, _): id
+        }
+    }
+
+    /// The source's due time after this claim.
+    public var nextFire: Date? {
+        switch self {
+        case .started(_, _, let next), .skippedOverlap(_, let next), .notDue(_, let next, _): next
+        }
+    }
 }
 
 /// Why a due occurrence did not start.
@@ -335,6 +349,24 @@ extension Store {
     }
 
     // MARK: Boot and queue
+
+    /// The stored next fire time of each given source (absent: not scheduled), read after every
+    /// write committed so far. The scheduler re-reads these when a change of a source crossed its
+    /// start transaction and it cannot tell which committed last.
+    public func nextFireTimes(of sourceIDs: [Int64]) throws -> [Int64: Date] {
+        guard !sourceIDs.isEmpty else { return [:] }
+        return try writer.read { db in
+            var times: [Int64: Date] = [:]
+            let marks = Array(repeating: "?", count: sourceIDs.count).joined(separator: ",")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, next_fire_at FROM sources WHERE next_fire_at IS NOT NULL AND id IN (\(marks))",
+                arguments: StatementArguments(sourceIDs))
+            for row in rows {
+                times[row["id"]] = try StoredTime.required(row["next_fire_at"])
+            }
+            return times
+        }
+    }
 
     /// Applies the catch-up rules to every source whose due time passed while tapline was down:
     /// it keeps one coalesced occurrence due now when the latest missed one is within the window,

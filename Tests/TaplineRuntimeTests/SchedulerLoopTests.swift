@@ -35,6 +35,41 @@ struct SchedulerLoopTests {
         #expect(h.scheduler.due(of: source.id) == at("2026-11-29T10:00:40Z"))
     }
 
+    @Test("a schedule edited while its occurrence is being started keeps the edit's due time")
+    func editDuringClaim() async throws {
+        let h = try Harness()
+        defer { h.cleanup() }
+        try h.scheduler.start()
+        let source = try await h.createSource("edited", properties: ["cron_expression": .string("25 * * ? * *")])
+        // The API moves the schedule to second 35 after the 10:00:25 start committed, before the
+        // scheduler has recorded that start's next fire (10:01:25).
+        let store = h.store
+        let scheduler = h.scheduler
+        let clock = h.clock
+        h.launcher.duringLaunch.withLock {
+            $0 = { _ in
+                let done = DispatchSemaphore(value: 0)
+                Task {
+                    var patch = SourcePatch()
+                    patch.changes = try demoLikeType.validate(properties: ["cron_expression": .string("35 * * ? * *")])
+                    scheduler.sourceChanged(try await store.updateSource(id: source.id, patch: patch, actor: Actor("api"), now: clock.now))
+                    done.signal()
+                }
+                done.wait()
+            }
+        }
+        await h.tick(at: at("2026-11-29T10:00:25.001Z"))
+        h.launcher.duringLaunch.withLock { $0 = nil }
+        #expect(try await h.store.source(id: source.id)?.nextFireAt == at("2026-11-29T10:00:35Z"))
+        #expect(h.scheduler.due(of: source.id) == at("2026-11-29T10:00:35Z"))
+        h.launcher.exit(0)
+        await h.runner.waitForRecords()
+        await h.tick(at: at("2026-11-29T10:00:35.001Z"))
+        let jobs = try await h.jobs(source.id)
+        #expect(jobs.map(\.scheduledFor) == [at("2026-11-29T10:00:25Z"), at("2026-11-29T10:00:35Z")])
+        #expect(jobs.last?.startedAt == at("2026-11-29T10:00:35.001Z"), "started on time, not a minute late")
+    }
+
     @Test("a plain interval runs at once, then counts from each start; a manual start moves it")
     func interval() async throws {
         let h = try Harness()

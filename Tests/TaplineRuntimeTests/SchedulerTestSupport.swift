@@ -30,6 +30,9 @@ final class FakeLauncher: PipelineLauncher {
     private let nextGroup = Mutex<Int32>(10_000)
     /// When set, every pipeline "exits" successfully right after it starts.
     let autoExit: Bool
+    /// Runs inside each launch, i.e. after the start transaction committed and before the
+    /// scheduler has taken the claim's answer: where a concurrent API change can land.
+    let duringLaunch = Mutex<(@Sendable (PipelineSpec) -> Void)?>(nil)
 
     init(autoExit: Bool = false) { self.autoExit = autoExit }
 
@@ -40,6 +43,7 @@ final class FakeLauncher: PipelineLauncher {
 
     func launch(_ spec: PipelineSpec, onExit: @escaping @Sendable (PipelineExit) -> Void) throws -> any RunningPipeline {
         if let error = failure.withLock({ $0 }) { throw error }
+        if let hook = duringLaunch.withLock({ $0 }) { hook(spec) }
         let group = nextGroup.withLock { g -> Int32 in
             g += 1
             return g

@@ -10,14 +10,13 @@ Usage: scripts/bench/relay.py [--megabytes 512] [--binary .build/release/tapline
 import argparse
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(__file__))
-from scheduler import Daemon, parse  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tapline_harness import Daemon, binary_path, machine, parse_time  # noqa: E402
 
 
 def make_records(path, megabytes):
@@ -40,8 +39,10 @@ def make_records(path, megabytes):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--megabytes", type=int, default=512)
-    ap.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "../../.build/release/tapline"))
+    ap.add_argument("--binary", default=None)
     args = ap.parse_args()
+    binary = args.binary or binary_path("release")
+    print("machine: %s" % machine())
     work = tempfile.mkdtemp(prefix="tapline-relay-")
     data = os.path.join(work, "records.jsonl")
     size, count = make_records(data, args.megabytes)
@@ -61,24 +62,20 @@ destination:
   target: [sh, -c, "cat > /dev/null"]
   config: {}
 """ % data
-    d = Daemon(args.binary, rate=1000, extra=config_extra)
+    d = Daemon(binary, config_extra)
     try:
-        import http.client
-        conn = http.client.HTTPConnection(d.host, d.port)
-        conn.request("POST", "/v4/sources", json.dumps({"type": "bench.file", "display_name": "relay",
-                                                       "properties": {"frequency_in_minutes": "1440"}}), d.headers)
-        conn.getresponse().read()
+        d.call("POST", "/v4/sources", {"type": "bench.file", "display_name": "relay",
+                                       "properties": {"frequency_in_minutes": "1440"}})
         for _ in range(6000):
-            con = sqlite3.connect(d.db)
-            row = con.execute("SELECT status, spawned_at, completed_at, stream_records FROM jobs").fetchone()
-            con.close()
+            rows = d.query("SELECT status, spawned_at, completed_at, stream_records FROM jobs")
+            row = rows[0] if rows else None
             if row and row[0] != "running":
                 break
             time.sleep(0.05)
         status, spawned, completed, streams = row
         if status != "succeeded":
             sys.exit("relay job %s" % status)
-        seconds = parse(completed) - parse(spawned)
+        seconds = parse_time(completed) - parse_time(spawned)
         relayed = size / seconds / 1e6
         print("through tapline:%8.0f MB/s (job %.2f s, records counted: %s)" % (relayed, seconds, streams))
         print("ratio tapline / plain pipe: %.2f" % (relayed / plain))

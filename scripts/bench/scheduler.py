@@ -6,115 +6,26 @@ nothing (`true`), so what is measured is tapline itself:
 
   lateness  N sources on staggered every-minute cron schedules (source i fires at second i % 60),
             running for D seconds; start lateness = spawned_at - scheduled_for of every job.
-  burst     N sources all due at the same instant (created paused, then one cron minute), and the
-            sustained start rate: jobs spawned / (last spawn - first spawn).
+  burst     N sources all due at the same instant, and the sustained start rate:
+            jobs spawned / (last spawn - first spawn).
 
-Usage: scripts/bench/scheduler.py [--sources 10000] [--duration 180] [--binary PATH]
+Usage: scripts/bench/scheduler.py [--sources 10000] [--duration 180] [--burst 5000] [--binary PATH]
 """
 import argparse
-import http.client
-import json
 import os
-import shutil
-import signal
-import sqlite3
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from datetime import datetime, timezone
 
-CONFIG = """
-listen: 127.0.0.1:0
-log_level: warning
-scheduler:
-  starts_per_second: {rate}
-  max_running_jobs: 20000
-destination:
-  target: ["true"]
-  config: {{}}
-source_types:
-  - type: bench.true
-    tap: ["true"]
-"""
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tapline_harness import TRUE_PIPELINE, Daemon, binary_path, machine, parse_time, percentile  # noqa: E402
 
 
-def parse(ts):
-    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
-
-
-def percentile(values, p):
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = (len(values) - 1) * p / 100.0
-    f, c = int(k), min(int(k) + 1, len(values) - 1)
-    return values[f] + (values[c] - values[f]) * (k - f)
-
-
-class Daemon:
-    def __init__(self, binary, rate, extra=None):
-        self.dir = tempfile.mkdtemp(prefix="tapline-bench-")
-        with open(os.path.join(self.dir, "tapline.yaml"), "w") as f:
-            if extra is None:
-                f.write(CONFIG.format(rate=rate))
-            else:
-                f.write("listen: 127.0.0.1:0\nlog_level: warning\n" + extra)
-        self.log = open(os.path.join(self.dir, "daemon.log"), "w")
-        # As under systemd with RuntimeDirectory=: job directories on a tmpfs.
-        self.runtime = tempfile.mkdtemp(prefix="tapline-bench-run-", dir="/dev/shm")
-        env = dict(os.environ, RUNTIME_DIRECTORY=self.runtime)
-        self.proc = subprocess.Popen(
-            [binary, "serve", "--config", os.path.join(self.dir, "tapline.yaml"), "--state-dir", self.dir + "/state"],
-            stdout=self.log, stderr=self.log, env=env)
-        address = os.path.join(self.dir, "state", "http.address")
-        for _ in range(300):
-            if os.path.exists(address) and open(address).read().endswith("\n"):
-                break
-            time.sleep(0.05)
-        host, port = open(address).read().strip().rsplit(":", 1)
-        self.host, self.port = host, int(port)
-        token = [l for l in open(os.path.join(self.dir, "state", "token")) if not l.startswith("#")][0].strip()
-        self.headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
-        self.db = os.path.join(self.dir, "state", "tapline.db")
-
-    def create_sources(self, bodies, threads=8):
-        chunks = [bodies[i::threads] for i in range(threads)]
-        errors = []
-
-        def work(chunk):
-            conn = http.client.HTTPConnection(self.host, self.port)
-            for body in chunk:
-                conn.request("POST", "/v4/sources", json.dumps(body), self.headers)
-                r = conn.getresponse()
-                r.read()
-                if r.status != 200:
-                    errors.append(r.status)
-
-        ts = [threading.Thread(target=work, args=(c,)) for c in chunks]
-        [t.start() for t in ts]
-        [t.join() for t in ts]
-        if errors:
-            sys.exit("source creation failed: %r" % errors[:5])
-
-    def jobs(self):
-        con = sqlite3.connect(self.db)
-        rows = con.execute(
-            "SELECT scheduled_for, spawned_at FROM jobs WHERE trigger = 'scheduled' AND spawned_at IS NOT NULL").fetchall()
-        con.close()
-        return [(parse(a), parse(b)) for a, b in rows]
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        shutil.rmtree(self.runtime, ignore_errors=True)
+def config(rate):
+    return "scheduler:\n  starts_per_second: %d\n  max_running_jobs: 20000\n" % rate + TRUE_PIPELINE
 
 
 def lateness(binary, n, duration):
-    d = Daemon(binary, rate=100000)
+    d = Daemon(binary, config(100000))
     try:
         t0 = time.time()
         d.create_sources([{"type": "bench.true", "display_name": "s%d" % i,
@@ -122,8 +33,7 @@ def lateness(binary, n, duration):
         created = time.time()
         print("created %d sources in %.1f s (%.0f/s through the API)" % (n, created - t0, n / (created - t0)))
         time.sleep(duration)
-        jobs = [j for j in d.jobs() if j[0] >= created]
-        late = [(spawn - due) * 1000 for due, spawn in jobs]
+        late = d.lateness_ms(created)
         print("lateness over %d scheduled jobs in %d s (due -> both processes spawned):" % (len(late), duration))
         for p in (50, 90, 99, 99.9):
             print("  p%-5s %8.2f ms" % (p, percentile(late, p)))
@@ -134,7 +44,7 @@ def lateness(binary, n, duration):
 
 
 def burst(binary, n):
-    d = Daemon(binary, rate=1000000)
+    d = Daemon(binary, config(1000000))
     try:
         # All sources fire at the same second: the next minute boundary at least 20 s away.
         now = time.time()
@@ -146,13 +56,15 @@ def burst(binary, n):
         d.create_sources([{"type": "bench.true", "display_name": "b%d" % i, "properties": {"cron_expression": cron}}
                           for i in range(n)])
         time.sleep(max(0, minute - time.time()) + 10 + n / 500)
-        jobs = d.jobs()
+        rows = d.query("SELECT scheduled_for, spawned_at FROM jobs WHERE spawned_at IS NOT NULL")
+        jobs = [(parse_time(a), parse_time(b)) for a, b in rows]
         spawns = sorted(s for _, s in jobs)
         span = spawns[-1] - spawns[0]
         rate = len(spawns) / span if span > 0 else float("inf")
         print("burst: %d sources due at once; %d spawned in %.2f s: %.0f jobs/s sustained" % (n, len(spawns), span, rate))
         late = [(s - due) * 1000 for due, s in jobs]
-        print("  lateness in the burst: p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (percentile(late, 50), percentile(late, 99), max(late)))
+        print("  lateness in the burst: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+              % (percentile(late, 50), percentile(late, 99), max(late)))
         return rate
     finally:
         d.stop()
@@ -163,12 +75,14 @@ def main():
     ap.add_argument("--sources", type=int, default=10000)
     ap.add_argument("--duration", type=int, default=180)
     ap.add_argument("--burst", type=int, default=5000)
-    ap.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "../../.build/release/tapline"))
+    ap.add_argument("--binary", default=None)
     args = ap.parse_args()
-    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown cpu")
-    print("machine: %d cores, %s" % (os.cpu_count(), model))
-    lateness(args.binary, args.sources, args.duration)
-    burst(args.binary, args.burst)
+    binary = args.binary or binary_path("release")
+    print("machine: %s" % machine())
+    if args.sources:
+        lateness(binary, args.sources, args.duration)
+    if args.burst:
+        burst(binary, args.burst)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ import TaplineStore
 ///
 /// Kept apart from `SourceRecord` so the wire contract cannot drift when the domain does.
 /// Credentials are never part of it.
-enum SourceWire {
-    static func json(_ source: SourceRecord, catalog: SourceTypeCatalog, stitchClientID: Int64) -> WireJSON {
+public enum SourceWire {
+    public static func json(_ source: SourceRecord, catalog: SourceTypeCatalog, stitchClientID: Int64) -> WireJSON {
         let type = catalog[source.type]
         return .object([
             ("id", .int(source.id)),

@@ -22,6 +22,10 @@ public final class Scheduler: JobEndObserver {
         var lastTick: Date?
         /// Due sources were left waiting because every job slot was taken.
         var waitingForSlot = false
+        /// While a start transaction and its spawns are in progress: the sources whose change
+        /// notifications arrived meanwhile. Their queue entries are then re-read from the store,
+        /// since a claim result computed before such a change must not overwrite it.
+        var changedDuringClaim: Set<Int64>?
     }
 
     private let store: Store
@@ -101,6 +105,7 @@ public final class Scheduler: JobEndObserver {
         let due = source.isSchedulable(in: store.catalog) ? source.nextFireAt : nil
         let earlier = state.withLock { state -> Bool in
             state.queue.set(source.id, due: due)
+            state.changedDuringClaim?.insert(source.id)
             guard let due, state.started else { return false }
             return state.armedFor.map { due < $0 } ?? true
         }
@@ -161,6 +166,8 @@ public final class Scheduler: JobEndObserver {
     private func startDue(_ due: [(sourceID: Int64, due: Date)], now: Date) {
         let clientID = stitchClientID
         let results: [ClaimResult]
+        state.withLock { $0.changedDuringClaim = [] }
+        defer { state.withLock { $0.changedDuringClaim = nil } }
         do {
             results = try store.claimScheduledStarts(
                 due.map { ($0.sourceID, $0.due) }, now: now,
@@ -185,15 +192,32 @@ public final class Scheduler: JobEndObserver {
         }
         for result in results {
             switch result {
-            case .started(let job, _, let next):
-                state.withLock { $0.queue.set(job.sourceID, due: next) }
-            case .skippedOverlap(let sourceID, let next):
+            case .started: break
+            case .skippedOverlap(let sourceID, _):
                 metrics?.occurrenceSkipped(reason: "overlap")
                 logger.info("occurrence skipped: a job is still running", metadata: ["source.id": "\(sourceID)"])
-                state.withLock { $0.queue.set(sourceID, due: next) }
-            case .notDue(let sourceID, let next, let reason):
+            case .notDue(_, _, let reason):
                 if reason != .moved { metrics?.occurrenceSkipped(reason: reason.rawValue) }
-                state.withLock { $0.queue.set(sourceID, due: next) }
+            }
+        }
+        // A source changed through the API while this claim ran may already have a newer due
+        // time in the queue, or an older one: the order of the two commits is unknown here. The
+        // claim's answer is applied only to sources with no such change; the others are re-read
+        // from the store, which holds whichever committed last.
+        var crossed = state.withLock { state -> Set<Int64> in
+            let changed = state.changedDuringClaim ?? []
+            for result in results where !changed.contains(result.sourceID) {
+                state.queue.set(result.sourceID, due: result.nextFire)
+            }
+            return changed.intersection(results.map(\.sourceID))
+        }
+        for _ in 0..<3 where !crossed.isEmpty {
+            state.withLock { $0.changedDuringClaim = [] }
+            guard let stored = try? store.nextFireTimes(of: Array(crossed)) else { break }
+            crossed = state.withLock { state in
+                let again = state.changedDuringClaim ?? []
+                for id in crossed where !again.contains(id) { state.queue.set(id, due: stored[id]) }
+                return crossed.intersection(again)
             }
         }
     }
