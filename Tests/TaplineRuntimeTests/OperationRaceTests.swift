@@ -30,8 +30,15 @@ struct OperationRaceTests {
         try await store.writer.read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM jobs") ?? 0 }
     }
 
+    /// Three seeds by default; `TAPLINE_RACE_SEEDS=200 swift test --filter "Operation races"` runs
+    /// seeds 11 … 210 for a long run.
+    static let seeds: [UInt64] = {
+        let count = ProcessInfo.processInfo.environment["TAPLINE_RACE_SEEDS"].flatMap(UInt64.init) ?? 3
+        return (0..<max(1, count)).map { 11 + $0 }
+    }()
+
     @Test("no start after pause or delete, one running job per source, no duplicate occurrence, every change has its event",
-          arguments: [UInt64(11), 12, 13])
+          arguments: seeds)
     func randomOperations(seed: UInt64) async throws {
         let dir = NSTemporaryDirectory() + "tapline-ops-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
