@@ -60,7 +60,7 @@ public struct SourceRecord: Sendable, Equatable {
     /// The effective schedule, given the source's type (for the default frequency).
     public func schedule(type sourceType: SourceType?) -> Schedule {
         let frequency = frequencyMinutes ?? sourceType?.defaultFrequencyMinutes ?? 60
-        let cron = cronExpression.flatMap { try? CronExpression(parsing: $0) }
+        let cron = cronExpression.flatMap(CronExpression.cached)
         return Schedule(frequencyMinutes: frequency, anchor: anchorTime, cron: cron)
     }
 }

@@ -6,8 +6,18 @@ extension Store {
     // MARK: Reads
 
     /// One source, active, paused or deleted.
+    ///
+    /// Read inline on the caller's thread and without a surrounding transaction: it is one
+    /// SELECT (SQLite makes a single statement a consistent snapshot), a lookup by primary key
+    /// takes microseconds, and WAL readers never wait for the writer; handing it to a reader's
+    /// queue inside BEGIN … COMMIT cost more than the read itself.
     public func source(id: Int64) async throws -> SourceRecord? {
-        try await writer.read { db in try Self.fetchSource(db, id: id) }
+        try readOneStatement { db in try Self.fetchSource(db, id: id) }
+    }
+
+    /// A synchronous single-statement read (a non-async context selects GRDB's blocking overload).
+    func readOneStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.unsafeRead(body)
     }
 
     /// Every source, including paused and deleted ones, by id.

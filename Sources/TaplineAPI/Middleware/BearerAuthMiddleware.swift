@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import TaplineCore
 
@@ -17,7 +16,11 @@ struct BearerAuthMiddleware: RouterMiddleware {
         guard header.count > scheme.count, header.prefix(scheme.count).lowercased() == scheme else {
             throw APIError.unauthorized
         }
-        let presented = header.dropFirst(scheme.count).trimmingCharacters(in: .whitespaces)
+        // Blanks around the token are tolerated (spaces and tabs; tokens are printable ASCII).
+        var token = header.utf8.dropFirst(scheme.count)
+        while let first = token.first, first == 0x20 || first == 0x09 { token = token.dropFirst() }
+        while let last = token.last, last == 0x20 || last == 0x09 { token = token.dropLast() }
+        let presented = String(decoding: token, as: UTF8.self)
         guard !presented.isEmpty, let name = tokens.name(of: presented) else { throw APIError.unauthorized }
         var context = context
         context.actor = Actor(name)

@@ -26,7 +26,7 @@ public indirect enum WireJSON: Sendable, Equatable {
     /// The compact UTF-8 JSON text.
     public func serialized() -> String {
         var out = ""
-        out.reserveCapacity(256)
+        out.reserveCapacity(4096)
         write(to: &out)
         return out
     }
@@ -60,6 +60,12 @@ public indirect enum WireJSON: Sendable, Equatable {
 
     private static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Most strings need no escaping: append them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
