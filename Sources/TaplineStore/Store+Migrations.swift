@@ -14,6 +14,11 @@ extension Store {
         migrator.registerMigration("v1: sources, jobs, source_events") { db in
             try db.execute(sql: v1)
         }
+        // Creating a source checks that no live source has its display name; without an index
+        // that was a scan of the whole table per create (194 creates/s at 100,000 sources).
+        migrator.registerMigration("v2: index live display names") { db in
+            try db.execute(sql: "CREATE INDEX sources_live_display_name ON sources(display_name) WHERE deleted_at IS NULL")
+        }
         return migrator
     }
 

@@ -27,6 +27,25 @@ extension Store {
         }
     }
 
+    /// Live sources of a type with discovery whose streams were never discovered: the only ones
+    /// a restart must look at for a pending connection check (not every source of a large table).
+    public func sourcesAwaitingDiscovery() async throws -> [SourceRecord] {
+        let types = catalog.sorted.filter(\.supportsDiscovery).map(\.type)
+        guard !types.isEmpty else { return [] }
+        return try await writer.read { db in
+            let marks = Array(repeating: "?", count: types.count).joined(separator: ",")
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(SourceRecord.columns) FROM sources
+                    WHERE deleted_at IS NULL AND type IN (\(marks))
+                      AND NOT EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id)
+                    ORDER BY id
+                    """, arguments: StatementArguments(types)
+            ).map(SourceRecord.init(row:))
+        }
+    }
+
     static func fetchSource(_ db: Database, id: Int64) throws -> SourceRecord? {
         try db.fetchRow("SELECT \(SourceRecord.columns) FROM sources WHERE id = ?", [id]).map(SourceRecord.init(row:))
     }

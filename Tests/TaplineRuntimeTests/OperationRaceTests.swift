@@ -97,11 +97,17 @@ struct OperationRaceTests {
             }
             await h.runner.waitForRecords()
         }
-        // End every job still running, so each outcome is recorded before the checks.
-        for (index, _) in h.launcher.all.enumerated() where h.launcher.order.exited[index] == nil {
-            h.launcher.exit(index)
+        // End every job still running, so each outcome is recorded before the checks. A manual
+        // start's launch runs on a dispatch queue, so one may still be on its way: repeat until
+        // the runner has nothing left.
+        for _ in 0..<100 {
+            for (index, _) in h.launcher.all.enumerated() where h.launcher.order.exited[index] == nil {
+                h.launcher.exit(index)
+            }
+            await h.runner.waitForRecords()
+            if h.runner.runningCount == 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        await h.runner.waitForRecords()
 
         let end = try await Self.maxJobID(store)
         let jobs = try await store.writer.read { db in
