@@ -40,7 +40,6 @@ public final class JobRunner: Sendable {
     private let recorder: JobRecorder
     private let running = Mutex<[Int64: Running]>([:])
     /// Source log directories known to exist (creating them again for each job is wasted work).
-    private let logDirectories = Mutex<Set<Int64>>([])
     /// The daemon's environment, read once: jobs inherit it plus their own two variables.
     private let baseEnvironment: [String: String]
     private let observer = Mutex<WeakJobObserver>(WeakJobObserver())
@@ -101,6 +100,9 @@ public final class JobRunner: Sendable {
         }
         do {
             let pipeline = try launcher.launch(spec) { [self] exit in
+                if let problem = exit.relay.logError {
+                    logger.warning("job ran without its log", metadata: ["job.name": "\(job.jobName)", "error": "\(problem)"])
+                }
                 let stopRequested = running.withLock { $0[job.sourceID]?.stopRequested ?? false }
                 finish(job, outcome: .from(exit, stopRequested: stopRequested, at: now()))
             }
@@ -219,12 +221,8 @@ public final class JobRunner: Sendable {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
+        // The log (and its source's directory) is created by the relay once the job runs.
         let logDirectory = settings.logDirectory(sourceID: job.sourceID)
-        if !logDirectories.withLock({ $0.contains(job.sourceID) }) {
-            try FileManager.default.createDirectory(
-                atPath: logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            logDirectories.withLock { _ = $0.insert(job.sourceID) }
-        }
         try Self.writePrivate(Self.tapConfiguration(source: source, type: type), to: directory + "/tap-config.json")
         try Self.writePrivateJSON(settings.resolvedTargetConfig, to: directory + "/target-config.json")
         var tapArguments = ["--config", directory + "/tap-config.json"]

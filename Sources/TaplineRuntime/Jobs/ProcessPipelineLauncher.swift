@@ -32,9 +32,7 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
     }
 
     public func launch(_ spec: PipelineSpec, onExit: @escaping @Sendable (PipelineExit) -> Void) throws -> any RunningPipeline {
-        let log = open(spec.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard log >= 0 else { throw LaunchError(role: "job", command: spec.logPath, reason: String(cString: strerror(errno))) }
-        var parentEnds: [Int32] = [log]
+        var parentEnds: [Int32] = []
         var childEnds: [Int32] = []
         defer { childEnds.forEach { close($0) } }
         func makePipe() throws -> (read: Int32, write: Int32) {
@@ -84,7 +82,7 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
         }
         let relay = SingerRelay(
             tapOut: tapOut.read, targetIn: targetIn.write, targetOut: targetOut.read, tapErr: tapErr.read,
-            targetErr: targetErr.read, log: log, tapPid: tapPid)
+            targetErr: targetErr.read, logPath: spec.logPath, tapPid: tapPid)
         let thread = Thread {
             let seen = relay.run()
             state.withLock { $0.relay = seen }

@@ -17,6 +17,8 @@ public struct RelayReport: Sendable, Equatable {
     /// A line the tap wrote that is not a Singer message; relaying stopped there.
     public var invalidTapLine: String?
     public var bytesRelayed = 0
+    /// Why the job log could not be opened (the job ran without one).
+    public var logError: String?
 
     public init() {}
 }
@@ -36,7 +38,8 @@ final class SingerRelay: @unchecked Sendable {
     private let targetOut: Int32
     private let tapErr: Int32
     private let targetErr: Int32
-    private let log: Int32
+    private let logPath: String
+    private var log: Int32 = -1
     /// Stopped (SIGTERM) as soon as it writes something that is not a Singer message: it would
     /// only block on a pipe nobody reads, or write more of the same.
     private let tapPid: Int32
@@ -52,18 +55,37 @@ final class SingerRelay: @unchecked Sendable {
     private var stateCarry: [UInt8] = []
 
     /// Takes ownership of every descriptor; all are closed when `run` returns.
-    init(tapOut: Int32, targetIn: Int32, targetOut: Int32, tapErr: Int32, targetErr: Int32, log: Int32, tapPid: Int32) {
+    init(tapOut: Int32, targetIn: Int32, targetOut: Int32, tapErr: Int32, targetErr: Int32, logPath: String, tapPid: Int32) {
         self.tapPid = tapPid
         self.tapOut = tapOut
         self.targetIn = targetIn
         self.targetOut = targetOut
         self.tapErr = tapErr
         self.targetErr = targetErr
-        self.log = log
+        self.logPath = logPath
+    }
+
+    /// Opens (creating, with its source's directory on first use) the job log. Done here, on the
+    /// relay's thread after both processes run, not before the spawn: on a file system that has
+    /// seen many logs come and go, creating a file costs far more than spawning a process.
+    private static func openLog(_ path: String) -> (fd: Int32, error: String?) {
+        let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC
+        var fd = open(path, flags, 0o640)
+        if fd < 0, errno == ENOENT {
+            // <state>/logs/<source>/: create what is missing, outermost first.
+            let directory = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+            let parent = String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)])
+            if mkdir(directory, 0o700) != 0, errno == ENOENT { _ = mkdir(parent, 0o700); _ = mkdir(directory, 0o700) }
+            fd = open(path, flags, 0o640)
+        }
+        return fd >= 0 ? (fd, nil) : (-1, "cannot open the job log \(path): \(String(cString: strerror(errno)))")
     }
 
     /// Relays until every stream has ended; returns what it saw.
     func run() -> RelayReport {
+        let opened = Self.openLog(logPath)
+        log = opened.fd
+        report.logError = opened.error
         for fd in [tapOut, targetIn, targetOut, tapErr, targetErr] {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
@@ -72,7 +94,7 @@ final class SingerRelay: @unchecked Sendable {
         defer {
             buffer.deallocate()
             for fd in open { close(fd) }
-            close(log)
+            if log >= 0 { close(log) }
         }
         func finish(_ fd: Int32) {
             if open.remove(fd) != nil { close(fd) }
@@ -275,6 +297,7 @@ final class SingerRelay: @unchecked Sendable {
         var entry = Array(prefix.utf8)
         entry.append(contentsOf: line)
         entry.append(0x0A)
+        guard log >= 0 else { return }
         _ = entry.withUnsafeBytes { write(log, $0.baseAddress, $0.count) }
     }
 }
