@@ -12,6 +12,7 @@ Usage: scripts/bench/scale.py [--sources 100000] [--idle 30] [--binary PATH]
 """
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,19 +21,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from tapline_harness import TRUE_PIPELINE, Daemon, binary_path, machine  # noqa: E402
+from tapline_harness import TRUE_PIPELINE, Daemon, binary_path, cpu_seconds, machine, rss_kb  # noqa: E402
 
 
 def rss_mb(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    return 0.0
-
-
-def cpu_seconds(pid):
-    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return rss_kb(pid) / 1024.0
 
 
 def main():
@@ -81,7 +74,6 @@ def main():
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
         log.close()
-        import shutil
         shutil.rmtree(d.dir, ignore_errors=True)
         shutil.rmtree(d.runtime, ignore_errors=True)
 

@@ -50,6 +50,19 @@ def percentile(values, p):
     return values[f] + (values[c] - values[f]) * (k - f)
 
 
+def rss_kb(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process, in seconds."""
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def machine():
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown cpu")
     return "%d cores, %s" % (os.cpu_count(), model)
@@ -137,17 +150,13 @@ class Daemon:
         return [(parse_time(b) - parse_time(a)) * 1000 for a, b in rows if parse_time(a) >= since]
 
     def rss_kb(self):
-        for line in open("/proc/%d/status" % self.proc.pid):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
+        return rss_kb(self.proc.pid)
 
     def open_fds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
 
     def cpu_seconds(self):
-        fields = open("/proc/%d/stat" % self.proc.pid).read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.proc.pid)
 
     def children(self):
         """(live, zombie) child processes of the daemon."""
