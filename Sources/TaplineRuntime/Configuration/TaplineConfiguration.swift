@@ -13,7 +13,7 @@ public struct HTTPLimits: Sendable, Equatable {
     public var bodyTimeoutSeconds: Double = 30
     /// Connections served at once; further clients wait in the listen backlog.
     public var maxConnections = 1024
-    /// The largest request header block (all fields together), in bytes; larger: connection closed.
+    /// The largest request header block (all fields together), in bytes; larger: an empty 400, then the connection is closed.
     public var maxHeaderBytes = 16 * 1024
     public init() {}
 }
