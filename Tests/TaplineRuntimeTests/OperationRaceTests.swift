@@ -91,8 +91,7 @@ struct OperationRaceTests {
             logs = results
             await ticked
             // Jobs end on their own too: about half of the running pipelines exit each second.
-            let exited = h.launcher.order.exited
-            for index in 0..<h.launcher.count where exited[index] == nil && Bool.random(using: &master) {
+            for index in h.launcher.unexited() where Bool.random(using: &master) {
                 h.launcher.exit(index, tap: Int.random(in: 0..<20, using: &master) == 0 ? .exited(1) : .exited(0))
             }
             await h.runner.waitForRecords()
@@ -101,9 +100,7 @@ struct OperationRaceTests {
         // start's launch runs on a dispatch queue, so one may still be on its way: repeat until
         // the runner has nothing left.
         for _ in 0..<100 {
-            for (index, _) in h.launcher.all.enumerated() where h.launcher.order.exited[index] == nil {
-                h.launcher.exit(index)
-            }
+            for index in h.launcher.unexited() { h.launcher.exit(index) }
             await h.runner.waitForRecords()
             if h.runner.runningCount == 0 { break }
             try await Task.sleep(for: .milliseconds(20))
@@ -213,17 +210,11 @@ struct OperationRaceTests {
         case .stop:
             if h.runner.stop(sourceID: id) { log.stops += 1 }
             // A stopped pipeline ends as a process killed by SIGTERM would.
-            for (index, launch) in h.launcher.all.enumerated()
-            where launch.spec.environment["TAPLINE_SOURCE_ID"] == String(id) && h.launcher.order.exited[index] == nil
-                && !launch.pipeline.received.isEmpty
-            {
+            for index in h.launcher.unexited(sourceID: id) where !h.launcher.all[index].pipeline.received.isEmpty {
                 h.launcher.exit(index, tap: .signaled(15), target: .signaled(15))
             }
         case .exitJob:
-            for (index, launch) in h.launcher.all.enumerated()
-            where launch.spec.environment["TAPLINE_SOURCE_ID"] == String(id) && h.launcher.order.exited[index] == nil {
-                h.launcher.exit(index)
-            }
+            for index in h.launcher.unexited(sourceID: id) { h.launcher.exit(index) }
         default:
             break
         }

@@ -70,6 +70,15 @@ final class FakeLauncher: PipelineLauncher {
         launch.onExit(PipelineExit(tap: tap, target: target))
     }
 
+    /// The launches that have not exited yet, optionally only those of one source.
+    func unexited(sourceID: Int64? = nil) -> [Int] {
+        let (all, exited) = (self.all, order.exited)
+        return all.indices.filter { index in
+            exited[index] == nil
+                && (sourceID.map { all[index].spec.environment["TAPLINE_SOURCE_ID"] == String($0) } ?? true)
+        }
+    }
+
     /// For each launch, its place in the launch/exit order, and its exit's place if it exited.
     var order: (launched: [Int], exited: [Int: Int]) { events.withLock { ($0.launched, $0.exited) } }
 }

@@ -61,6 +61,10 @@ public final class JobRunner: Sendable {
             policy: CompletionPolicy(
                 keepLogsPerSource: settings.logsPerSource, failuresBeforeSystemPause: settings.failuresBeforeSystemPause))
         self.baseEnvironment = ProcessInfo.processInfo.environment
+        // Made once here; each source's directory below it is made by the relay of its first job.
+        // A failure shows up then, as a job that ran without its log.
+        try? FileManager.default.createDirectory(
+            atPath: settings.logsDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
     /// Told after each job's outcome is committed (the scheduler uses it to fill freed slots).

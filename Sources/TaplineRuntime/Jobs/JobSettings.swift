@@ -29,7 +29,9 @@ public struct JobSettings: Sendable {
     }
 
     var jobsDirectory: String { jobsDirectoryOverride ?? stateDirectory + "/jobs" }
-    func logDirectory(sourceID: Int64) -> String { stateDirectory + "/logs/\(sourceID)" }
+    /// `<state_dir>/logs`: one directory per source below it.
+    var logsDirectory: String { stateDirectory + "/logs" }
+    func logDirectory(sourceID: Int64) -> String { logsDirectory + "/\(sourceID)" }
 
     var resolvedTargetConfig: [String: String] {
         targetConfig.mapValues { $0.replacingOccurrences(of: "${STATE_DIRECTORY}", with: stateDirectory) }

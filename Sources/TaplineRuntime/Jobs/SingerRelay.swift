@@ -72,10 +72,8 @@ final class SingerRelay: @unchecked Sendable {
         let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC
         var fd = open(path, flags, 0o640)
         if fd < 0, errno == ENOENT {
-            // <state>/logs/<source>/: create what is missing, outermost first.
-            let directory = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
-            let parent = String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)])
-            if mkdir(directory, 0o700) != 0, errno == ENOENT { _ = mkdir(parent, 0o700); _ = mkdir(directory, 0o700) }
+            // The source's first job: its directory under <state>/logs (which the runner made).
+            _ = mkdir(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]), 0o700)
             fd = open(path, flags, 0o640)
         }
         return fd >= 0 ? (fd, nil) : (-1, "cannot open the job log \(path): \(String(cString: strerror(errno)))")
