@@ -124,7 +124,7 @@ extension PropertySpec {
     /// Whether a non-empty value satisfies the property's pattern and format.
     public func accepts(_ value: String) -> Bool {
         if let format, format == .dateTime, Timestamp.parse(value) == nil { return false }
-        if isJSON, (try? JSONDecoder().decode(JSONValue.self, from: Data(value.utf8))) == nil { return false }
+        if valueType.value(of: value) == nil { return false }
         if let pattern {
             guard let regex = try? Regex(pattern), (try? regex.firstMatch(in: value)) != nil else { return false }
         }

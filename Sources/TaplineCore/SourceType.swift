@@ -21,13 +21,21 @@ public struct SourceType: Sendable, Hashable {
     /// Report-card details.
     public var defaultStartDate: String?
     public var pipelineState: String
+    /// The tap describes its settings itself (`--about --format json`, as Meltano SDK taps do):
+    /// its settings become properties when the configuration is loaded.
+    public var describesItself: Bool
+    /// Whether the configuration said `discovery:` (else a self-describing tap's capabilities
+    /// decide).
+    public var discoveryDeclared: Bool
 
     public init(
         type: String, displayName: String, properties: [PropertySpec] = [],
         defaultFrequencyMinutes: Int = 60, allowedFrequencies: [Int] = Frequency.allowedMinutes,
         supportsDiscovery: Bool = false, tapCommand: [String], defaultStartDate: String? = nil,
-        pipelineState: String = "released"
+        pipelineState: String = "released", describesItself: Bool = false, discoveryDeclared: Bool = true
     ) {
+        self.describesItself = describesItself
+        self.discoveryDeclared = discoveryDeclared
         self.type = type
         self.displayName = displayName
         self.properties = properties
@@ -65,13 +73,16 @@ public struct PropertySpec: Sendable, Hashable {
     public var format: Format?
     /// Used by jobs when the source sets no value; never shown as if the user had set it.
     public var defaultValue: String?
-    /// The (string) value holds JSON (a number, boolean, array or object) that goes into the
-    /// tap's configuration as that JSON value, for taps that want typed settings.
-    public var isJSON: Bool
+    /// The type of the value in the tap's configuration file. The wire value is always a
+    /// string; it must be readable as this type, and the tap gets the typed value.
+    public var valueType: PropertyValueType
+    /// A human-readable description (from the configuration or the tap's `--about`).
+    public var summary: String?
 
     public init(
         name: String, isRequired: Bool = false, isCredential: Bool = false, pattern: String? = nil,
-        format: Format? = nil, defaultValue: String? = nil, isJSON: Bool = false
+        format: Format? = nil, defaultValue: String? = nil, valueType: PropertyValueType = .string,
+        summary: String? = nil
     ) {
         self.name = name
         self.isRequired = isRequired
@@ -79,7 +90,14 @@ public struct PropertySpec: Sendable, Hashable {
         self.pattern = pattern
         self.format = format
         self.defaultValue = defaultValue
-        self.isJSON = isJSON
+        self.valueType = valueType
+        self.summary = summary
+    }
+
+    /// The typed value that goes into the tap's configuration for a stored string; a value
+    /// stored before its type was declared stays a string rather than being dropped.
+    public func configurationValue(_ text: String) -> JSONValue {
+        valueType.value(of: text) ?? .string(text)
     }
 }
 

@@ -75,14 +75,18 @@ public struct JobOutcome: Sendable, Equatable {
     public var targetDescription: String?
     /// RECORDs relayed per stream.
     public var streamRecords: [String: Int] = [:]
+    /// RECORDs per stream that the target proved it loaded; only these streams get a load.
+    public var loadedRecords: [String: Int] = [:]
     /// The last STATE the target confirmed, as JSON text; persisted for the next job.
     public var confirmedState: String?
 
     public init(
         status: JobStatus, completedAt: Date, discoveryExitStatus: Int? = nil, discoveryDescription: String? = nil,
         tapExitStatus: Int? = nil, tapDescription: String? = nil, targetExitStatus: Int? = nil,
-        targetDescription: String? = nil, streamRecords: [String: Int] = [:], confirmedState: String? = nil
+        targetDescription: String? = nil, streamRecords: [String: Int] = [:], loadedRecords: [String: Int] = [:],
+        confirmedState: String? = nil
     ) {
+        self.loadedRecords = loadedRecords
         self.status = status
         self.completedAt = completedAt
         self.discoveryExitStatus = discoveryExitStatus

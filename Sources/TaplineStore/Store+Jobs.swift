@@ -290,12 +290,14 @@ extension Store {
                 """,
                 [job.sourceID, state, job.jobName, at])
         }
+        // A failed target puts every stream it was sent in an error state; otherwise only the
+        // streams the target proved it loaded get a load (a stopped job may prove none).
         let targetFailed = o.status == .failed && (o.targetExitStatus ?? 0) != 0
-        for (stream, count) in o.streamRecords {
-            let errorState: String? =
-                targetFailed
-                ? Self.errorState(message: o.targetDescription ?? "the target failed", exitStatus: o.targetExitStatus)
-                : nil
+        let errorState = targetFailed
+            ? Self.errorState(message: o.targetDescription ?? "the target failed", exitStatus: o.targetExitStatus) : nil
+        for stream in Set(o.streamRecords.keys).union(o.loadedRecords.keys).sorted() {
+            let loaded = o.loadedRecords[stream] ?? 0
+            guard targetFailed || loaded > 0 else { continue }
             try db.run(
                 """
                 INSERT INTO stream_loads (source_id, stream_name, last_batch_loaded_at, error_state, records, job_name, updated_at)
@@ -304,7 +306,7 @@ extension Store {
                     last_batch_loaded_at = excluded.last_batch_loaded_at, error_state = excluded.error_state,
                     records = excluded.records, job_name = excluded.job_name, updated_at = excluded.updated_at
                 """,
-                [job.sourceID, stream, targetFailed ? nil : at, errorState, count, job.jobName, at])
+                [job.sourceID, stream, targetFailed ? nil : at, errorState, loaded, job.jobName, at])
         }
     }
 

@@ -19,6 +19,17 @@ extension Store {
         migrator.registerMigration("v2: index live display names") { db in
             try db.execute(sql: "CREATE INDEX sources_live_display_name ON sources(display_name) WHERE deleted_at IS NULL")
         }
+        // Taps read keys of their catalog entries that tapline does not interpret (Meltano SDK
+        // taps need `replication_method`, `table_name`, `key_properties`, …): the entry the tap
+        // discovered is kept whole, and a job's catalog is that entry with the selection merged in.
+        // Rows discovered before this migration have none; their jobs get the four keys as before.
+        migrator.registerMigration("v3: whole discovered catalog entries") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE source_streams ADD COLUMN catalog_entry TEXT
+                        CHECK (catalog_entry IS NULL OR (json_valid(catalog_entry) AND json_type(catalog_entry) = 'object'))
+                    """)
+        }
         return migrator
     }
 

@@ -10,12 +10,16 @@ public struct DiscoveredStream: Sendable, Equatable {
     public var schema: String
     /// Singer metadata: a JSON array of `{"breadcrumb": […], "metadata": {…}}`, as text.
     public var metadata: String
+    /// The whole catalog entry as the tap wrote it (a JSON object, as text), every key kept;
+    /// `nil` for streams discovered before entries were kept.
+    public var catalogEntry: String?
 
-    public init(tapStreamID: String, streamName: String, schema: String, metadata: String) {
+    public init(tapStreamID: String, streamName: String, schema: String, metadata: String, catalogEntry: String? = nil) {
         self.tapStreamID = tapStreamID
         self.streamName = streamName
         self.schema = schema
         self.metadata = metadata
+        self.catalogEntry = catalogEntry
     }
 }
 
@@ -93,10 +97,12 @@ extension Store {
                     let metadata = selected.map { Self.settingSelected(stream.metadata, $0) } ?? stream.metadata
                     try db.execute(
                         sql: """
-                            INSERT INTO source_streams (source_id, tap_stream_id, stream_name, schema, metadata, selected)
-                            VALUES (?, ?, ?, ?, ?, ?)
+                            INSERT INTO source_streams (source_id, tap_stream_id, stream_name, schema, metadata, selected, catalog_entry)
+                            VALUES (?, ?, ?, ?, ?, ?, ?)
                             """,
-                        arguments: [sourceID, stream.tapStreamID, stream.streamName, stream.schema, metadata, selected])
+                        arguments: [
+                            sourceID, stream.tapStreamID, stream.streamName, stream.schema, metadata, selected, stream.catalogEntry,
+                        ])
                 }
             }
             guard let after = try Self.fetchSource(db, id: sourceID) else { return nil }
@@ -132,11 +138,17 @@ extension Store {
         }
         guard !streams.isEmpty else { return nil }
         let entries: [[String: Any]] = streams.map { record in
-            [
-                "tap_stream_id": record.stream.tapStreamID, "stream": record.stream.streamName,
-                "schema": (try? JSONSerialization.jsonObject(with: Data(record.stream.schema.utf8))) ?? [:],
-                "metadata": (try? JSONSerialization.jsonObject(with: Data(record.stream.metadata.utf8))) ?? [],
-            ]
+            // The tap's own entry, every key kept; only the metadata (which holds the selection)
+            // is tapline's.
+            var entry = record.stream.catalogEntry
+                .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
+            entry["tap_stream_id"] = record.stream.tapStreamID
+            if entry["stream"] == nil { entry["stream"] = record.stream.streamName }
+            if entry["schema"] == nil {
+                entry["schema"] = (try? JSONSerialization.jsonObject(with: Data(record.stream.schema.utf8))) ?? [:]
+            }
+            entry["metadata"] = (try? JSONSerialization.jsonObject(with: Data(record.stream.metadata.utf8))) ?? []
+            return entry
         }
         let data = try JSONSerialization.data(withJSONObject: ["streams": entries], options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
@@ -195,7 +207,8 @@ extension Store {
         StreamRecord(
             id: row["id"], sourceID: row["source_id"],
             stream: DiscoveredStream(
-                tapStreamID: row["tap_stream_id"], streamName: row["stream_name"], schema: row["schema"], metadata: row["metadata"]),
+                tapStreamID: row["tap_stream_id"], streamName: row["stream_name"], schema: row["schema"], metadata: row["metadata"],
+                catalogEntry: row["catalog_entry"]),
             selected: row["selected"])
     }
 

@@ -24,6 +24,10 @@ struct DemoTap: ParsableCommand {
     var discover = false
 
     func run() throws {
+        try DemoFailure.reporting("demo-tap") { try replicate() }
+    }
+
+    private func replicate() throws {
         let settings = try Self.readObject(config)
         let count = Int(settings["record_count"] as? String ?? "10") ?? 10
         let delay = Int(settings["record_delay_ms"] as? String ?? "0") ?? 0
@@ -60,7 +64,7 @@ struct DemoTap: ParsableCommand {
             }
         }
         if fail {
-            FileHandle.standardError.write(Data("ERROR demo-tap: failing on purpose (fail=true)\n".utf8))
+            FileHandle.standardError.write(Data("CRITICAL demo-tap: failing on purpose (fail=true)\n".utf8))
             throw ExitCode(1)
         }
     }
@@ -98,9 +102,9 @@ struct DemoTap: ParsableCommand {
     }
 
     static func readObject(_ path: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ValidationError("\(path) is not a JSON object")
+        let data = try DemoFailure.read(path)
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw DemoFailure("\(path): not a JSON object")
         }
         return object
     }

@@ -13,11 +13,19 @@ struct JSONLTarget: ParsableCommand {
     var config: String
 
     func run() throws {
+        try DemoFailure.reporting("jsonl-target") { try load() }
+    }
+
+    private func load() throws {
         let settings = try DemoTap.readObject(config)
         guard let destination = settings["destination_path"] as? String, !destination.isEmpty else {
-            throw ValidationError("the target configuration needs destination_path")
+            throw DemoFailure("\(config): destination_path is missing")
         }
-        try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        } catch {
+            throw DemoFailure("\(destination): cannot create the directory (\(String(cString: strerror(errno))))")
+        }
         var files: [String: FileHandle] = [:]
         defer { files.values.forEach { try? $0.close() } }
         var lineNumber = 0
@@ -64,7 +72,7 @@ struct JSONLTarget: ParsableCommand {
     }
 
     static func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("ERROR jsonl-target: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("CRITICAL jsonl-target: \(message)\n".utf8))
         return ExitCode(1)
     }
 }

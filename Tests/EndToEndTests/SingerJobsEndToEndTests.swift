@@ -85,7 +85,7 @@ struct SingerJobsEndToEndTests {
         #expect(object["schedule"] is NSNull)
         let failed = try #require(try await api.jobs(1).first)
         #expect(failed["tap_exit_status"] as? Int == 1)
-        #expect(failed["tap_description"] as? String == "ERROR demo-tap: failing on purpose (fail=true)")
+        #expect(failed["tap_description"] as? String == "CRITICAL demo-tap: failing on purpose (fail=true)")
         let countAtPause = try await api.jobs(1).count
         try await Task.sleep(for: .milliseconds(1500))
         #expect(try await api.jobs(1).count == countAtPause, "no scheduled job while system paused")

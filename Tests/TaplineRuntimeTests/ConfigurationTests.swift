@@ -51,8 +51,8 @@ struct ConfigurationTests {
         #expect(config.stopGraceSeconds == 2 && config.shutdownGraceSeconds == 5)
         #expect(config.target == ["/opt/targets/bin/target-jsonl"])
         let jobs = config.jobSettings(stateDirectory: "/var/lib/tapline")
-        #expect(jobs.resolvedTargetConfig == ["destination_path": "/srv/data"])
-        #expect(TaplineConfiguration().jobSettings(stateDirectory: "/s").resolvedTargetConfig == ["destination_path": "/s/output"])
+        #expect(jobs.resolvedTargetConfig == ["destination_path": .string("/srv/data")])
+        #expect(TaplineConfiguration().jobSettings(stateDirectory: "/s").resolvedTargetConfig == ["destination_path": .string("/s/output")])
         #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "scheduler:\n  starts_per_second: 0") }
         #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "jobs:\n  grace: 1") }
         #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "destination:\n  target: []") }
@@ -163,12 +163,98 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("the state directory defaults to $STATE_DIRECTORY under systemd, else ./.tapline")
+    @Test("the state directory defaults to $STATE_DIRECTORY under systemd, else ./.tapline in the current directory")
     func stateDirectory() {
         let config = TaplineConfiguration()
-        #expect(config.resolvedStateDirectory(environment: [:]) == ".tapline")
+        let cwd = FileManager.default.currentDirectoryPath
+        #expect(config.resolvedStateDirectory(environment: [:]) == cwd + "/.tapline")
         #expect(config.resolvedStateDirectory(environment: ["STATE_DIRECTORY": "/var/lib/tapline:/var/lib/other"]) == "/var/lib/tapline")
-        #expect(config.resolvedDatabase(environment: [:]) == ".tapline/tapline.db")
+        #expect(config.resolvedDatabase(environment: [:]) == cwd + "/.tapline/tapline.db")
+    }
+
+    @Test("every configured path is absolute after loading, relative ones taken from the current directory")
+    func relativePathsBecomeAbsolute() throws {
+        let cwd = FileManager.default.currentDirectoryPath
+        let defaults = try ConfigurationLoader.load(path: nil, listen: nil, stateDirectory: nil, environment: [:])
+        #expect(defaults.stateDirectory == cwd + "/.tapline")
+        #expect(defaults.database == cwd + "/.tapline/tapline.db")
+        #expect(defaults.jobsDirectory == cwd + "/.tapline/jobs")
+        #expect(defaults.workingDirectory == cwd + "/.tapline/work")
+        let jobs = defaults.jobSettings(stateDirectory: defaults.stateDirectory!)
+        #expect(jobs.resolvedTargetConfig == ["destination_path": .string(cwd + "/.tapline/output")])
+        let env = ["TAPLINE_STATE_DIR": "st/../state", "TAPLINE_TOKEN_FILE": "tok", "RUNTIME_DIRECTORY": "/run/tapline"]
+        let relative = try ConfigurationLoader.load(path: nil, listen: nil, stateDirectory: nil, environment: env)
+        #expect(relative.stateDirectory == cwd + "/state" && relative.tokenFile == cwd + "/tok")
+        #expect(relative.jobsDirectory == "/run/tapline/jobs")
+        let flagged = try ConfigurationLoader.load(path: nil, listen: nil, stateDirectory: "x", environment: [:])
+        #expect(flagged.database == cwd + "/x/tapline.db" && flagged.workingDirectory == cwd + "/x/work")
+    }
+
+    @Test("destination settings keep their YAML types: booleans, integers, lists; quoted values stay strings")
+    func typedDestinationConfig() throws {
+        let config = try TaplineConfiguration.parse(
+            yaml: """
+                destination:
+                  target: [target-postgres]
+                  config:
+                    host: localhost
+                    port: 5432
+                    primary_key_required: false
+                    batch_size_rows: "100000"
+                    ratio: 0.5
+                    schemas: [raw, staging]
+                    options: {nested: true}
+                    nothing: ~
+                """)
+        let file = try config.jobSettings(stateDirectory: "/s").targetConfigurationFile()
+        let object = try #require(try JSONSerialization.jsonObject(with: file) as? [String: Any])
+        #expect(object["port"] as? Int == 5432 && !(object["port"] is String))
+        #expect(object["primary_key_required"] as? Bool == false && !(object["primary_key_required"] is String))
+        #expect(object["batch_size_rows"] as? String == "100000")
+        #expect(object["ratio"] as? Double == 0.5)
+        #expect(object["schemas"] as? [String] == ["raw", "staging"])
+        #expect((object["options"] as? [String: Any])?["nested"] as? Bool == true)
+        #expect(object["nothing"] is NSNull && object["host"] as? String == "localhost")
+        let text = String(decoding: file, as: UTF8.self)
+        #expect(text.contains(#""port":5432"#) && text.contains(#""primary_key_required":false"#))
+        #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "destination:\n  config: [a, b]") }
+    }
+
+    @Test("a property declares its type; the wire string must read as one, and the tap gets the typed value")
+    func typedProperties() throws {
+        let config = try TaplineConfiguration.parse(
+            yaml: """
+                source_types:
+                  - type: platform.pg
+                    tap: [tap-postgres]
+                    properties:
+                      - {name: port, type: integer, default: "5432"}
+                      - {name: ssl, type: boolean}
+                      - {name: ratio, type: number}
+                      - {name: filter_schemas, type: array}
+                      - {name: options, type: object}
+                      - {name: host, type: string}
+                """)
+        let type = try #require(config.catalog["platform.pg"])
+        #expect(throws: SourceError.invalidProperties(bad: ["filter_schemas", "port", "ratio", "ssl"], type: "platform.pg")) {
+            try type.validate(properties: [
+                "port": .string("54x"), "ssl": .string("yes"), "ratio": .string("[1]"), "filter_schemas": .string("{}"),
+            ])
+        }
+        let changes = try type.validate(properties: [
+            "port": .string("6543"), "ssl": .string("true"), "ratio": .string("1.5"),
+            "filter_schemas": .string(#"["public"]"#), "options": .string(#"{"a":1}"#), "host": .string("5432"),
+        ])
+        #expect(changes.regular["port"] == .set("6543"))
+        #expect(type.property(named: "port")?.configurationValue("6543") == .number(6543))
+        #expect(type.property(named: "ssl")?.configurationValue("true") == .bool(true))
+        #expect(type.property(named: "host")?.configurationValue("5432") == .string("5432"))
+        #expect(throws: ConfigurationError.self) {
+            try TaplineConfiguration.parse(yaml: "source_types:\n  - {type: t, tap: [t], properties: [{name: p, type: int}]}")
+        }
+        #expect(throws: ConfigurationError.self) {
+            try TaplineConfiguration.parse(yaml: "source_types:\n  - {type: t, tap: [t], properties: [{name: p, type: integer, default: x}]}")
+        }
     }
 
     @Test("listen addresses")

@@ -40,7 +40,7 @@ struct RelayTests {
         #expect(exit.relay.recordsByStream == ["a": 3, "b": 1])
         #expect(exit.relay.lastState == #"{"bookmark":3}"#)
         #expect(exit.relay.invalidTapLine == nil)
-        #expect(exit.relay.lastTargetError == "target got 6 lines")
+        #expect(exit.relay.targetFailureCause == "target got 6 lines")
         #expect(log.contains("tap: progress note"))
         #expect(log.contains("target: target got 6 lines"))
     }
@@ -65,6 +65,49 @@ struct RelayTests {
         #expect(exit.target == .exited(3))
         let outcome = JobOutcome.from(exit, stopRequested: false, at: Date())
         #expect(outcome.status == .failed && outcome.targetDescription == "ERROR disk full")
+    }
+
+    @Test("a stopped job whose target loaded nothing records no load; a target's confirmed state proves what came before it")
+    func loadsOnlyOnEvidence() async throws {
+        // The target dies by SIGTERM having confirmed nothing (as a stopped job's target does).
+        let tap = #"printf '{"type":"SCHEMA","stream":"a","schema":{}}\n{"type":"RECORD","stream":"a","record":{}}\n{"type":"STATE","value":{"n":1}}\n'"#
+        let (stopped, _) = try await run(tap: tap, target: "cat > /dev/null; kill -TERM $$")
+        #expect(stopped.target == .signaled(SIGTERM) && stopped.relay.recordsByStream == ["a": 1])
+        let outcome = JobOutcome.from(stopped, stopRequested: true, at: Date())
+        #expect(outcome.status == .stopped && outcome.loadedRecords.isEmpty)
+
+        // Two checkpoints; the target confirms the first (formatted its own way), then fails.
+        let twoStates = #"""
+            printf '{"type":"RECORD","stream":"a","record":{}}\n{"type":"RECORD","stream":"b","record":{}}\n'
+            printf '{"type":"STATE","value":{"n":1,"m":[1,2]}}\n'
+            printf '{"type":"RECORD","stream":"a","record":{}}\n{"type":"RECORD","stream":"c","record":{}}\n'
+            printf '{"type":"STATE","value":{"n":2}}\n'
+            """#
+        let target = #"read a; read b; read s; echo '{"m": [1, 2], "n": 1}'; cat > /dev/null; echo 'disk full' >&2; exit 1"#
+        let (partial, _) = try await run(tap: twoStates, target: target)
+        #expect(partial.relay.recordsByStream == ["a": 2, "b": 1, "c": 1])
+        #expect(partial.relay.confirmedRecordsByStream == ["a": 1, "b": 1])
+        let failed = JobOutcome.from(partial, stopRequested: false, at: Date())
+        #expect(failed.status == .failed && failed.loadedRecords == ["a": 1, "b": 1])
+        // A target that exits 0 at the end of its input loaded everything it was sent.
+        let (clean, _) = try await run(tap: twoStates, target: "cat > /dev/null")
+        #expect(JobOutcome.from(clean, stopRequested: false, at: Date()).loadedRecords == ["a": 2, "b": 1, "c": 1])
+    }
+
+    @Test("a failure is described by the line that names its cause, not by trailing noise")
+    func failureCause() async throws {
+        let tap = #"""
+            echo 'INFO starting' >&2
+            echo 'Traceback (most recent call last):' >&2
+            echo '  File "/x/tap.py", line 3, in main' >&2
+            echo '    connect()' >&2
+            echo 'sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) FATAL:  password authentication failed for user "bob"' >&2
+            echo '(Background on this error at: https://sqlalche.me/e/20/e3q8)' >&2
+            exit 1
+            """#
+        let (exit, _) = try await run(tap: tap, target: "cat > /dev/null")
+        let outcome = JobOutcome.from(exit, stopRequested: false, at: Date())
+        #expect(outcome.tapDescription?.hasPrefix("sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) FATAL:  password authentication failed") == true)
     }
 
     @Test("an unexecutable command is a launch error naming it")

@@ -28,10 +28,12 @@ extension TaplineConfiguration {
         -> TaplineConfiguration
     {
         let file: FileShape
+        let node: Node
         do {
             // A file with nothing but comments is an empty document: all defaults.
-            guard try Yams.compose(yaml: yaml) != nil else { return TaplineConfiguration() }
-            file = try YAMLDecoder().decode(FileShape.self, from: yaml)
+            guard let composed = try Yams.compose(yaml: yaml) else { return TaplineConfiguration() }
+            node = composed
+            file = try YAMLDecoder().decode(FileShape.self, from: node)
         } catch let error as DecodingError {
             throw ConfigurationError("\(origin): \(Self.describe(error))")
         } catch {
@@ -40,6 +42,13 @@ extension TaplineConfiguration {
         var config = TaplineConfiguration()
         do throws(ConfigurationError) {
             try file.apply(to: &config)
+            // The target's settings keep the types YAML gives them, which Decodable cannot see.
+            if let settings = node["destination"]?["config"] {
+                guard case .object(let object) = try settings.jsonValue(path: "destination.config") else {
+                    throw ConfigurationError("destination.config: expected a mapping of keys to values")
+                }
+                config.targetConfig = object
+            }
         } catch {
             throw ConfigurationError("\(origin): \(error.message)")
         }

@@ -1,13 +1,16 @@
 /// Applies the layers of configuration in order: embedded defaults, the file, the environment,
-/// the command-line flags.
+/// the command-line flags. The result has every path absolute (see `resolvingPaths`).
 public enum ConfigurationLoader {
     /// The environment variables that override the keys operators change per host.
     public static let listenVariable = "TAPLINE_LISTEN"
     public static let stateDirectoryVariable = "TAPLINE_STATE_DIR"
     public static let tokenFileVariable = "TAPLINE_TOKEN_FILE"
 
+    /// `describeTaps: false` skips running self-describing taps (`about: true`): for clients of
+    /// the API, which need only the addresses and paths.
     public static func load(
-        path: String?, listen: String?, stateDirectory: String?, environment: [String: String]
+        path: String?, listen: String?, stateDirectory: String?, environment: [String: String],
+        describeTaps: Bool = true
     ) throws(ConfigurationError) -> TaplineConfiguration {
         var config = try path.map { p throws(ConfigurationError) in try TaplineConfiguration.load(path: p) }
             ?? TaplineConfiguration()
@@ -21,7 +24,8 @@ public enum ConfigurationLoader {
             guard !stateDirectory.isEmpty else { throw ConfigurationError("--state-dir: must not be empty") }
             config.stateDirectory = stateDirectory
         }
-        return config
+        let resolved = config.resolvingPaths(environment: environment)
+        return describeTaps ? try resolved.describingTaps(environment: environment) : resolved
     }
 
     private static func parseListen(_ text: String, origin: String) throws(ConfigurationError) -> ListenAddress {

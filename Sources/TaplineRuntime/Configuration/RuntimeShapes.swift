@@ -45,6 +45,7 @@ struct JobsShape: Decodable {
     var stopGraceSeconds: Double?
     var shutdownGraceSeconds: Double?
     var directory: String?
+    var workingDirectory: String?
     var logsPerSource: Int?
     var failuresBeforeSystemPause: Int?
 
@@ -52,6 +53,7 @@ struct JobsShape: Decodable {
         case stopGraceSeconds = "stop_grace_seconds"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
         case directory
+        case workingDirectory = "working_directory"
         case logsPerSource = "logs_per_source"
         case failuresBeforeSystemPause = "failures_before_system_pause"
     }
@@ -62,6 +64,7 @@ struct JobsShape: Decodable {
         stopGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .stopGraceSeconds)
         shutdownGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds)
         directory = try c.decodeIfPresent(String.self, forKey: .directory)
+        workingDirectory = try c.decodeIfPresent(String.self, forKey: .workingDirectory)
         logsPerSource = try c.decodeIfPresent(Int.self, forKey: .logsPerSource)
         failuresBeforeSystemPause = try c.decodeIfPresent(Int.self, forKey: .failuresBeforeSystemPause)
     }
@@ -83,6 +86,10 @@ struct JobsShape: Decodable {
             guard directory.hasPrefix("/") else { throw ConfigurationError("jobs.directory: must be an absolute path") }
             config.jobsDirectory = directory
         }
+        if let workingDirectory {
+            guard !workingDirectory.isEmpty else { throw ConfigurationError("jobs.working_directory: must not be empty") }
+            config.workingDirectory = workingDirectory
+        }
         if let logsPerSource {
             guard logsPerSource >= 0 else { throw ConfigurationError("jobs.logs_per_source: must be 0 (keep all) or more") }
             config.logsPerSource = logsPerSource
@@ -96,10 +103,11 @@ struct JobsShape: Decodable {
     }
 }
 
-/// `destination:` in the configuration file: the Singer target every job loads into.
+/// `destination:` in the configuration file: the Singer target every job loads into. Its
+/// `config` is read from the YAML node itself (see `TaplineConfiguration.parse`), so that
+/// `false` and `5432` reach the target as a boolean and an integer.
 struct DestinationShape: Decodable {
     var target: [String]?
-    var config: [String: String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case target, config
@@ -109,7 +117,6 @@ struct DestinationShape: Decodable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         target = try c.decodeIfPresent([String].self, forKey: .target)
-        config = try c.decodeIfPresent([String: String].self, forKey: .config)
     }
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
@@ -119,6 +126,5 @@ struct DestinationShape: Decodable {
             }
             config.target = target
         }
-        if let values = self.config { config.targetConfig = values }
     }
 }

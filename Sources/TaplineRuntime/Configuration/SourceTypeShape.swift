@@ -10,6 +10,7 @@ struct SourceTypeShape: Decodable {
     var defaultFrequency: Int?
     var allowedFrequencies: [Int]?
     var defaultStartDate: String?
+    var about: Bool?
     var properties: [PropertyShape]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -20,6 +21,7 @@ struct SourceTypeShape: Decodable {
         case defaultFrequency = "default_frequency_in_minutes"
         case allowedFrequencies = "allowed_frequencies"
         case defaultStartDate = "default_start_date"
+        case about
         case properties
     }
 
@@ -33,6 +35,7 @@ struct SourceTypeShape: Decodable {
         defaultFrequency = try c.decodeIfPresent(Int.self, forKey: .defaultFrequency)
         allowedFrequencies = try c.decodeIfPresent([Int].self, forKey: .allowedFrequencies)
         defaultStartDate = try c.decodeIfPresent(String.self, forKey: .defaultStartDate)
+        about = try c.decodeIfPresent(Bool.self, forKey: .about)
         properties = try c.decodeIfPresent([PropertyShape].self, forKey: .properties)
     }
 
@@ -63,7 +66,7 @@ struct SourceTypeShape: Decodable {
         return SourceType(
             type: type, displayName: displayName ?? type, properties: specs, defaultFrequencyMinutes: defaultFrequency,
             allowedFrequencies: allowed, supportsDiscovery: discovery ?? false, tapCommand: tap,
-            defaultStartDate: defaultStartDate)
+            defaultStartDate: defaultStartDate, describesItself: about ?? false, discoveryDeclared: discovery != nil)
     }
 }
 
@@ -76,9 +79,11 @@ struct PropertyShape: Decodable {
     var format: String?
     var defaultValue: String?
     var json: Bool?
+    var type: String?
+    var description: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, required, credential, pattern, format, json
+        case name, required, credential, pattern, format, json, type, description
         case defaultValue = "default"
     }
 
@@ -92,6 +97,8 @@ struct PropertyShape: Decodable {
         format = try c.decodeIfPresent(String.self, forKey: .format)
         defaultValue = try c.decodeIfPresent(String.self, forKey: .defaultValue)
         json = try c.decodeIfPresent(Bool.self, forKey: .json)
+        type = try c.decodeIfPresent(String.self, forKey: .type)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
     }
 
     func spec(path: String) throws(ConfigurationError) -> PropertySpec {
@@ -111,11 +118,25 @@ struct PropertyShape: Decodable {
             }
             parsedFormat = f
         }
+        var valueType = PropertyValueType.string
+        if let type {
+            guard let parsed = PropertyValueType(rawValue: type) else {
+                throw ConfigurationError(
+                    "\(path).type: expected one of \(PropertyValueType.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(type)\"")
+            }
+            guard json != true || parsed == .json else {
+                throw ConfigurationError("\(path).json: json: true means type: json; give only one of them")
+            }
+            valueType = parsed
+        } else if json == true {
+            valueType = .json
+        }
         let spec = PropertySpec(
             name: name, isRequired: required ?? false, isCredential: credential ?? false, pattern: pattern,
-            format: parsedFormat, defaultValue: defaultValue, isJSON: json ?? false)
+            format: parsedFormat, defaultValue: defaultValue, valueType: valueType, summary: description)
         if let defaultValue, !defaultValue.isEmpty, !spec.accepts(defaultValue) {
-            throw ConfigurationError("\(path).default: \"\(defaultValue)\" does not satisfy the property's own pattern or format")
+            throw ConfigurationError(
+                "\(path).default: \"\(defaultValue)\" does not satisfy the property's own type, pattern or format")
         }
         return spec
     }

@@ -48,7 +48,8 @@ public struct TaplineConfiguration: Sendable {
     public var shutdownGraceSeconds: Double = 30
     /// The destination's Singer target (argument vector) and its configuration.
     public var target: [String] = ["tapline", "jsonl-target"]
-    public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
+    /// The target's configuration, with the types the YAML file gives its values.
+    public var targetConfig: [String: JSONValue] = ["destination_path": .string("${STATE_DIRECTORY}/output")]
     /// Job logs kept per source; 0 keeps all.
     public var logsPerSource = 100
     /// Consecutive failed scheduled jobs that system-pause a source; 0 disables.
@@ -56,17 +57,18 @@ public struct TaplineConfiguration: Sendable {
     /// Where job directories go; `nil`: `$RUNTIME_DIRECTORY/jobs` under systemd, else
     /// `<state_dir>/jobs`.
     public var jobsDirectory: String?
+    /// The directory taps and targets run in (their current directory); `nil`: `<state_dir>/work`.
+    /// It outlives every job: a target told to write to a relative path writes below it, and
+    /// tapline never deletes anything there.
+    public var workingDirectory: String?
 
     /// The job settings for a resolved state directory.
     public func jobSettings(
         stateDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> JobSettings {
         var settings = JobSettings(stateDirectory: stateDirectory)
-        if let jobsDirectory {
-            settings.jobsDirectoryOverride = jobsDirectory
-        } else if let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first, !runtime.isEmpty {
-            settings.jobsDirectoryOverride = String(runtime) + "/jobs"
-        }
+        settings.jobsDirectoryOverride = resolvedJobsDirectory(stateDirectory: stateDirectory, environment: environment)
+        settings.workingDirectory = workingDirectory ?? stateDirectory + "/work"
         settings.stopGraceSeconds = stopGraceSeconds
         settings.target = target
         settings.targetConfig = targetConfig
@@ -78,18 +80,29 @@ public struct TaplineConfiguration: Sendable {
 
     public init() {}
 
-    /// The state directory after defaults: `$STATE_DIRECTORY` (its first entry) when systemd set
-    /// it, else `./.tapline`.
+    /// The state directory after defaults, as an absolute path: `$STATE_DIRECTORY` (its first
+    /// entry) when systemd set it, else `./.tapline` in the current directory.
     public func resolvedStateDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let stateDirectory { return stateDirectory }
+        if let stateDirectory { return Self.absolute(stateDirectory) }
         if let systemd = environment["STATE_DIRECTORY"]?.split(separator: ":").first, !systemd.isEmpty {
-            return String(systemd)
+            return Self.absolute(String(systemd))
         }
-        return ".tapline"
+        return Self.absolute(".tapline")
     }
 
     public func resolvedDatabase(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        database ?? (resolvedStateDirectory(environment: environment) as NSString).appendingPathComponent("tapline.db")
+        database.map { Self.absolute($0) }
+            ?? (resolvedStateDirectory(environment: environment) as NSString).appendingPathComponent("tapline.db")
+    }
+
+    /// Job directories: the configured one, else `$RUNTIME_DIRECTORY/jobs` under systemd, else
+    /// `nil` (`<state_dir>/jobs`).
+    func resolvedJobsDirectory(stateDirectory: String, environment: [String: String]) -> String? {
+        if let jobsDirectory { return Self.absolute(jobsDirectory) }
+        if let runtime = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first, !runtime.isEmpty {
+            return Self.absolute(String(runtime)) + "/jobs"
+        }
+        return nil
     }
 
     public var catalog: SourceTypeCatalog { SourceTypeCatalog(sourceTypes) }

@@ -53,7 +53,8 @@ public final class DiscoveryRunner: Sendable {
         let result: (exit: Int, error: String?, streams: [DiscoveredStream]?)
         do {
             result = try await Self.discover(
-                source: source, type: type, directory: settings.jobsDirectory + "/" + name, selfExecutable: selfExecutable)
+                source: source, type: type, directory: settings.jobsDirectory + "/" + name,
+                workingDirectory: settings.processDirectory, selfExecutable: selfExecutable)
         } catch {
             result = (127, "\(error)", nil)
         }
@@ -72,19 +73,22 @@ public final class DiscoveryRunner: Sendable {
         }
     }
 
-    /// Spawns the tap in discovery mode on a dedicated thread and parses its catalog.
-    static func discover(source: SourceRecord, type: SourceType, directory: String, selfExecutable: String) async throws
-        -> (exit: Int, error: String?, streams: [DiscoveredStream]?)
-    {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try JobRunner.writePrivate(JobRunner.tapConfiguration(source: source, type: type), to: directory + "/tap-config.json")
-        var argv = type.tapCommand + ["--config", directory + "/tap-config.json", "--discover"]
+    /// Spawns the tap in discovery mode on a dedicated thread and parses its catalog. Its
+    /// configuration goes in a workspace of the check's own; it runs in the shared working
+    /// directory, as jobs do.
+    static func discover(
+        source: SourceRecord, type: SourceType, directory: String, workingDirectory: String, selfExecutable: String
+    ) async throws -> (exit: Int, error: String?, streams: [DiscoveredStream]?) {
+        let workspace = try JobWorkspace.create(directory)
+        defer { JobWorkspace.remove(directory) }
+        try JobWorkspace.makeDirectories(workingDirectory)
+        let config = try workspace.write(JobRunner.tapConfiguration(source: source, type: type), to: "tap-config.json")
+        var argv = type.tapCommand + ["--config", config, "--discover"]
         if argv[0] == "tapline" { argv[0] = selfExecutable }
         let command = argv
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                continuation.resume(with: Result { try runToCompletion(command, directory: directory) })
+                continuation.resume(with: Result { try runToCompletion(command, directory: workingDirectory) })
             }
             thread.name = "tapline-discovery"
             thread.start()
@@ -114,20 +118,20 @@ public final class DiscoveryRunner: Sendable {
             close(out[0])
             close(err[0])
         }
-        // Read stderr on the side so a chatty tap cannot block on a full pipe.
-        let stderrText = Mutex("")
+        // Read stderr on the side so a chatty tap cannot block on a full pipe; keep only the
+        // line that names the cause.
+        let summary = Mutex(StderrSummary())
         let errFD = err[0]
         let drained = DispatchSemaphore(value: 0)
         let drain = Thread {
             defer { drained.signal() }
-            var data = Data()
             var buffer = [UInt8](repeating: 0, count: 65_536)
             while true {
                 let n = read(errFD, &buffer, buffer.count)
                 if n <= 0 { break }
-                if data.count < 1 << 20 { data.append(contentsOf: buffer[0..<n]) }
+                summary.withLock { $0.take(buffer[0..<n]) }
             }
-            stderrText.withLock { $0 = String(decoding: data, as: UTF8.self) }
+            summary.withLock { $0.finish() }
         }
         drain.start()
         var catalog = Data()
@@ -140,24 +144,26 @@ public final class DiscoveryRunner: Sendable {
         }
         let exit = ProcessSpawn.reap(pid)?.code ?? -1
         drained.wait()
-        let lastError = stderrText.withLock { $0 }.split(separator: "\n").last.map { String($0.prefix(1000)) }
-        guard exit == 0 else { return (exit, lastError ?? "the tap exited with status \(exit)", nil) }
+        let cause = summary.withLock { $0.cause }
+        guard exit == 0 else { return (exit, cause ?? "the tap exited with status \(exit)", nil) }
         guard let streams = parseCatalog(catalog) else { return (1, "the tap's catalog is not valid JSON with a streams list", nil) }
         return (0, nil, streams)
     }
 
-    /// Reads a Singer catalog: `{"streams": [{"tap_stream_id", "stream", "schema", "metadata"}]}`.
+    /// Reads a Singer catalog: `{"streams": [{"tap_stream_id", "stream", "schema", "metadata", …}]}`.
+    /// Each entry is kept whole (`catalogEntry`), whatever keys the tap's dialect has.
     static func parseCatalog(_ data: Data) -> [DiscoveredStream]? {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let streams = object["streams"] as? [[String: Any]]
         else { return nil }
+        func text(_ value: Any) -> String? {
+            (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+        }
         return streams.compactMap { entry in
             guard let id = entry["tap_stream_id"] as? String ?? entry["stream"] as? String else { return nil }
-            let schema = (try? JSONSerialization.data(withJSONObject: entry["schema"] ?? [:], options: [.sortedKeys])) ?? Data("{}".utf8)
-            let metadata = (try? JSONSerialization.data(withJSONObject: entry["metadata"] ?? [], options: [.sortedKeys])) ?? Data("[]".utf8)
             return DiscoveredStream(
-                tapStreamID: id, streamName: entry["stream"] as? String ?? id, schema: String(decoding: schema, as: UTF8.self),
-                metadata: String(decoding: metadata, as: UTF8.self))
+                tapStreamID: id, streamName: entry["stream"] as? String ?? id, schema: text(entry["schema"] ?? [:]) ?? "{}",
+                metadata: text(entry["metadata"] ?? []) ?? "[]", catalogEntry: text(entry))
         }
     }
 }

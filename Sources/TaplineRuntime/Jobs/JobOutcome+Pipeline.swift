@@ -5,13 +5,18 @@ extension JobOutcome {
     /// The recorded outcome of a pipeline that ran: stopped jobs show null statuses and
     /// "Terminated" (as Stitch does); otherwise each process's status, and the job succeeds only
     /// if both exited 0.
-    /// A failed process is described by its last stderr line (what Stitch shows, e.g. the HTTP
-    /// 401 body an API returned), else by how it exited. A tap that wrote something that is not a
-    /// Singer message fails the job even if both processes then exited 0.
+    /// A failed process is described by the stderr line that names the cause (see
+    /// `StderrSummary`), else by how it exited. A tap that wrote something that is not a Singer
+    /// message fails the job even if both processes then exited 0.
+    /// Streams count as loaded only on evidence: records before a state the target confirmed,
+    /// or everything relayed when the target exited 0 at the end of its input.
     public static func from(_ exit: PipelineExit, stopRequested: Bool, at date: Date) -> JobOutcome {
         let relay = exit.relay
+        let loaded = exit.target.succeeded ? relay.recordsByStream : relay.confirmedRecordsByStream
         if stopRequested {
-            return .stopped(at: date, streamRecords: relay.recordsByStream, confirmedState: relay.lastState)
+            var outcome = JobOutcome.stopped(at: date, streamRecords: relay.recordsByStream, confirmedState: relay.lastState)
+            outcome.loadedRecords = loaded
+            return outcome
         }
         let invalid = relay.invalidTapLine.map { "the tap wrote an invalid Singer message (\($0))" }
         let tapOK = exit.tap.succeeded && invalid == nil
@@ -19,10 +24,10 @@ extension JobOutcome {
         return JobOutcome(
             status: ok ? .succeeded : .failed, completedAt: date,
             tapExitStatus: exit.tap.code,
-            tapDescription: tapOK ? nil : invalid ?? relay.lastTapError ?? "tap \(exit.tap.description)",
+            tapDescription: tapOK ? nil : invalid ?? relay.tapFailureCause ?? "tap \(exit.tap.description)",
             targetExitStatus: exit.target.code,
-            targetDescription: exit.target.succeeded ? nil : relay.lastTargetError ?? "target \(exit.target.description)",
-            streamRecords: relay.recordsByStream, confirmedState: relay.lastState)
+            targetDescription: exit.target.succeeded ? nil : relay.targetFailureCause ?? "target \(exit.target.description)",
+            streamRecords: relay.recordsByStream, loadedRecords: loaded, confirmedState: relay.lastState)
     }
 
     /// A job whose pipeline could not be started.

@@ -29,7 +29,6 @@ public final class JobRunner: Sendable {
         var job: JobRecord
         var pipeline: (any RunningPipeline)?
         var stopRequested = false
-        var directory: String
     }
 
     private let store: Store
@@ -80,7 +79,7 @@ public final class JobRunner: Sendable {
     /// failed and system-pauses the source (its command cannot be executed).
     public func start(_ job: JobRecord, source: SourceRecord) {
         let directory = settings.jobsDirectory + "/" + job.jobName
-        running.withLock { $0[job.sourceID] = Running(job: job, directory: directory) }
+        running.withLock { $0[job.sourceID] = Running(job: job) }
         launch(job, source: source, directory: directory)
     }
 
@@ -89,7 +88,7 @@ public final class JobRunner: Sendable {
     /// pool (the API), where the store reads and `posix_spawn` of a launch must not block.
     public func startInBackground(_ job: JobRecord, source: SourceRecord) {
         let directory = settings.jobsDirectory + "/" + job.jobName
-        running.withLock { $0[job.sourceID] = Running(job: job, directory: directory) }
+        running.withLock { $0[job.sourceID] = Running(job: job) }
         DispatchQueue.global(qos: .userInitiated).async { self.launch(job, source: source, directory: directory) }
     }
 
@@ -191,12 +190,12 @@ public final class JobRunner: Sendable {
     private func finish(_ job: JobRecord, outcome: JobOutcome, then: (@Sendable () -> Void)? = nil) {
         recorder.completed(jobID: job.id, outcome: outcome) { [self] ended in
             then?()
-            let directory = running.withLock { state -> String? in
-                let directory = state[job.sourceID]?.directory
+            // Only this job's own entry and directory: by now the source may already run its
+            // next job, whose registration and files must not be touched.
+            running.withLock { state in
                 if state[job.sourceID]?.job.id == job.id { state[job.sourceID] = nil }
-                return directory
             }
-            if let directory { try? FileManager.default.removeItem(atPath: directory) }
+            JobWorkspace.remove(settings.jobsDirectory + "/" + job.jobName)
             logger.info(
                 "job ended",
                 metadata: [
@@ -212,50 +211,39 @@ public final class JobRunner: Sendable {
         }
     }
 
-    /// Creates the job's private directory with the tap's and target's configuration files
-    /// (mode 0600: they hold credentials) and returns the pipeline to run.
+    /// Creates the job's private workspace with the tap's and target's configuration files
+    /// (mode 0600: they hold credentials), the catalog and the state, and returns the pipeline
+    /// to run in the shared working directory.
     private func prepare(_ job: JobRecord, source: SourceRecord, directory: String) throws -> PipelineSpec {
         guard let type = store.catalog[source.type] else {
             throw LaunchError(role: "tap", command: source.type, reason: "the source type is not in the configuration")
         }
-        if mkdir(directory, 0o700) != 0 {
-            guard errno == ENOENT else {
-                throw LaunchError(role: "job", command: directory, reason: String(cString: strerror(errno)))
-            }
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
+        let workspace = try JobWorkspace.create(directory)
+        try JobWorkspace.makeDirectories(settings.processDirectory)
         // The log (and its source's directory) is created by the relay once the job runs.
         let logDirectory = settings.logDirectory(sourceID: job.sourceID)
-        try Self.writePrivate(Self.tapConfiguration(source: source, type: type), to: directory + "/tap-config.json")
-        try Self.writePrivateJSON(settings.resolvedTargetConfig, to: directory + "/target-config.json")
-        var tapArguments = ["--config", directory + "/tap-config.json"]
+        let tapConfig = try workspace.write(Self.tapConfiguration(source: source, type: type), to: "tap-config.json")
+        let targetConfig = try workspace.write(settings.targetConfigurationFile(), to: "target-config.json")
+        var tapArguments = ["--config", tapConfig]
         if type.supportsDiscovery, let catalog = try store.selectedCatalog(sourceID: job.sourceID) {
-            try Self.writePrivate(Data(catalog.utf8), to: directory + "/catalog.json")
-            tapArguments += ["--catalog", directory + "/catalog.json"]
+            tapArguments += ["--catalog", try workspace.write(Data(catalog.utf8), to: "catalog.json")]
         }
         if let state = try store.confirmedState(sourceID: job.sourceID) {
-            try Self.writePrivate(Data(state.utf8), to: directory + "/state.json")
-            tapArguments += ["--state", directory + "/state.json"]
+            tapArguments += ["--state", try workspace.write(Data(state.utf8), to: "state.json")]
         }
         var environment = baseEnvironment
         environment["TAPLINE_JOB_NAME"] = job.jobName
         environment["TAPLINE_SOURCE_ID"] = String(job.sourceID)
         return PipelineSpec(
             tap: type.tapCommand + tapArguments,
-            target: settings.target + ["--config", directory + "/target-config.json"],
-            environment: environment, workingDirectory: directory,
+            target: settings.target + ["--config", targetConfig],
+            environment: environment, workingDirectory: settings.processDirectory,
             logPath: logDirectory + "/\(job.jobName).log")
     }
 
-    static func writePrivateJSON(_ object: [String: String], to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try writePrivate(try encoder.encode(object), to: path)
-    }
-
     /// The tap's configuration file: the type's defaults, the source's properties and its
-    /// credentials; values of JSON properties go in as the JSON they hold.
+    /// credentials, each as the typed value its property declares (`"5432"` of an integer
+    /// property is written as `5432`).
     static func tapConfiguration(source: SourceRecord, type: SourceType) throws -> Data {
         var values: [String: String] = [:]
         for spec in type.properties { if let value = spec.defaultValue { values[spec.name] = value } }
@@ -263,23 +251,8 @@ public final class JobRunner: Sendable {
         values.merge(source.credentials) { $1 }
         var object: [String: Any] = [:]
         for (key, value) in values {
-            if type.property(named: key)?.isJSON == true,
-                let parsed = try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed])
-            {
-                object[key] = parsed
-            } else {
-                object[key] = value
-            }
+            object[key] = (type.property(named: key)?.configurationValue(value) ?? .string(value)).foundationObject
         }
         return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    }
-
-    /// Creates `path` with mode 0600 (it may hold credentials) and writes `data`.
-    static func writePrivate(_ data: Data, to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw LaunchError(role: "job", command: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else { throw LaunchError(role: "job", command: path, reason: "short write") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TaplineCore
 
 /// How jobs run: where their files go, the destination's target, and the stop grace period.
 public struct JobSettings: Sendable {
@@ -9,9 +10,9 @@ public struct JobSettings: Sendable {
     public var stopGraceSeconds: Double = 10
     /// The destination's Singer target, as an argument vector (`tapline` runs this binary).
     public var target: [String] = ["tapline", "jsonl-target"]
-    /// The target's configuration (written to `target-config.json`). `${STATE_DIRECTORY}` in a
-    /// value is replaced by the state directory.
-    public var targetConfig: [String: String] = ["destination_path": "${STATE_DIRECTORY}/output"]
+    /// The target's configuration (written to `target-config.json`), typed as in the YAML file.
+    /// `${STATE_DIRECTORY}` in a string value is replaced by the (absolute) state directory.
+    public var targetConfig: [String: JSONValue] = ["destination_path": .string("${STATE_DIRECTORY}/output")]
     /// How many job logs to keep per source (older ones are deleted as new jobs end); 0 keeps all.
     public var logsPerSource: Int = 100
     /// Consecutive failed scheduled jobs after which a source is system-paused; 0 disables.
@@ -23,17 +24,27 @@ public struct JobSettings: Sendable {
     /// `RuntimeDirectory=`): credentials never reach a disk, and creating and removing thousands
     /// of directories costs far less than on a journaling file system.
     public var jobsDirectoryOverride: String?
+    /// The current directory of every tap and target; `nil` means `<state_dir>/work`. Unlike a
+    /// job's private directory it is never removed: whatever a target writes to a relative path
+    /// stays there.
+    public var workingDirectory: String?
 
     public init(stateDirectory: String) {
         self.stateDirectory = stateDirectory
     }
 
     var jobsDirectory: String { jobsDirectoryOverride ?? stateDirectory + "/jobs" }
+    var processDirectory: String { workingDirectory ?? stateDirectory + "/work" }
     /// `<state_dir>/logs`: one directory per source below it.
     var logsDirectory: String { stateDirectory + "/logs" }
     func logDirectory(sourceID: Int64) -> String { logsDirectory + "/\(sourceID)" }
 
-    var resolvedTargetConfig: [String: String] {
-        targetConfig.mapValues { $0.replacingOccurrences(of: "${STATE_DIRECTORY}", with: stateDirectory) }
+    var resolvedTargetConfig: [String: JSONValue] {
+        targetConfig.mapValues { $0.mapStrings { $0.replacingOccurrences(of: "${STATE_DIRECTORY}", with: stateDirectory) } }
+    }
+
+    /// `target-config.json`: the resolved configuration as JSON with sorted keys.
+    func targetConfigurationFile() throws -> Data {
+        try JSONSerialization.data(withJSONObject: JSONValue.object(resolvedTargetConfig).foundationObject, options: [.sortedKeys])
     }
 }

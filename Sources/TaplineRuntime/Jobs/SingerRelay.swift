@@ -11,9 +11,12 @@ public struct RelayReport: Sendable, Equatable {
     public var recordsByStream: [String: Int] = [:]
     /// The last STATE the target confirmed (a JSON object, as text): what the next job resumes from.
     public var lastState: String?
-    /// The last non-empty stderr line of each process, for the job's descriptions.
-    public var lastTapError: String?
-    public var lastTargetError: String?
+    /// The records per stream that the target proved it loaded (see `LoadEvidence`).
+    public var confirmedRecordsByStream: [String: Int] = [:]
+    /// The stderr line of each process that names why it failed (see `StderrSummary`), for the
+    /// job's descriptions.
+    public var tapFailureCause: String?
+    public var targetFailureCause: String?
     /// A line the tap wrote that is not a Singer message; relaying stopped there.
     public var invalidTapLine: String?
     public var bytesRelayed = 0
@@ -53,6 +56,9 @@ final class SingerRelay: @unchecked Sendable {
     private var currentCount = 0
     private var stderrCarry: [Int32: [UInt8]] = [:]
     private var stateCarry: [UInt8] = []
+    private var tapStderr = StderrSummary()
+    private var targetStderr = StderrSummary()
+    private var evidence = LoadEvidence()
 
     /// Takes ownership of every descriptor; all are closed when `run` returns.
     init(tapOut: Int32, targetIn: Int32, targetOut: Int32, tapErr: Int32, targetErr: Int32, logPath: String, tapPid: Int32) {
@@ -158,6 +164,9 @@ final class SingerRelay: @unchecked Sendable {
             }
         }
         closeStream()
+        report.tapFailureCause = tapStderr.cause
+        report.targetFailureCause = targetStderr.cause
+        report.confirmedRecordsByStream = evidence.confirmedRecords
         return report
     }
 
@@ -203,6 +212,10 @@ final class SingerRelay: @unchecked Sendable {
                 currentStream = Array(name)
             }
             currentCount += 1
+        } else if message.kind == .state, let value = LoadEvidence.stateValue(ofMessage: bytes) {
+            // A checkpoint: what the target confirms by echoing this state.
+            closeStream()
+            evidence.tapSent(stateValue: value, records: report.recordsByStream)
         }
         outgoing.append(contentsOf: bytes)
         outgoing.append(0x0A)
@@ -251,7 +264,11 @@ final class SingerRelay: @unchecked Sendable {
 
     private func takeStateLine(_ line: ArraySlice<UInt8>) {
         line.withUnsafeBufferPointer { bytes in
-            if SingerLine.isJSONObject(bytes) { report.lastState = String(decoding: bytes, as: UTF8.self) }
+            if SingerLine.isJSONObject(bytes) {
+                let state = String(decoding: bytes, as: UTF8.self)
+                report.lastState = state
+                evidence.targetConfirmed(state)
+            }
         }
         writeLog(prefix: "target stdout: ", line)
     }
@@ -283,11 +300,8 @@ final class SingerRelay: @unchecked Sendable {
     }
 
     private func takeStderrLine(_ fd: Int32, _ line: ArraySlice<UInt8>) {
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if !text.isEmpty {
-            let last = String(text.prefix(1000))
-            if fd == tapErr { report.lastTapError = last } else { report.lastTargetError = last }
-        }
+        let text = Substring(decoding: line, as: UTF8.self)
+        if fd == tapErr { tapStderr.take(line: text) } else { targetStderr.take(line: text) }
         writeLog(prefix: fd == tapErr ? "tap: " : "target: ", line)
     }
 

@@ -30,7 +30,8 @@ struct ClientOptions: ParsableArguments {
         let path = config ?? (FileManager.default.fileExists(atPath: "/etc/tapline/tapline.yaml") ? "/etc/tapline/tapline.yaml" : nil)
         let configuration: TaplineConfiguration
         do {
-            configuration = try ConfigurationLoader.load(path: path, listen: nil, stateDirectory: stateDir, environment: environment)
+            configuration = try ConfigurationLoader.load(
+                path: path, listen: nil, stateDirectory: stateDir, environment: environment, describeTaps: false)
         } catch {
             throw CLIError(error.description, code: 2)
         }
