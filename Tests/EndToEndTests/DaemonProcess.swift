@@ -19,6 +19,23 @@ final class DaemonProcess: @unchecked Sendable {
         return dir.appendingPathComponent("tapline").path
     }
 
+    /// `tapline serve ARGUMENTS` exactly, started in `currentDirectory`; its state is the
+    /// default `./.tapline` there unless the arguments or environment say otherwise.
+    init(exactArguments: [String], currentDirectory: String, environment: [String: String] = [:]) throws {
+        stateDirectory = currentDirectory + "/.tapline"
+        stderrFile = currentDirectory + ".stderr"
+        FileManager.default.createFile(atPath: stderrFile, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = exactArguments
+        process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory)
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
     init(stateDirectory: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.stateDirectory = stateDirectory
         // A previous daemon killed with SIGKILL left its address behind; wait for the new one.
