@@ -56,9 +56,41 @@ public enum Timestamp {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Parses any ISO 8601 instant, for `paused_at`, where Stitch says every ISO 8601 value
+    /// pauses: the extended form as `parse` reads it, the basic form (`20190601T000000Z`,
+    /// `20190601T0000+0200`, `20190601`), and any year from 0001 to 9999 (an instant before 1970
+    /// pauses like any other). A time without an offset is UTC.
+    public static func parseInstant(_ text: String) -> Date? {
+        parse(extendedForm(of: text) ?? text, years: 1...9999)
+    }
+
+    /// `YYYYMMDD[THHMM[SS][.fff]][Z|±HH[MM]]` rewritten as `YYYY-MM-DD[THH:MM[:SS][.fff]][offset]`;
+    /// `nil` when the text is not in the basic form.
+    static func extendedForm(of text: String) -> String? {
+        let b = Array(text.utf8)
+        func isDigit(_ i: Int) -> Bool { i < b.count && b[i] >= 48 && b[i] <= 57 }
+        guard b.count >= 8, (0..<8).allSatisfy(isDigit), !isDigit(8), b.count == 8 || b[8] != UInt8(ascii: "-") else { return nil }
+        var out = Array(b[0..<4]) + [UInt8(ascii: "-")] + Array(b[4..<6]) + [UInt8(ascii: "-")] + Array(b[6..<8])
+        var i = 8
+        guard i < b.count else { return String(decoding: out, as: UTF8.self) }
+        guard b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") else { return nil }
+        out.append(UInt8(ascii: "T"))
+        i += 1
+        guard (i..<(i + 4)).allSatisfy(isDigit) else { return nil }
+        out += Array(b[i..<(i + 2)]) + [UInt8(ascii: ":")] + Array(b[(i + 2)..<(i + 4)])
+        i += 4
+        if isDigit(i) {
+            guard isDigit(i + 1) else { return nil }
+            out += [UInt8(ascii: ":")] + Array(b[i..<(i + 2)])
+            i += 2
+        }
+        out += b[i...]
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Parses an ISO 8601 date-time. Returns `nil` for anything that is not one, including
-    /// impossible dates such as `2021-02-30` and years outside `validYears`.
-    public static func parse(_ text: String) -> Date? {
+    /// impossible dates such as `2021-02-30` and years outside `years`.
+    public static func parse(_ text: String, years: ClosedRange<Int> = validYears) -> Date? {
         var s = Scanner(Array(text.utf8))
         guard let year = s.digits(exactly: 4), s.take(UInt8(ascii: "-")),
             let month = s.digits(exactly: 2), s.take(UInt8(ascii: "-")),
@@ -100,7 +132,7 @@ public enum Timestamp {
             }
             guard s.atEnd else { return nil }
         }
-        guard validYears.contains(year), (1...12).contains(month),
+        guard years.contains(year), (1...12).contains(month),
             (1...UTCCalendar.daysIn(month: month, year: year)).contains(day),
             (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second)
         else { return nil }

@@ -61,13 +61,17 @@ public struct Daemon: Sendable {
         discovery = DiscoveryRunner(
             store: store, settings: configuration.jobSettings(stateDirectory: stateDirectory), logger: logger,
             onSourceChanged: { scheduler.sourceChanged($0) })
-        try Self.bootSweep(store: store, logger: logger)
+        try Self.bootSweep(store: store, runner: runner, logger: logger)
     }
 
     /// Before anything starts: every job a previous life left `running` ends as `interrupted`,
-    /// and its surviving processes are killed.
-    static func bootSweep(store: Store, logger: Logger) throws {
+    /// its surviving processes are killed, and every workspace it left is removed.
+    static func bootSweep(store: Store, runner: JobRunner, logger: Logger) throws {
         let interrupted = try store.interruptRunningJobs(now: Date())
+        let removed = runner.removeLeftoverWorkspaces()
+        if removed > 0 {
+            logger.notice("removed job directories left by a previous life", metadata: ["directories.count": "\(removed)"])
+        }
         guard !interrupted.isEmpty else { return }
         let killed = OrphanSweep.endProcesses(of: interrupted, logger: logger)
         logger.warning(

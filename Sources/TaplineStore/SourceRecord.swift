@@ -111,7 +111,8 @@ enum StoredTime {
     }
 
     static func required(_ text: String) throws -> Date {
-        guard let date = Timestamp.parse(text) else { throw StoreError.corruptValue("timestamp \(text)") }
+        // Any year: a pause may name an instant before 1970.
+        guard let date = Timestamp.parse(text, years: 1...9999) else { throw StoreError.corruptValue("timestamp \(text)") }
         return date
     }
 }

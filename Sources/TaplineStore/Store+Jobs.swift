@@ -46,6 +46,10 @@ public struct CompletionResult: Sendable {
     public var expiredLogs: [String] = []
     /// Sources system-paused by repeated failures, with the reason.
     public var systemPaused: [(sourceID: Int64, reason: String)] = []
+    /// Sources whose schedulability these completions changed (a system pause set, or cleared
+    /// by a manual success with the next fire computed by the rule every change uses), as
+    /// committed: for the scheduler to learn.
+    public var changedSources: [SourceRecord] = []
 }
 
 /// What happens around a job's end, from the configuration.
@@ -210,10 +214,12 @@ extension Store {
         _ completions: [(jobID: Int64, outcome: JobOutcome)], policy: CompletionPolicy
     ) throws -> CompletionResult {
         guard !completions.isEmpty else { return CompletionResult() }
+        let catalog = self.catalog
         return try writer.write { db in
             var ended: [JobRecord] = []
             var expired: [String] = []
             var paused: [(sourceID: Int64, reason: String)] = []
+            var changed: [SourceRecord] = []
             for (jobID, o) in completions {
                 try db.run(
                     """
@@ -228,7 +234,9 @@ extension Store {
                 guard db.changesCount == 1, let job = try Self.fetchJob(db, id: jobID) else { continue }
                 ended.append(job)
                 try Self.recordStreams(db, job: job, outcome: o)
-                if let reason = try Self.applyPausePolicy(db, job: job, policy: policy, now: o.completedAt) {
+                if let reason = try Self.applyPausePolicy(
+                    db, job: job, policy: policy, catalog: catalog, now: o.completedAt, changed: &changed)
+                {
                     paused.append((job.sourceID, reason))
                 }
             }
@@ -243,7 +251,7 @@ extension Store {
                     }
                 }
             }
-            return CompletionResult(ended: ended, expiredLogs: expired, systemPaused: paused)
+            return CompletionResult(ended: ended, expiredLogs: expired, systemPaused: paused, changedSources: changed)
         }
     }
 
@@ -321,8 +329,12 @@ extension Store {
         return String(decoding: (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    /// Returns the reason when this completion system-paused the source.
-    static func applyPausePolicy(_ db: Database, job: JobRecord, policy: CompletionPolicy, now: Date) throws -> String? {
+    /// Returns the reason when this completion system-paused the source. A source whose pause
+    /// state changed is appended to `changed` as committed.
+    static func applyPausePolicy(
+        _ db: Database, job: JobRecord, policy: CompletionPolicy, catalog: SourceTypeCatalog, now: Date,
+        changed: inout [SourceRecord]
+    ) throws -> String? {
         if job.trigger == .manual, job.status == .succeeded {
             guard let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt != nil else { return nil }
             try db.run(
@@ -331,6 +343,9 @@ extension Store {
             try appendEvent(
                 db, sourceID: source.id, kind: .systemUnpaused, actor: .system, at: now,
                 reason: "manual job \(job.jobName) succeeded")
+            // Schedulable again: its next fire by the same rule as every other change.
+            guard let after = try fetchSource(db, id: source.id) else { return nil }
+            changed.append(try refreshSchedule(db, before: source, after: after, catalog: catalog, now: now))
             return nil
         }
         guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return nil }
@@ -342,6 +357,7 @@ extension Store {
         else { return nil }
         let reason = "\(policy.failuresBeforeSystemPause) consecutive scheduled jobs failed (last: \(job.jobName))"
         try systemPause(db, source: source, reason: reason, now: now)
+        if let after = try fetchSource(db, id: source.id) { changed.append(after) }
         return reason
     }
 

@@ -20,11 +20,13 @@ extension Store {
     }
 
     /// The same as `systemPause(sourceID:reason:now:)`, for callers on a dispatch queue (the job
-    /// runner) rather than in async code.
-    public func recordSystemPause(sourceID: Int64, reason: String, now: Date) throws {
+    /// runner) rather than in async code. Returns the source as committed.
+    @discardableResult
+    public func recordSystemPause(sourceID: Int64, reason: String, now: Date) throws -> SourceRecord? {
         try writer.write { db in
-            guard let source = try Self.fetchSource(db, id: sourceID) else { return }
+            guard let source = try Self.fetchSource(db, id: sourceID) else { return nil }
             try Self.systemPause(db, source: source, reason: reason, now: now)
+            return try Self.fetchSource(db, id: sourceID)
         }
     }
 

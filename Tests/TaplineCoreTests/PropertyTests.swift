@@ -128,6 +128,37 @@ struct JSONDuplicateKeysTests {
             (#"{"a\\":1,"b":2}"#, nil),
         ] as [(String, String?)])
     func cases(_ json: String, _ expected: String?) {
-        #expect(JSONDuplicateKeys.first(in: Array(json.utf8)) == expected, "\(json)")
+        #expect(JSONStrictness.firstProblem(in: Array(json.utf8)) == expected.map(JSONProblem.duplicateKey), "\(json)")
+    }
+}
+
+@Suite("Strict JSON and canonical ids")
+struct StrictInputTests {
+    @Test("a comma before a closing bracket is refused; commas inside strings and between items are not")
+    func trailingCommas() {
+        for bad in [#"{"a":1,}"#, #"{"a":[1,2,]}"#, "[1,\n ]", #"{"a":{"b":1 , }}"#] {
+            #expect(JSONStrictness.firstProblem(in: Array(bad.utf8)) == .trailingComma, "\(bad)")
+        }
+        for good in [#"{"a":"x,}"}"#, #"{"a":[1,2],"b":{}}"#, #"{"a,]":1}"#, "[]"] {
+            #expect(JSONStrictness.firstProblem(in: Array(good.utf8)) == nil, "\(good)")
+        }
+    }
+
+    @Test("ids are canonical decimal: no sign, no leading zero, no spaces")
+    func canonicalIDs() {
+        #expect(CanonicalID.parse("1") == 1 && CanonicalID.parse("42") == 42 && CanonicalID.parse("0") == 0)
+        #expect(CanonicalID.parse("9223372036854775807") == Int64.max)
+        for bad in ["+1", "01", "00", "-1", " 1", "1 ", "", "1e3", "0x1", "9223372036854775808", "１"] {
+            #expect(CanonicalID.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("display names refuse control characters, NUL included, anywhere")
+    func controlCharacters() {
+        #expect(DisplayName.controlCharacter(in: "Demo Shop") == nil)
+        #expect(DisplayName.controlCharacter(in: "Café ✓") == nil)
+        for bad in ["\u{0}Demo", "De\u{0}mo", "Demo\n", "a\tb", "x\u{7F}", "x\u{85}y", "x\u{2028}"] {
+            #expect(DisplayName.controlCharacter(in: bad) != nil, "\(bad.debugDescription)")
+        }
     }
 }

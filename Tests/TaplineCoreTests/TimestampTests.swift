@@ -63,3 +63,22 @@ struct TimestampTests {
         }
     }
 }
+
+@Suite("paused_at instants")
+struct PauseInstantTests {
+    @Test("every ISO 8601 instant: the basic form, offsets, and years before 1970; no offset means UTC")
+    func instants() {
+        let june = Timestamp.parse("2019-06-01T00:00:00Z")
+        #expect(Timestamp.parseInstant("20190601T000000Z") == june)
+        #expect(Timestamp.parseInstant("20190601T0200+0200") == june)
+        #expect(Timestamp.parseInstant("20190601") == june)
+        #expect(Timestamp.parseInstant("2019-06-01T00:00:00") == june)
+        #expect(Timestamp.parseInstant("1969-07-20T20:17:00Z").map(Timestamp.format) == "1969-07-20T20:17:00Z")
+        #expect(Timestamp.parseInstant("0001-01-01T00:00:00Z") != nil)
+        for bad in ["2019060", "20190601T00", "20190601X0000", "2019-0601", "junk", "20191301T000000Z", ""] {
+            #expect(Timestamp.parseInstant(bad) == nil, "\(bad)")
+        }
+        // Other timestamps keep their range.
+        #expect(Timestamp.parse("1969-07-20T20:17:00Z") == nil)
+    }
+}

@@ -83,7 +83,7 @@ struct ExtractionsController {
     /// The path's client id must be this account's (Stitch answers 401 otherwise).
     private func clientID(_ context: TaplineRequestContext) throws -> Int64 {
         let raw = context.parameters.get("client") ?? ""
-        guard let id = Int64(raw), id == dependencies.stitchClientID else {
+        guard let id = CanonicalID.parse(raw), id == dependencies.stitchClientID else {
             throw APIError.sources(
                 .unauthorized, code: "Unauthorized", message: "this token has no access to client \(raw)")
         }

@@ -19,7 +19,7 @@ struct ReplicationJobsController {
     @Sendable func start(request: Request, context: TaplineRequestContext) async throws -> Response {
         let raw = context.parameters.get("id") ?? ""
         let client = dependencies.stitchClientID
-        guard let id = Int64(raw), let jobs = dependencies.jobs else { throw unknownSource(raw) }
+        guard let id = CanonicalID.parse(raw), let jobs = dependencies.jobs else { throw unknownSource(raw) }
         let now = dependencies.now()
         let name = JobName.make(clientID: client, sourceID: id, at: now)
         switch try await dependencies.store.startManualJob(sourceID: id, now: now, jobName: name) {
@@ -48,7 +48,7 @@ struct ReplicationJobsController {
     /// `{"status": 200}` whether or not a job was running, as Stitch does.
     @Sendable func stop(request: Request, context: TaplineRequestContext) async throws -> Response {
         let raw = context.parameters.get("id") ?? ""
-        guard let id = Int64(raw), try await dependencies.store.source(id: id) != nil else { throw unknownSource(raw) }
+        guard let id = CanonicalID.parse(raw), try await dependencies.store.source(id: id) != nil else { throw unknownSource(raw) }
         if let jobs = dependencies.jobs, jobs.stop(sourceID: id) {
             context.logger.info("job stop requested", metadata: ["source.id": "\(id)"])
         }
@@ -58,7 +58,7 @@ struct ReplicationJobsController {
     /// A page of the source's jobs, newest first, 100 per page.
     @Sendable func list(request: Request, context: TaplineRequestContext) async throws -> Response {
         let raw = context.parameters.get("id") ?? ""
-        guard let id = Int64(raw), try await dependencies.store.source(id: id) != nil else {
+        guard let id = CanonicalID.parse(raw), try await dependencies.store.source(id: id) != nil else {
             throw APIError.notFound("source not found (\(raw))")
         }
         let page = try JobWire.page(request)

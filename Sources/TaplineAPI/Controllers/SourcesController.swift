@@ -40,7 +40,7 @@ struct SourcesController {
 
     @Sendable func retrieve(request: Request, context: TaplineRequestContext) async throws -> Response {
         let raw = context.parameters.get("id") ?? ""
-        guard let id = Int64(raw), let record = try await dependencies.store.source(id: id) else {
+        guard let id = CanonicalID.parse(raw), let record = try await dependencies.store.source(id: id) else {
             throw APIError.notFound("source not found (\(raw))")
         }
         return respond(record)
@@ -96,7 +96,7 @@ struct SourcesController {
     /// The `{id}` of a PUT or DELETE; an id that cannot exist is Stitch's `InvalidId`.
     private func sourceID(_ context: TaplineRequestContext) throws -> Int64 {
         let raw = context.parameters.get("id") ?? ""
-        guard let id = Int64(raw) else {
+        guard let id = CanonicalID.parse(raw) else {
             throw APIError.sources(code: "InvalidId", message: "source not found (\(raw))")
         }
         return id

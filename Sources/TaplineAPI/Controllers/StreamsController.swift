@@ -37,7 +37,7 @@ struct StreamsController {
     @Sendable func schema(request: Request, context: TaplineRequestContext) async throws -> Response {
         let raw = context.parameters.get("stream") ?? ""
         let invalid = APIError(status: .badRequest, body: .string("invalid stream-id: \(raw)"))
-        guard let sourceID = Int64(context.parameters.get("id") ?? ""), let streamID = Int64(raw),
+        guard let sourceID = CanonicalID.parse(context.parameters.get("id") ?? ""), let streamID = CanonicalID.parse(raw),
             let record = try await dependencies.store.streams(sourceID: sourceID).first(where: { $0.id == streamID })
         else { throw invalid }
         return .json(
@@ -56,7 +56,7 @@ struct StreamsController {
         let buffer = try await request.boundedBody(dependencies)
         guard let body = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any],
             let streams = body["streams"] as? [[String: Any]],
-            JSONDuplicateKeys.first(in: buffer.readableBytesView) == nil
+            JSONStrictness.firstProblem(in: buffer.readableBytesView) == nil
         else { throw malformed }
         var changes: [(tapStreamID: String, entries: [[String: Any]])] = []
         for stream in streams {
@@ -108,7 +108,7 @@ struct StreamsController {
 
     private func existingSource(_ context: TaplineRequestContext) async throws -> Int64 {
         let raw = context.parameters.get("id") ?? ""
-        guard let id = Int64(raw), try await dependencies.store.source(id: id) != nil else {
+        guard let id = CanonicalID.parse(raw), try await dependencies.store.source(id: id) != nil else {
             throw APIError.notFound("source not found (\(raw))")
         }
         return id

@@ -19,9 +19,7 @@ enum SourceRequests {
             throw .invalidBody("request body is not valid JSON")
         }
         guard case .object(let object) = value else { throw .invalidBody(emptyMessage) }
-        if let key = JSONDuplicateKeys.first(in: buffer.readableBytesView) {
-            throw .invalidBody("request body has the key \"\(key)\" more than once")
-        }
+        if let problem = JSONStrictness.firstProblem(in: buffer.readableBytesView) { throw .invalidBody(problem.message) }
         return object
     }
 
@@ -40,6 +38,7 @@ enum SourceRequests {
         guard displayName.count <= maxDisplayNameLength else {
             throw .invalidDisplayName("invalid display_name (\(displayName))")
         }
+        try refuseControlCharacters(displayName)
         let properties = try propertiesObject(body["properties"], message: SourceError.postBodyMessage)
         let destinationID = try destination(body["destination_id"])
         guard let type = catalog[typeName] else { throw .invalidType(typeName) }
@@ -66,6 +65,14 @@ enum SourceRequests {
             destinationID: destinationID)
     }
 
+    /// A display name with a control character (NUL included) is refused, naming the character.
+    static func refuseControlCharacters(_ name: String) throws(SourceError) {
+        guard let scalar = DisplayName.controlCharacter(in: name) else { return }
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        throw .invalidDisplayName("invalid display_name: it contains the control character \(code)")
+    }
+
     // MARK: PUT /v4/sources/{id}
 
     /// Keys a PUT may carry: Stitch's three, `destination_id` (in Stitch's argument table) and
@@ -84,6 +91,7 @@ enum SourceRequests {
         switch body["display_name"] {
         case nil: break
         case .string(let name)? where !isBlank(name) && name.count <= maxDisplayNameLength:
+            try refuseControlCharacters(name)
             shape.patch.displayName = name
         case .string(let name)?: throw .invalidDisplayName("invalid display_name (\(name))")
         case let other?: throw .invalidDisplayName("invalid display_name (\(render(other)))")
@@ -92,7 +100,7 @@ enum SourceRequests {
         case nil: break
         case .null?: shape.patch.pause = .unpause
         case .string(let text)?:
-            guard let date = Timestamp.parse(text) else {
+            guard let date = Timestamp.parseInstant(text) else {
                 throw .invalidBody("paused_at must be an ISO 8601 timestamp or null, got \"\(text)\"")
             }
             shape.patch.pause = .pause(shownAs: date)

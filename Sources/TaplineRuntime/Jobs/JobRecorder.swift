@@ -25,11 +25,14 @@ final class JobRecorder: Sendable {
     private let policy: CompletionPolicy
     private let queue = DispatchQueue(label: "tapline.job-recorder")
     private let pending = Mutex(Pending())
+    /// Told of each source whose pause state a completion changed, after the commit.
+    private let sourceChanged: @Sendable (SourceRecord) -> Void
 
-    init(store: Store, logger: Logger, policy: CompletionPolicy) {
+    init(store: Store, logger: Logger, policy: CompletionPolicy, sourceChanged: @escaping @Sendable (SourceRecord) -> Void) {
         self.store = store
         self.logger = logger
         self.policy = policy
+        self.sourceChanged = sourceChanged
     }
 
     func spawned(jobID: Int64, processGroup: Int32, at date: Date, logPath: String) {
@@ -79,6 +82,7 @@ final class JobRecorder: Sendable {
             for pause in result.systemPaused {
                 logger.warning("source system paused", metadata: ["source.id": "\(pause.sourceID)", "reason": "\(pause.reason)"])
             }
+            result.changedSources.forEach(sourceChanged)
         } catch {
             logger.error("cannot record job outcomes", metadata: ["error": "\(error)"])
         }

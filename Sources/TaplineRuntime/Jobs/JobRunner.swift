@@ -9,14 +9,23 @@ import TaplineStore
 import Glibc
 #endif
 
-/// Learns when jobs end.
+/// Learns when jobs end, and of the source changes their outcomes committed (a system pause
+/// set or cleared), so the scheduler's queue follows the store.
 public protocol JobEndObserver: AnyObject, Sendable {
     func jobEnded(_ job: JobRecord)
+    func sourceChanged(_ source: SourceRecord)
 }
 
-/// A weak reference to the observer, so the runner does not keep the scheduler alive.
-struct WeakJobObserver {
-    weak var value: (any JobEndObserver)?
+/// A weak reference to the observer, so the runner does not keep the scheduler alive; shared by
+/// the runner and its recorder.
+final class JobObserverSlot: Sendable {
+    private struct Weak {
+        weak var value: (any JobEndObserver)?
+    }
+    private let slot = Mutex(Weak())
+
+    var value: (any JobEndObserver)? { slot.withLock { $0.value } }
+    func set(_ observer: any JobEndObserver) { slot.withLock { $0.value = observer } }
 }
 
 /// Spawns, supervises and stops replication jobs, and records how they end.
@@ -41,7 +50,7 @@ public final class JobRunner: Sendable {
     /// Source log directories known to exist (creating them again for each job is wasted work).
     /// The daemon's environment, read once: jobs inherit it plus their own two variables.
     private let baseEnvironment: [String: String]
-    private let observer = Mutex<WeakJobObserver>(WeakJobObserver())
+    private let observer = JobObserverSlot()
     private let timers = DispatchQueue(label: "tapline.job-timers")
     private let metrics: TaplineMetrics?
 
@@ -55,10 +64,12 @@ public final class JobRunner: Sendable {
         self.settings = settings
         self.now = now
         self.logger = logger
+        let observer = self.observer
         self.recorder = JobRecorder(
             store: store, logger: logger,
             policy: CompletionPolicy(
-                keepLogsPerSource: settings.logsPerSource, failuresBeforeSystemPause: settings.failuresBeforeSystemPause))
+                keepLogsPerSource: settings.logsPerSource, failuresBeforeSystemPause: settings.failuresBeforeSystemPause),
+            sourceChanged: { source in observer.value?.sourceChanged(source) })
         self.baseEnvironment = ProcessInfo.processInfo.environment
         // Made once here; each source's directory below it is made by the relay of its first job.
         // A failure shows up then, as a job that ran without its log.
@@ -69,7 +80,7 @@ public final class JobRunner: Sendable {
     /// Told after each job's outcome is committed (the scheduler uses it to fill freed slots).
     /// Held weakly: the scheduler owns the runner, not the other way round.
     public func setObserver(_ observer: any JobEndObserver) {
-        self.observer.withLock { $0.value = observer }
+        self.observer.set(observer)
     }
 
     /// The number of jobs currently running.
@@ -129,7 +140,9 @@ public final class JobRunner: Sendable {
             finish(job, outcome: .launchFailed(error, at: now())) { [store, now, logger] in
                 // The command cannot be executed: scheduled runs would only fail again.
                 do {
-                    try store.recordSystemPause(sourceID: job.sourceID, reason: error.description, now: now())
+                    if let paused = try store.recordSystemPause(sourceID: job.sourceID, reason: error.description, now: now()) {
+                        self.observer.value?.sourceChanged(paused)
+                    }
                     logger.warning("source system paused", metadata: ["source.id": "\(job.sourceID)", "reason": "\(error.description)"])
                 } catch {
                     logger.error("cannot system-pause the source", metadata: ["source.id": "\(job.sourceID)", "error": "\(error)"])
@@ -173,6 +186,16 @@ public final class JobRunner: Sendable {
         await recorder.drain()
     }
 
+    /// The boot sweep's part for files: removes every job and connection-check workspace a
+    /// previous life left (their configuration holds credentials). Called before any job
+    /// starts, when no workspace can belong to a running job. Returns how many were removed.
+    @discardableResult
+    public func removeLeftoverWorkspaces() -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: settings.jobsDirectory)) ?? []
+        for entry in entries { JobWorkspace.remove(settings.jobsDirectory + "/" + entry) }
+        return entries.count
+    }
+
     /// Waits until every spawn and outcome reported so far is committed.
     public func waitForRecords() async {
         await recorder.drain()
@@ -207,7 +230,7 @@ public final class JobRunner: Sendable {
                 metrics.jobEnded(ended)
                 metrics.setRunning(runningCount)
             }
-            if let ended, let observer = observer.withLock({ $0.value }) { observer.jobEnded(ended) }
+            if let ended, let observer = observer.value { observer.jobEnded(ended) }
         }
     }
 

@@ -9,20 +9,21 @@ import Glibc
 /// Ends the processes of jobs that a previous life of tapline left behind (after `kill -9` or a
 /// crash), before anything new starts.
 ///
-/// A process is ours when it is in the job's recorded process group **and** carries the job's
-/// name in its environment (`TAPLINE_JOB_NAME`, set on every job process), so a recycled process
-/// group id never gets someone else's processes killed.
+/// A process is ours when it carries an interrupted job's name in its environment
+/// (`TAPLINE_JOB_NAME`, set on every job process and inherited by whatever it forks). The name
+/// holds a UUID, so no one else's process matches, and it is found whether or not the previous
+/// life had recorded the job's process group: a kill that hit between the spawn and the
+/// recording of the group leaves no process behind either.
 public enum OrphanSweep {
     /// Sends SIGKILL to every surviving process of the given jobs; returns how many were killed.
     @discardableResult
     public static func endProcesses(of jobs: [JobRecord], logger: Logger) -> Int {
         var killed = 0
-        let byGroup = Dictionary(jobs.compactMap { job in job.processGroup.map { ($0, job.jobName) } }, uniquingKeysWith: { a, _ in a })
-        guard !byGroup.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+        let names = Set(jobs.map(\.jobName))
+        guard !names.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+        let me = getpid()
         for entry in entries {
-            guard let pid = Int32(entry), let group = processGroup(of: pid), let jobName = byGroup[group],
-                environment(of: pid).contains("TAPLINE_JOB_NAME=\(jobName)")
-            else { continue }
+            guard let pid = Int32(entry), pid != me, let jobName = jobName(of: pid), names.contains(jobName) else { continue }
             if kill(pid, SIGKILL) == 0 {
                 killed += 1
                 logger.warning(
@@ -32,17 +33,13 @@ public enum OrphanSweep {
         return killed
     }
 
-    /// Field 5 of `/proc/<pid>/stat` (after the parenthesised command name, which may hold spaces).
-    static func processGroup(of pid: Int32) -> Int32? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 2 ? Int32(fields[2]) : nil
-    }
-
-    static func environment(of pid: Int32) -> [String] {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return [] }
-        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    /// The value of `TAPLINE_JOB_NAME` in the process's environment, if it has one.
+    static func jobName(of pid: Int32) -> String? {
+        let prefix = Array("TAPLINE_JOB_NAME=".utf8)
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
+        for entry in data.split(separator: 0) where entry.starts(with: prefix) {
+            return String(decoding: entry.dropFirst(prefix.count), as: UTF8.self)
+        }
+        return nil
     }
 }
