@@ -6,7 +6,8 @@ import TaplineCore
 /// unknown routes, wrong methods) in a Stitch-shaped JSON body.
 public enum API {
     public static func router(_ dependencies: APIDependencies) -> Router<TaplineRequestContext> {
-        let router = Router(context: TaplineRequestContext.self)
+        // HEAD is answered wherever GET is (RFC 9110: the same headers, no body).
+        let router = Router(context: TaplineRequestContext.self, options: .autoGenerateHeadEndpoints)
         // Added before any route, so it also wraps the not-found answer.
         if let metrics = dependencies.metrics { router.add(middleware: MetricsMiddleware(metrics: metrics)) }
         router.add(middleware: StitchErrorMiddleware<TaplineRequestContext>())

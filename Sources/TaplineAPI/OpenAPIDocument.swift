@@ -97,6 +97,7 @@ components:
         paused_at: {type: string, nullable: true}
         system_paused_at: {type: string, nullable: true}
         system_pause_reason: {type: string, nullable: true}
+        destination_id: {type: integer, nullable: true}
         deleted_at: {type: string, nullable: true}
         created_at: {type: string}
         updated_at: {type: string}

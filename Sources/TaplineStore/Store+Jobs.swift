@@ -322,7 +322,8 @@ extension Store {
     static func errorState(message: String, exitStatus: Int?) -> String {
         let data: [String: Any] = [
             "notification_data": [
-                "message": message, "error": "TARGET_ERROR", "status": "ERROR",
+                // warehouse_message is what pollers (mage-ai) show for a failed load.
+                "message": message, "warehouse_message": message, "error": "TARGET_ERROR", "status": "ERROR",
                 "exception_message": exitStatus.map { "target exited with status \($0)" } ?? message,
             ]
         ]

@@ -43,7 +43,7 @@ struct StreamsController {
         return .json(
             .object([
                 ("schema", .string(record.stream.schema)),
-                ("metadata", .raw(record.stream.metadata)),
+                ("metadata", .raw(Self.metadataWithSelection(record.stream.metadata))),
                 ("non-discoverable-metadata-keys", .array(Self.nonDiscoverableKeys.map(WireJSON.string))),
             ]))
     }
@@ -59,11 +59,24 @@ struct StreamsController {
             JSONStrictness.firstProblem(in: buffer.readableBytesView) == nil
         else { throw malformed }
         var changes: [(tapStreamID: String, entries: [[String: Any]])] = []
+        var missingID = false
         for stream in streams {
-            guard let tapStreamID = stream["tap_stream_id"] as? String, let entries = stream["metadata"] as? [[String: Any]],
+            guard let entries = stream["metadata"] as? [[String: Any]],
                 entries.allSatisfy({ ($0["breadcrumb"] is [String]) && ($0["metadata"] is [String: Any]) })
             else { throw malformed }
+            // Stitch names an entry without a tap_stream_id as nil among the invalid ids.
+            guard let tapStreamID = stream["tap_stream_id"] as? String else {
+                missingID = true
+                continue
+            }
             changes.append((tapStreamID, entries))
+        }
+        if missingID {
+            let known = Set(try await dependencies.store.streams(sourceID: id).map(\.stream.tapStreamID))
+            let invalid = changes.map(\.tapStreamID).filter { !known.contains($0) } + ["nil"]
+            throw APIError(
+                status: .badRequest,
+                body: .object([("invalid_fields", .string("invalid tap-stream-ids:  [\(invalid.joined(separator: " "))]"))]))
         }
         do {
             let source = try dependencies.store.updateStreamMetadata(sourceID: id, changes: changes, now: dependencies.now())
@@ -114,12 +127,31 @@ struct StreamsController {
         return id
     }
 
-    /// The metadata at the empty breadcrumb (the stream's own), as a JSON object.
+    /// The metadata at the empty breadcrumb (the stream's own), as a JSON object, with a
+    /// `selected` key always present (`null` until the stream was ever selected or deselected,
+    /// as Stitch shows it; clients read the key directly).
     static func streamLevelMetadata(_ text: String) -> WireJSON {
-        guard let entries = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]],
-            let own = entries.first(where: { ($0["breadcrumb"] as? [String] ?? ["x"]).isEmpty })?["metadata"],
-            let data = try? JSONSerialization.data(withJSONObject: own, options: [.sortedKeys])
-        else { return .object([]) }
+        let entries = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]) ?? []
+        var own = entries.first(where: { ($0["breadcrumb"] as? [String] ?? ["x"]).isEmpty })?["metadata"] as? [String: Any] ?? [:]
+        if own["selected"] == nil { own["selected"] = NSNull() }
+        guard let data = try? JSONSerialization.data(withJSONObject: own, options: [.sortedKeys]) else { return .object([]) }
         return .raw(String(decoding: data, as: UTF8.self))
+    }
+
+    /// A stream's metadata as Stitch's stream-schema answer shows it: every entry has a
+    /// `selected`; the stream's own is `null` until ever set, a field's is `false` unless it was
+    /// selected (automatic fields included, as in Stitch's examples).
+    static func metadataWithSelection(_ text: String) -> String {
+        guard var entries = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else { return text }
+        for i in entries.indices {
+            var values = entries[i]["metadata"] as? [String: Any] ?? [:]
+            if values["selected"] == nil {
+                let streamLevel = (entries[i]["breadcrumb"] as? [String] ?? []).isEmpty
+                values["selected"] = streamLevel ? NSNull() : false as Any
+            }
+            entries[i]["metadata"] = values
+        }
+        guard let data = try? JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys]) else { return text }
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -22,6 +22,7 @@ public enum SourceWire {
             ("paused_at", .optional(source.pausedAt.map(Timestamp.format))),
             ("system_paused_at", .optional(source.systemPausedAt.map(Timestamp.format))),
             ("system_pause_reason", .optional(source.systemPauseReason)),
+            ("destination_id", source.destinationID.map(WireJSON.int) ?? .null),
             ("deleted_at", .optional(source.deletedAt.map(Timestamp.format))),
             ("created_at", .string(Timestamp.format(source.createdAt))),
             ("updated_at", .string(Timestamp.format(source.updatedAt))),

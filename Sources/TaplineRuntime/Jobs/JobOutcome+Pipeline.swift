@@ -21,8 +21,11 @@ extension JobOutcome {
         let invalid = relay.invalidTapLine.map { "the tap wrote an invalid Singer message (\($0))" }
         let tapOK = exit.tap.succeeded && invalid == nil
         let ok = tapOK && exit.target.succeeded
+        // Discovery (the catalog from the source's connection check) came before the tap: 0, as
+        // Stitch shows for every job that got as far as its tap. Pollers read a null
+        // discovery_exit_status as "still running".
         return JobOutcome(
-            status: ok ? .succeeded : .failed, completedAt: date,
+            status: ok ? .succeeded : .failed, completedAt: date, discoveryExitStatus: 0,
             tapExitStatus: exit.tap.code,
             tapDescription: tapOK ? nil : invalid ?? relay.tapFailureCause ?? "tap \(exit.tap.description)",
             targetExitStatus: exit.target.code,
@@ -34,7 +37,14 @@ extension JobOutcome {
     public static func launchFailed(_ error: LaunchError, at date: Date) -> JobOutcome {
         let description = error.description
         return error.role == "target"
-            ? JobOutcome(status: .failed, completedAt: date, targetExitStatus: 127, targetDescription: description)
-            : JobOutcome(status: .failed, completedAt: date, tapExitStatus: 127, tapDescription: description)
+            ? JobOutcome(
+                status: .failed, completedAt: date, discoveryExitStatus: 0, targetExitStatus: 127, targetDescription: description)
+            : JobOutcome(status: .failed, completedAt: date, discoveryExitStatus: 0, tapExitStatus: 127, tapDescription: description)
+    }
+
+    /// A job that could not be prepared (its files could not be written): it failed before its
+    /// tap, in the phase Stitch calls discovery.
+    public static func preparationFailed(_ description: String, at date: Date) -> JobOutcome {
+        JobOutcome(status: .failed, completedAt: date, discoveryExitStatus: 1, discoveryDescription: description)
     }
 }

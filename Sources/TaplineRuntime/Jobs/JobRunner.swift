@@ -109,7 +109,7 @@ public final class JobRunner: Sendable {
             spec = try prepare(job, source: source, directory: directory)
         } catch {
             logger.error("cannot prepare job", metadata: ["job.name": "\(job.jobName)", "error": "\(error)"])
-            finish(job, outcome: JobOutcome(status: .failed, completedAt: now(), tapDescription: "cannot prepare the job: \(error)"))
+            finish(job, outcome: .preparationFailed("cannot prepare the job: \(error)", at: now()))
             return
         }
         do {
@@ -149,7 +149,7 @@ public final class JobRunner: Sendable {
                 }
             }
         } catch {
-            finish(job, outcome: JobOutcome(status: .failed, completedAt: now(), tapDescription: "\(error)"))
+            finish(job, outcome: .preparationFailed("\(error)", at: now()))
         }
     }
 
