@@ -62,7 +62,14 @@ struct SingerJobsEndToEndTests {
         // The log: 302 to a URL tapline serves (URLSession follows it with the same token).
         let (logStatus, log) = try await api.text("/v4/1/extractions/\(second)")
         #expect(logStatus == 200)
-        #expect(log.contains("target stdout: {\"bookmarks\""))
+        // Stitch's log format, which integrations parse: every line starts with its UTC time.
+        let lines = log.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(!lines.isEmpty && lines.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}Z (tap|target|main) - .*/) != nil }, "\(log)")
+        #expect(log.contains("target - INFO emitting state {\"bookmarks\""))
+        #expect(log.contains(#"tap - INFO replicated 4 records from "users" endpoint"#))
+        #expect(log.contains(#"tap - INFO replicated 4 records from "orders" endpoint"#))
+        #expect(log.contains("target - INFO com.stitchdata.target-stitch-avro.flush-pipeline - send-stream-record-count-impl users\n"))
+        #expect(log.contains("main - INFO Exit status is: Discovery: 0. Tap: 0. Target: 0."))
         #expect(!log.contains("s3cret-key"), "credentials never reach the log")
         daemon.signal(SIGTERM)
         #expect(try await daemon.exitStatus() == 0)

@@ -8,13 +8,13 @@ import TaplineStore
 /// The real launcher and relay with small shell pipelines.
 @Suite("Pipeline and relay")
 struct RelayTests {
-    func run(tap: String, target: String) async throws -> (PipelineExit, String) {
+    func run(tap: String, target: String, limits: RelayLimits = RelayLimits()) async throws -> (PipelineExit, String) {
         let dir = NSTemporaryDirectory() + "tapline-relay-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spec = PipelineSpec(
             tap: ["sh", "-c", tap], target: ["sh", "-c", target], environment: ProcessInfo.processInfo.environment,
-            workingDirectory: dir, logPath: dir + "/job.log")
+            workingDirectory: dir, logPath: dir + "/job.log", limits: limits)
         let exit: PipelineExit = try await withCheckedThrowingContinuation { continuation in
             do {
                 _ = try ProcessPipelineLauncher(selfExecutable: "/bin/false").launch(spec) { continuation.resume(returning: $0) }
@@ -41,8 +41,9 @@ struct RelayTests {
         #expect(exit.relay.lastState == #"{"bookmark":3}"#)
         #expect(exit.relay.invalidTapLine == nil)
         #expect(exit.relay.targetFailureCause == "target got 6 lines")
-        #expect(log.contains("tap: progress note"))
-        #expect(log.contains("target: target got 6 lines"))
+        #expect(log.contains("Z tap - progress note\n"))
+        #expect(log.contains("Z target - target got 6 lines\n"))
+        #expect(log.contains(#"Z target - INFO emitting state {"bookmark":3}"#))
     }
 
     @Test("a line that is not a Singer message stops the relay; the job outcome names it")
@@ -108,6 +109,32 @@ struct RelayTests {
         let (exit, _) = try await run(tap: tap, target: "cat > /dev/null")
         let outcome = JobOutcome.from(exit, stopRequested: false, at: Date())
         #expect(outcome.tapDescription?.hasPrefix("sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) FATAL:  password authentication failed") == true)
+    }
+
+    @Test("a tap line longer than the limit fails the job naming the limit; memory stays bounded")
+    func lineLimit() async throws {
+        var limits = RelayLimits()
+        limits.maxLineBytes = 1 << 16
+        // 8 MiB without a newline.
+        let (exit, _) = try await run(tap: "head -c 8388608 /dev/zero | tr '\\0' x; exec sleep 60", target: "cat > /dev/null", limits: limits)
+        #expect(exit.relay.invalidTapLine == "line 1 is longer than 65536 bytes (jobs.max_line_bytes)")
+        #expect(exit.tap == .signaled(SIGTERM) || exit.tap == .signaled(SIGPIPE))
+        let outcome = JobOutcome.from(exit, stopRequested: false, at: Date())
+        #expect(outcome.status == .failed && outcome.tapDescription?.contains("jobs.max_line_bytes") == true)
+    }
+
+    @Test("a log past its limit keeps its beginning and its last lines, with a note of what was left out")
+    func logLimit() async throws {
+        var limits = RelayLimits()
+        limits.maxLogBytes = 100_000
+        limits.tailBytes = 10_000
+        let tap = #"i=0; while [ $i -lt 20000 ]; do echo "noise line $i" >&2; i=$((i+1)); done; echo 'FATAL the real cause' >&2; exit 2"#
+        let (exit, log) = try await run(tap: tap, target: "cat > /dev/null", limits: limits)
+        #expect(log.utf8.count < 100_000 + 10_000 + 500, "\(log.utf8.count) bytes")
+        #expect(log.contains("tap - noise line 0\n"))
+        #expect(log.contains("WARNING the log reached jobs.max_log_bytes (100000 bytes)"))
+        #expect(log.hasSuffix("tap - FATAL the real cause\n"))
+        #expect(exit.relay.tapFailureCause == "FATAL the real cause")
     }
 
     @Test("an unexecutable command is a launch error naming it")

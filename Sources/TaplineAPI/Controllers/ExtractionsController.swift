@@ -55,12 +55,13 @@ struct ExtractionsController {
         guard let job = try await dependencies.store.job(name: name) else {
             throw APIError.notFound("extraction job not found (\(name))")
         }
-        guard let path = job.logPath, let data = FileManager.default.contents(atPath: path) else {
+        guard let path = job.logPath, FileManager.default.isReadableFile(atPath: path) else {
             throw APIError.notFound("the log of \(name) is no longer kept")
         }
-        var buffer = ByteBuffer()
-        buffer.writeBytes(data)
-        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: buffer))
+        // Streamed from the file in chunks off the event loop: a log may be large (up to
+        // jobs.max_log_bytes), and no request may hold it in memory or block other clients.
+        let body = try await FileIO().loadFile(path: path, context: context, chunkLength: 64 * 1024)
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
     }
 
     @Sendable func loads(request: Request, context: TaplineRequestContext) async throws -> Response {

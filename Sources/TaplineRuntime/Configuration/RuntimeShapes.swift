@@ -46,6 +46,8 @@ struct JobsShape: Decodable {
     var shutdownGraceSeconds: Double?
     var directory: String?
     var workingDirectory: String?
+    var maxLineBytes: Int?
+    var maxLogBytes: Int?
     var logsPerSource: Int?
     var failuresBeforeSystemPause: Int?
 
@@ -54,6 +56,8 @@ struct JobsShape: Decodable {
         case shutdownGraceSeconds = "shutdown_grace_seconds"
         case directory
         case workingDirectory = "working_directory"
+        case maxLineBytes = "max_line_bytes"
+        case maxLogBytes = "max_log_bytes"
         case logsPerSource = "logs_per_source"
         case failuresBeforeSystemPause = "failures_before_system_pause"
     }
@@ -65,6 +69,8 @@ struct JobsShape: Decodable {
         shutdownGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds)
         directory = try c.decodeIfPresent(String.self, forKey: .directory)
         workingDirectory = try c.decodeIfPresent(String.self, forKey: .workingDirectory)
+        maxLineBytes = try c.decodeIfPresent(Int.self, forKey: .maxLineBytes)
+        maxLogBytes = try c.decodeIfPresent(Int.self, forKey: .maxLogBytes)
         logsPerSource = try c.decodeIfPresent(Int.self, forKey: .logsPerSource)
         failuresBeforeSystemPause = try c.decodeIfPresent(Int.self, forKey: .failuresBeforeSystemPause)
     }
@@ -89,6 +95,19 @@ struct JobsShape: Decodable {
         if let workingDirectory {
             guard !workingDirectory.isEmpty else { throw ConfigurationError("jobs.working_directory: must not be empty") }
             config.workingDirectory = workingDirectory
+        }
+        if let maxLineBytes {
+            guard (4096...(1 << 30)).contains(maxLineBytes) else {
+                throw ConfigurationError("jobs.max_line_bytes: must be between 4096 and 1073741824")
+            }
+            config.relayLimits.maxLineBytes = maxLineBytes
+        }
+        if let maxLogBytes {
+            guard (65536...(1 << 40)).contains(maxLogBytes) else {
+                throw ConfigurationError("jobs.max_log_bytes: must be between 65536 and 1099511627776")
+            }
+            config.relayLimits.maxLogBytes = maxLogBytes
+            config.relayLimits.tailBytes = min(config.relayLimits.tailBytes, maxLogBytes / 4)
         }
         if let logsPerSource {
             guard logsPerSource >= 0 else { throw ConfigurationError("jobs.logs_per_source: must be 0 (keep all) or more") }

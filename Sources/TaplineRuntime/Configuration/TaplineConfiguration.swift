@@ -61,6 +61,8 @@ public struct TaplineConfiguration: Sendable {
     /// It outlives every job: a target told to write to a relative path writes below it, and
     /// tapline never deletes anything there.
     public var workingDirectory: String?
+    /// The longest line a tap may write and the largest job log.
+    public var relayLimits = RelayLimits()
 
     /// The job settings for a resolved state directory.
     public func jobSettings(
@@ -69,6 +71,7 @@ public struct TaplineConfiguration: Sendable {
         var settings = JobSettings(stateDirectory: stateDirectory)
         settings.jobsDirectoryOverride = resolvedJobsDirectory(stateDirectory: stateDirectory, environment: environment)
         settings.workingDirectory = workingDirectory ?? stateDirectory + "/work"
+        settings.relayLimits = relayLimits
         settings.stopGraceSeconds = stopGraceSeconds
         settings.target = target
         settings.targetConfig = targetConfig

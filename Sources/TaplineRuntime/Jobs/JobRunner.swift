@@ -118,7 +118,9 @@ public final class JobRunner: Sendable {
                     logger.warning("job ran without its log", metadata: ["job.name": "\(job.jobName)", "error": "\(problem)"])
                 }
                 let stopRequested = running.withLock { $0[job.sourceID]?.stopRequested ?? false }
-                finish(job, outcome: .from(exit, stopRequested: stopRequested, at: now()))
+                let outcome = JobOutcome.from(exit, stopRequested: stopRequested, at: now())
+                Self.appendSummary(to: spec.logPath, outcome: outcome)
+                finish(job, outcome: outcome)
             }
             let stopNow = running.withLock { state -> Bool in
                 state[job.sourceID]?.pipeline = pipeline
@@ -261,7 +263,21 @@ public final class JobRunner: Sendable {
             tap: type.tapCommand + tapArguments,
             target: settings.target + ["--config", targetConfig],
             environment: environment, workingDirectory: settings.processDirectory,
-            logPath: logDirectory + "/\(job.jobName).log")
+            logPath: logDirectory + "/\(job.jobName).log", limits: settings.relayLimits)
+    }
+
+    /// Ends the job's log as Stitch ends an extraction log: records per stream, the streams the
+    /// target loaded, the exit statuses (`ExtractionLog.summary`).
+    static func appendSummary(to path: String, outcome: JobOutcome) {
+        let lines = ExtractionLog.summary(
+            records: outcome.streamRecords, loaded: outcome.loadedRecords, discoveryExitStatus: outcome.discoveryExitStatus,
+            tapExitStatus: outcome.tapExitStatus, targetExitStatus: outcome.targetExitStatus,
+            stopped: outcome.status == .stopped, at: outcome.completedAt)
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let text = Array((lines.joined(separator: "\n") + "\n").utf8)
+        _ = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 
     /// The tap's configuration file: the type's defaults, the source's properties and its

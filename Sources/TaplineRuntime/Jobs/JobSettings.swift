@@ -28,6 +28,8 @@ public struct JobSettings: Sendable {
     /// job's private directory it is never removed: whatever a target writes to a relative path
     /// stays there.
     public var workingDirectory: String?
+    /// The longest tap line and the largest job log (`jobs.max_line_bytes`, `jobs.max_log_bytes`).
+    public var relayLimits = RelayLimits()
 
     public init(stateDirectory: String) {
         self.stateDirectory = stateDirectory

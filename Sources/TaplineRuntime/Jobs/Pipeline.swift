@@ -7,10 +7,16 @@ public struct PipelineSpec: Sendable {
     public var environment: [String: String]
     /// The job's private working directory.
     public var workingDirectory: String
-    /// Where both processes' stderr (prefixed) and the target's confirmed states go.
+    /// Where both processes' stderr and the target's confirmed states go (Stitch's log format).
     public var logPath: String
+    /// How long a line and how large the log may get.
+    public var limits: RelayLimits
 
-    public init(tap: [String], target: [String], environment: [String: String], workingDirectory: String, logPath: String) {
+    public init(
+        tap: [String], target: [String], environment: [String: String], workingDirectory: String, logPath: String,
+        limits: RelayLimits = RelayLimits()
+    ) {
+        self.limits = limits
         self.tap = tap
         self.target = target
         self.environment = environment

@@ -82,7 +82,7 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
         }
         let relay = SingerRelay(
             tapOut: tapOut.read, targetIn: targetIn.write, targetOut: targetOut.read, tapErr: tapErr.read,
-            targetErr: targetErr.read, logPath: spec.logPath, tapPid: tapPid)
+            targetErr: targetErr.read, logPath: spec.logPath, tapPid: tapPid, limits: spec.limits)
         let thread = Thread {
             let seen = relay.run()
             state.withLock { $0.relay = seen }

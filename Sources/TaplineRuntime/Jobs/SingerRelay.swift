@@ -26,10 +26,22 @@ public struct RelayReport: Sendable, Equatable {
     public init() {}
 }
 
+/// Bounds on what one job's processes can make tapline hold or write, whatever they send.
+public struct RelayLimits: Sendable, Equatable {
+    /// The longest line a tap may write (a Singer message), and the longest line of a target's
+    /// stdout tapline keeps; a longer tap line fails the job naming the limit.
+    public var maxLineBytes = 16 << 20
+    /// The size a job log may reach; beyond it lines are left out, and the log ends with a note
+    /// and the last `tailBytes` of what was left out (where the error usually is).
+    public var maxLogBytes = 64 << 20
+    public var tailBytes = 256 << 10
+    public init() {}
+}
+
 /// Moves a job's bytes, on one thread per job: the tap's stdout to the target's stdin (each line
 /// checked to be a Singer message and RECORDs counted per stream), the target's stdout scanned for
-/// the STATE values it confirms, and both stderr streams to the job log with `tap: ` and
-/// `target: ` prefixes.
+/// the STATE values it confirms, and both stderr streams to the job log in Stitch's extraction
+/// log format (`ExtractionLog`).
 ///
 /// One `poll` loop with non-blocking descriptors, so a target that blocks on a full stderr pipe
 /// can never deadlock against a relay blocked writing to it; reading the tap stops while 1 MiB is
@@ -43,6 +55,12 @@ final class SingerRelay: @unchecked Sendable {
     private let targetErr: Int32
     private let logPath: String
     private var log: Int32 = -1
+    private let limits: RelayLimits
+    private var logWritten = 0
+    /// Once the log is full: how much was left out, and the last of it.
+    private var logDropped = 0
+    private var logTail: [[UInt8]] = []
+    private var logTailBytes = 0
     /// Stopped (SIGTERM) as soon as it writes something that is not a Singer message: it would
     /// only block on a pipe nobody reads, or write more of the same.
     private let tapPid: Int32
@@ -61,7 +79,11 @@ final class SingerRelay: @unchecked Sendable {
     private var evidence = LoadEvidence()
 
     /// Takes ownership of every descriptor; all are closed when `run` returns.
-    init(tapOut: Int32, targetIn: Int32, targetOut: Int32, tapErr: Int32, targetErr: Int32, logPath: String, tapPid: Int32) {
+    init(
+        tapOut: Int32, targetIn: Int32, targetOut: Int32, tapErr: Int32, targetErr: Int32, logPath: String, tapPid: Int32,
+        limits: RelayLimits = RelayLimits()
+    ) {
+        self.limits = limits
         self.tapPid = tapPid
         self.tapOut = tapOut
         self.targetIn = targetIn
@@ -164,6 +186,7 @@ final class SingerRelay: @unchecked Sendable {
             }
         }
         closeStream()
+        finishLog()
         report.tapFailureCause = tapStderr.cause
         report.targetFailureCause = targetStderr.cause
         report.confirmedRecordsByStream = evidence.confirmedRecords
@@ -179,6 +202,11 @@ final class SingerRelay: @unchecked Sendable {
         while start < bytes.count {
             guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
                 pendingLine.append(contentsOf: bytes[start...])
+                if pendingLine.count > limits.maxLineBytes {
+                    report.invalidTapLine =
+                        "line \(lineNumber + 1) is longer than \(limits.maxLineBytes) bytes (jobs.max_line_bytes)"
+                    return false
+                }
                 return true
             }
             let ok: Bool
@@ -260,17 +288,30 @@ final class SingerRelay: @unchecked Sendable {
             takeStateLine(stateCarry[..<newline])
             stateCarry.removeSubrange(...newline)
         }
+        if stateCarry.count > limits.maxLineBytes {
+            // No state is that long; keep memory bounded and say what happened.
+            writeLog(.main, Array("WARNING the target wrote a stdout line longer than \(limits.maxLineBytes) bytes; it was left out".utf8)[...])
+            stateCarry.removeAll()
+            skippingStateLine = true
+        }
     }
 
+    private var skippingStateLine = false
+
     private func takeStateLine(_ line: ArraySlice<UInt8>) {
-        line.withUnsafeBufferPointer { bytes in
-            if SingerLine.isJSONObject(bytes) {
-                let state = String(decoding: bytes, as: UTF8.self)
-                report.lastState = state
-                evidence.targetConfirmed(state)
-            }
+        if skippingStateLine {
+            // The end of a line that was too long.
+            skippingStateLine = false
+            return
         }
-        writeLog(prefix: "target stdout: ", line)
+        let isState = line.withUnsafeBufferPointer { bytes in
+            guard SingerLine.isJSONObject(bytes) else { return false }
+            let state = String(decoding: bytes, as: UTF8.self)
+            report.lastState = state
+            evidence.targetConfirmed(state)
+            return true
+        }
+        writeLog(.target, Array((isState ? "INFO emitting state " : "INFO stdout: ").utf8) + line)
     }
 
     private func collectStderr(_ fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
@@ -302,14 +343,37 @@ final class SingerRelay: @unchecked Sendable {
     private func takeStderrLine(_ fd: Int32, _ line: ArraySlice<UInt8>) {
         let text = Substring(decoding: line, as: UTF8.self)
         if fd == tapErr { tapStderr.take(line: text) } else { targetStderr.take(line: text) }
-        writeLog(prefix: fd == tapErr ? "tap: " : "target: ", line)
+        writeLog(fd == tapErr ? .tap : .target, line)
     }
 
-    private func writeLog(prefix: String, _ line: ArraySlice<UInt8>) {
-        var entry = Array(prefix.utf8)
-        entry.append(contentsOf: line)
-        entry.append(0x0A)
+    /// One log line, `<time> <writer> - <text>`, while the log has room; past
+    /// `maxLogBytes` only the last `tailBytes` of the lines are kept, for `finishLog`.
+    private func writeLog(_ writer: ExtractionLog.Writer, _ text: ArraySlice<UInt8>) {
         guard log >= 0 else { return }
-        _ = entry.withUnsafeBytes { write(log, $0.baseAddress, $0.count) }
+        var entry = Array(ExtractionLog.prefix(writer, at: Date()).utf8)
+        entry.append(contentsOf: text.last == 0x0D ? text.dropLast() : text)
+        entry.append(0x0A)
+        if logWritten + entry.count <= limits.maxLogBytes, logDropped == 0 {
+            logWritten += entry.count
+            _ = entry.withUnsafeBytes { write(log, $0.baseAddress, $0.count) }
+            return
+        }
+        logDropped += entry.count
+        logTail.append(entry)
+        logTailBytes += entry.count
+        while logTailBytes > limits.tailBytes, logTail.count > 1 {
+            logTailBytes -= logTail.removeFirst().count
+        }
+    }
+
+    /// A log that overflowed ends with a note of what was left out and the last lines.
+    private func finishLog() {
+        guard log >= 0, logDropped > 0 else { return }
+        let left = logDropped - logTailBytes
+        let note = ExtractionLog.prefix(.main, at: Date())
+            + "WARNING the log reached jobs.max_log_bytes (\(limits.maxLogBytes) bytes): \(left) bytes of lines were left out here; the last lines follow\n"
+        for entry in [Array(note.utf8)] + logTail {
+            _ = entry.withUnsafeBytes { write(log, $0.baseAddress, $0.count) }
+        }
     }
 }
