@@ -18,6 +18,10 @@ public struct SourceType: Sendable, Hashable {
     public var supportsDiscovery: Bool
     /// The tap's argument vector. Never a shell string.
     public var tapCommand: [String]
+    /// For a type without discovery: the connection check's argument vector, run with
+    /// `--config <tap-config.json>` appended; exit status 0 means the source's settings work.
+    /// (A type with discovery is checked by `tap --discover`.)
+    public var checkCommand: [String]?
     /// Report-card details.
     public var defaultStartDate: String?
     public var pipelineState: String
@@ -32,8 +36,10 @@ public struct SourceType: Sendable, Hashable {
         type: String, displayName: String, properties: [PropertySpec] = [],
         defaultFrequencyMinutes: Int = 60, allowedFrequencies: [Int] = Frequency.allowedMinutes,
         supportsDiscovery: Bool = false, tapCommand: [String], defaultStartDate: String? = nil,
-        pipelineState: String = "released", describesItself: Bool = false, discoveryDeclared: Bool = true
+        pipelineState: String = "released", describesItself: Bool = false, discoveryDeclared: Bool = true,
+        checkCommand: [String]? = nil
     ) {
+        self.checkCommand = checkCommand
         self.describesItself = describesItself
         self.discoveryDeclared = discoveryDeclared
         self.type = type
@@ -46,6 +52,9 @@ public struct SourceType: Sendable, Hashable {
         self.defaultStartDate = defaultStartDate
         self.pipelineState = pipelineState
     }
+
+    /// Whether sources of this type get connection checks (discovery, or a declared check).
+    public var hasConnectionCheck: Bool { supportsDiscovery || checkCommand != nil }
 
     public func property(named name: String) -> PropertySpec? {
         properties.first { $0.name == name }

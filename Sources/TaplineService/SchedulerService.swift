@@ -17,7 +17,7 @@ struct SchedulerService: Service {
     /// The scheduler is already started (before the API listens, so `READY=1` means it runs).
     func run() async throws {
         // Sources whose discovery never finished (new, or interrupted by a restart) get it now.
-        for source in try await store.sourcesAwaitingDiscovery() { discovery.checkIfNeeded(source) }
+        for source in try await store.sourcesAwaitingCheck() { discovery.checkIfNeeded(source) }
         try? await gracefulShutdown()
         notifier.stopping()
         scheduler.stop()

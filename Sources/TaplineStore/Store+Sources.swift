@@ -27,21 +27,26 @@ extension Store {
         }
     }
 
-    /// Live sources of a type with discovery whose streams were never discovered: the only ones
-    /// a restart must look at for a pending connection check (not every source of a large table).
-    public func sourcesAwaitingDiscovery() async throws -> [SourceRecord] {
+    /// Live sources that still await a connection check: of a type with discovery whose streams
+    /// were never discovered, or of a type with a declared check that never ran. The only ones a
+    /// restart must look at (not every source of a large table).
+    public func sourcesAwaitingCheck() async throws -> [SourceRecord] {
         let types = catalog.sorted.filter(\.supportsDiscovery).map(\.type)
-        guard !types.isEmpty else { return [] }
+        let checked = catalog.sorted.filter { !$0.supportsDiscovery && $0.checkCommand != nil }.map(\.type)
+        guard !types.isEmpty || !checked.isEmpty else { return [] }
         return try await writer.read { db in
-            let marks = Array(repeating: "?", count: types.count).joined(separator: ",")
+            func marks(_ n: Int) -> String { n == 0 ? "NULL" : Array(repeating: "?", count: n).joined(separator: ",") }
             return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT \(SourceRecord.columns) FROM sources
-                    WHERE deleted_at IS NULL AND type IN (\(marks))
-                      AND NOT EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id)
+                    WHERE deleted_at IS NULL AND (
+                        (type IN (\(marks(types.count)))
+                         AND NOT EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id))
+                        OR (type IN (\(marks(checked.count)))
+                         AND NOT EXISTS (SELECT 1 FROM connection_checks cc WHERE cc.source_id = sources.id)))
                     ORDER BY id
-                    """, arguments: StatementArguments(types)
+                    """, arguments: StatementArguments(types + checked)
             ).map(SourceRecord.init(row:))
         }
     }

@@ -80,7 +80,8 @@ extension Store {
             guard let sourceID = try Int64.fetchOne(db, sql: "SELECT source_id FROM connection_checks WHERE name = ?", arguments: [name]),
                 let before = try Self.fetchSource(db, id: sourceID)
             else { return nil }
-            let succeeded = exitStatus == 0 && streams != nil
+            // A discovery succeeds with a catalog; a declared check (no catalog) by its exit status.
+            let succeeded = exitStatus == 0 && errorMessage == nil
             try db.execute(
                 sql: """
                     UPDATE connection_checks SET status = ?, completed_at = ?, discovery_exit_status = ?, discovery_error_message = ?

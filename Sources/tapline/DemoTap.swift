@@ -23,6 +23,9 @@ struct DemoTap: ParsableCommand {
     @Flag(help: "Print the catalog and exit.")
     var discover = false
 
+    @Flag(help: "Check the configuration (the connection check of platform.demo) and exit.")
+    var check = false
+
     func run() throws {
         try DemoFailure.reporting("demo-tap") { try replicate() }
     }
@@ -33,6 +36,14 @@ struct DemoTap: ParsableCommand {
         let delay = Int(settings["record_delay_ms"] as? String ?? "0") ?? 0
         let fail = (settings["fail"] as? String) == "true"
         var streams = (settings["streams"] as? String ?? "users").split(separator: ",").map(String.init)
+        if check {
+            // What a job would trip over: unreadable numbers, and a source set to fail.
+            guard Int(settings["record_count"] as? String ?? "10") != nil, Int(settings["record_delay_ms"] as? String ?? "0") != nil
+            else { throw DemoFailure("record_count and record_delay_ms must be whole numbers") }
+            if fail { throw DemoFailure("the source is set to fail (fail=true): its jobs would fail") }
+            FileHandle.standardError.write(Data("INFO demo-tap: check passed for streams \(streams.joined(separator: ","))\n".utf8))
+            return
+        }
         if discover {
             let catalog: [String: Any] = [
                 "streams": streams.map { ["stream": $0, "tap_stream_id": $0, "schema": Self.schema, "metadata": Self.metadata] }

@@ -178,3 +178,44 @@ struct DiscoveryEndToEndTests {
         #expect(try await daemon.exitStatus() == 0)
     }
 }
+
+/// Every type with a check gets connection checks, as Stitch runs one for every complete form.
+@Suite("End to end: connection checks without discovery")
+struct DeclaredCheckEndToEndTests {
+    @Test("the demo type's declared check runs on create; a failing one is run again once the source is fixed")
+    func declaredCheck() async throws {
+        let (daemon, api, dir) = try await SingerJobsEndToEndTests.daemon()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await api.call(
+            "POST", "/v4/sources",
+            #"{"type":"platform.demo","display_name":"Good","properties":{"cron_expression":"0 0 0 1 1 ?"}}"#)
+        try await api.call(
+            "POST", "/v4/sources",
+            #"{"type":"platform.demo","display_name":"Bad","properties":{"fail":"true","cron_expression":"0 0 0 1 1 ?"}}"#)
+        func check(_ id: Int) async throws -> [String: Any]? {
+            let (status, json) = try await api.call("GET", "/v4/sources/\(id)/last-connection-check")
+            guard status == 200, let check = json as? [String: Any], check["status"] as? String != "running" else { return nil }
+            return check
+        }
+        try await api.waitFor("both checks") {
+            let first = try await check(1)
+            let second = try await check(2)
+            return first != nil && second != nil
+        }
+        let good = try #require(try await check(1))
+        #expect(good["status"] as? String == "succeeded" && good["check_exit_status"] as? Int == 0)
+        let (_, source) = try await api.call("GET", "/v4/sources/1")
+        #expect((source as? [String: Any])?["check_job_name"] as? String == good["name"] as? String)
+        let bad = try #require(try await check(2))
+        #expect(bad["status"] as? String == "failed" && bad["error"] as? Bool == true)
+        #expect((bad["discovery_error_message"] as? String)?.contains("set to fail") == true, "\(bad)")
+        // Fixing the source runs the check again.
+        try await api.call("PUT", "/v4/sources/2", #"{"properties":{"fail":"false"}}"#)
+        try await api.waitFor("the second check") {
+            guard let again = try await check(2) else { return false }
+            return again["name"] as? String != bad["name"] as? String && again["status"] as? String == "succeeded"
+        }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.exitStatus() == 0)
+    }
+}

@@ -15,6 +15,7 @@ public enum DemoSourceType {
         ],
         defaultFrequencyMinutes: 60,
         tapCommand: ["tapline", "demo-tap"],
-        defaultStartDate: "-30 days"
+        defaultStartDate: "-30 days",
+        checkCommand: ["tapline", "demo-tap", "--check"]
     )
 }

@@ -11,6 +11,7 @@ struct SourceTypeShape: Decodable {
     var allowedFrequencies: [Int]?
     var defaultStartDate: String?
     var about: Bool?
+    var check: [String]?
     var properties: [PropertyShape]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -21,7 +22,7 @@ struct SourceTypeShape: Decodable {
         case defaultFrequency = "default_frequency_in_minutes"
         case allowedFrequencies = "allowed_frequencies"
         case defaultStartDate = "default_start_date"
-        case about
+        case about, check
         case properties
     }
 
@@ -36,6 +37,7 @@ struct SourceTypeShape: Decodable {
         allowedFrequencies = try c.decodeIfPresent([Int].self, forKey: .allowedFrequencies)
         defaultStartDate = try c.decodeIfPresent(String.self, forKey: .defaultStartDate)
         about = try c.decodeIfPresent(Bool.self, forKey: .about)
+        check = try c.decodeIfPresent([String].self, forKey: .check)
         properties = try c.decodeIfPresent([PropertyShape].self, forKey: .properties)
     }
 
@@ -45,6 +47,14 @@ struct SourceTypeShape: Decodable {
         }
         guard !tap.isEmpty, !tap.contains(where: \.isEmpty) else {
             throw ConfigurationError("\(path).tap: expected the tap's command as a list of arguments, e.g. [tap-github]")
+        }
+        if let check {
+            guard !check.isEmpty, !check.contains(where: \.isEmpty) else {
+                throw ConfigurationError("\(path).check: expected the check's command as a list of arguments, e.g. [tap-x, --check]")
+            }
+            guard discovery != true else {
+                throw ConfigurationError("\(path).check: a type with discovery is checked by its tap's --discover; give only one")
+            }
         }
         let allowed = allowedFrequencies ?? Frequency.allowedMinutes
         guard !allowed.isEmpty, allowed.allSatisfy(Frequency.allowedMinutes.contains) else {
@@ -66,7 +76,8 @@ struct SourceTypeShape: Decodable {
         return SourceType(
             type: type, displayName: displayName ?? type, properties: specs, defaultFrequencyMinutes: defaultFrequency,
             allowedFrequencies: allowed, supportsDiscovery: discovery ?? false, tapCommand: tap,
-            defaultStartDate: defaultStartDate, describesItself: about ?? false, discoveryDeclared: discovery != nil)
+            defaultStartDate: defaultStartDate, describesItself: about ?? false, discoveryDeclared: discovery != nil,
+            checkCommand: check)
     }
 }
 

@@ -37,13 +37,26 @@ public final class DiscoveryRunner: Sendable {
         self.onSourceChanged = onSourceChanged
     }
 
-    /// Starts a check if the source needs one: its type discovers, its form is complete, and it
-    /// has not been discovered yet.
+    /// Starts a check if the source needs one, once its form is complete: a type with discovery
+    /// until its streams are found; a type with a declared check when it has none yet, or when
+    /// its last one failed and the source changed since (its settings were fixed).
     public func checkIfNeeded(_ source: SourceRecord) {
-        guard source.deletedAt == nil, !source.discovered, let type = store.catalog[source.type], type.supportsDiscovery,
+        guard source.deletedAt == nil, let type = store.catalog[source.type], type.hasConnectionCheck,
             ConfigurationStep.current(for: type, providedProperties: source.providedProperties) != .form
         else { return }
-        Task { await check(source, type: type) }
+        if type.supportsDiscovery {
+            guard !source.discovered else { return }
+            Task { await check(source, type: type) }
+            return
+        }
+        Task {
+            let last = try? await store.lastConnectionCheck(sourceID: source.id)
+            if let last {
+                guard last.status == "failed", source.updatedAt.timeIntervalSince1970 >= last.startedAt.timeIntervalSince1970.rounded(.down)
+                else { return }
+            }
+            await check(source, type: type)
+        }
     }
 
     /// Runs one check now and waits for it.
@@ -58,6 +71,7 @@ public final class DiscoveryRunner: Sendable {
         } catch {
             result = (127, "\(error)", nil)
         }
+        // A declared check has no catalog to read: its exit status is the answer.
         logger.info(
             "connection check ended",
             metadata: ["source.id": "\(source.id)", "check.name": "\(name)", "check.exit_status": "\(result.exit)",
@@ -83,19 +97,22 @@ public final class DiscoveryRunner: Sendable {
         defer { JobWorkspace.remove(directory) }
         try JobWorkspace.makeDirectories(workingDirectory)
         let config = try workspace.write(JobRunner.tapConfiguration(source: source, type: type), to: "tap-config.json")
-        var argv = type.tapCommand + ["--config", config, "--discover"]
+        let readsCatalog = type.supportsDiscovery || type.checkCommand == nil
+        var argv = readsCatalog ? type.tapCommand + ["--config", config, "--discover"] : type.checkCommand! + ["--config", config]
         if argv[0] == "tapline" { argv[0] = selfExecutable }
         let command = argv
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                continuation.resume(with: Result { try runToCompletion(command, directory: workingDirectory) })
+                continuation.resume(with: Result { try runToCompletion(command, directory: workingDirectory, readsCatalog: readsCatalog) })
             }
             thread.name = "tapline-discovery"
             thread.start()
         }
     }
 
-    private static func runToCompletion(_ argv: [String], directory: String) throws -> (exit: Int, error: String?, streams: [DiscoveredStream]?) {
+    private static func runToCompletion(_ argv: [String], directory: String, readsCatalog: Bool) throws
+        -> (exit: Int, error: String?, streams: [DiscoveredStream]?)
+    {
         var out: [Int32] = [0, 0]
         var err: [Int32] = [0, 0]
         guard tapline_pipe_cloexec(&out) == 0, tapline_pipe_cloexec(&err) == 0 else {
@@ -146,6 +163,7 @@ public final class DiscoveryRunner: Sendable {
         drained.wait()
         let cause = summary.withLock { $0.cause }
         guard exit == 0 else { return (exit, cause ?? "the tap exited with status \(exit)", nil) }
+        guard readsCatalog else { return (0, nil, nil) }
         guard let streams = parseCatalog(catalog) else { return (1, "the tap's catalog is not valid JSON with a streams list", nil) }
         return (0, nil, streams)
     }
