@@ -41,6 +41,7 @@ public enum API {
         ReplicationJobsController(dependencies: dependencies).addRoutes(to: v4)
         ExtractionsController(dependencies: dependencies).addRoutes(to: v4)
         StreamsController(dependencies: dependencies).addRoutes(to: v4)
+        DestinationsController(dependencies: dependencies).addRoutes(to: v4)
         return router
     }
 }

@@ -42,6 +42,8 @@ public struct APIDependencies: Sendable {
     public var jobs: (any JobControl)?
     public var health: (any LoopHealth)?
     public var metrics: (any APIMetrics)?
+    /// The destination types callers may create the destination of.
+    public var destinationTypes = DestinationTypeCatalog([])
     public var now: @Sendable () -> Date
 
     public init(

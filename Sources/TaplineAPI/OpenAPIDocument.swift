@@ -27,6 +27,12 @@ components:
       required: true
       schema: {type: string}
       example: "1"
+    DestinationID:
+      name: id
+      in: path
+      required: true
+      schema: {type: string}
+      example: "1"
     Page:
       name: page
       in: query
@@ -109,6 +115,22 @@ components:
         page: {type: integer}
         total: {type: integer}
         links: {type: object}
+    Destination:
+      type: object
+      required: [id, type, tapline_type, name, stitch_client_id, properties, created_at, updated_at]
+      properties:
+        id: {type: integer}
+        type: {type: string}
+        tapline_type: {type: string}
+        name: {type: string}
+        stitch_client_id: {type: integer}
+        properties: {type: object, additionalProperties: {type: string}}
+        report_card: {type: object, nullable: true}
+        paused_at: {type: string, nullable: true}
+        system_paused_at: {type: string, nullable: true}
+        created_at: {type: string}
+        updated_at: {type: string}
+        deleted_at: {type: string, nullable: true}
   responses:
     Unauthorized:
       description: Missing, malformed or unknown token.
@@ -135,6 +157,14 @@ components:
       content:
         application/json:
           schema: {$ref: '#/components/schemas/SourcesError'}
+    DestinationsBadRequest:
+      description: Refused; nothing changed. A second destination gets Stitch's bare string.
+      content:
+        application/json:
+          schema:
+            oneOf:
+              - type: string
+              - {$ref: '#/components/schemas/SourcesError'}
     StreamsBadRequest:
       description: Refused, in one of the streams endpoints' shapes (a bare string or invalid_fields).
       content:
@@ -432,6 +462,80 @@ paths:
               schema: {type: object}
         "401": {$ref: '#/components/responses/Unauthorized'}
         "404": {$ref: '#/components/responses/NotFound'}
+  /v4/destination-types:
+    get:
+      summary: The configured destination types, as report cards.
+      responses:
+        "200":
+          description: Destination report cards.
+          content:
+            application/json:
+              schema: {type: array, items: {type: object}}
+        "401": {$ref: '#/components/responses/Unauthorized'}
+  /v4/destinations:
+    get:
+      summary: The account's destination (at most one, as in Stitch).
+      responses:
+        "200":
+          description: A list of zero or one destination.
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: '#/components/schemas/Destination'}}
+        "401": {$ref: '#/components/responses/Unauthorized'}
+    post:
+      summary: Create the destination of a configured type; a second one is refused.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [type, properties]
+              properties:
+                type: {type: string, enum: [jsonl, s3]}
+                properties: {type: object, additionalProperties: {type: string}}
+      responses:
+        "200":
+          description: The new destination.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Destination'}
+        "400": {$ref: '#/components/responses/DestinationsBadRequest'}
+        "401": {$ref: '#/components/responses/Unauthorized'}
+        "408": {$ref: '#/components/responses/BodyTimeout'}
+        "413": {$ref: '#/components/responses/TooLarge'}
+  /v4/destinations/{id}:
+    parameters: [{$ref: '#/components/parameters/DestinationID'}]
+    put:
+      summary: Update the destination's properties (merged); its type cannot change.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                properties: {type: object, additionalProperties: {type: string}}
+      responses:
+        "200":
+          description: The destination.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Destination'}
+        "400": {$ref: '#/components/responses/DestinationsBadRequest'}
+        "401": {$ref: '#/components/responses/Unauthorized'}
+        "408": {$ref: '#/components/responses/BodyTimeout'}
+        "413": {$ref: '#/components/responses/TooLarge'}
+    delete:
+      summary: Delete the destination; every source is system-paused until a new one exists.
+      responses:
+        "200":
+          description: The deleted destination.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Destination'}
+        "400": {$ref: '#/components/responses/DestinationsBadRequest'}
+        "401": {$ref: '#/components/responses/Unauthorized'}
   /healthz:
     get:
       summary: Liveness of the store and the timer loop (no auth).

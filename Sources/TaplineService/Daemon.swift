@@ -62,6 +62,16 @@ public struct Daemon: Sendable {
             store: store, settings: configuration.jobSettings(stateDirectory: stateDirectory), logger: logger,
             onSourceChanged: { scheduler.sourceChanged($0) })
         try Self.bootSweep(store: store, runner: runner, logger: logger)
+        if let initial = configuration.initialDestination, let type = configuration.destinationCatalog[initial.type] {
+            // The first start only: a destination deleted through the API stays deleted.
+            let credentials = Set(type.properties.filter(\.isCredential).map(\.name))
+            if try store.createInitialDestination(
+                type: initial.type, properties: initial.properties.filter { !credentials.contains($0.key) },
+                credentials: initial.properties.filter { credentials.contains($0.key) }, now: Date())
+            {
+                logger.info("created the initial destination", metadata: ["destination.type": "\(initial.type)"])
+            }
+        }
     }
 
     /// Before anything starts: every job a previous life left `running` ends as `interrupted`,
@@ -86,6 +96,7 @@ public struct Daemon: Sendable {
             maxBodyBytes: configuration.maxBodyBytes, observer: SourceObservers([scheduler, discovery]), jobs: RunnerJobControl(runner: runner),
             health: scheduler, metrics: metrics)
         dependencies.bodyTimeout = .milliseconds(Int64(configuration.http.bodyTimeoutSeconds * 1000))
+        dependencies.destinationTypes = configuration.destinationCatalog
         let limits = configuration.http
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger

@@ -72,6 +72,8 @@ public enum ManualStartResult: Sendable, Equatable {
     case alreadyRunning
     case notConfigured(ConfigurationStep)
     case typeMissing(String)
+    /// The account has no destination (it was deleted): nothing to load into.
+    case noDestination
 }
 
 extension Store {
@@ -95,14 +97,17 @@ extension Store {
     ) throws -> [ClaimResult] {
         let catalog = self.catalog
         return try writer.write { db in
-            try claims.map { claim in
-                try Self.claim(db, sourceID: claim.sourceID, occurrence: claim.occurrence, now: now, catalog: catalog, jobName: jobName)
+            let hasDestination = try Self.liveDestination(db) != nil
+            return try claims.map { claim in
+                try Self.claim(
+                    db, sourceID: claim.sourceID, occurrence: claim.occurrence, now: now, catalog: catalog,
+                    hasDestination: hasDestination, jobName: jobName)
             }
         }
     }
 
     private static func claim(
-        _ db: Database, sourceID: Int64, occurrence: Date, now: Date, catalog: SourceTypeCatalog,
+        _ db: Database, sourceID: Int64, occurrence: Date, now: Date, catalog: SourceTypeCatalog, hasDestination: Bool,
         jobName: (Int64) -> String
     ) throws -> ClaimResult {
         guard let source = try fetchSource(db, id: sourceID) else {
@@ -121,6 +126,11 @@ extension Store {
         guard source.isSchedulable(in: catalog) else {
             try setNextFire(db, sourceID: sourceID, nil)
             return .notDue(sourceID: sourceID, nextFire: nil, reason: .notConfigured)
+        }
+        guard hasDestination else {
+            // Nowhere to load: paused until a destination is created, which releases it.
+            try systemPause(db, source: source, reason: noDestinationReason, now: now)
+            return .notDue(sourceID: sourceID, nextFire: nil, reason: .systemPaused)
         }
         let schedule = source.schedule(type: type)
         if let running = try runningJob(db, sourceID: sourceID) {
@@ -163,6 +173,7 @@ extension Store {
             guard let type = catalog[source.type] else { return .typeMissing(source.type) }
             let step = source.configurationStep(type: type)
             guard step == .fullyConfigured else { return .notConfigured(step) }
+            guard try Self.liveDestination(db) != nil else { return .noDestination }
             guard try Self.runningJob(db, sourceID: sourceID) == nil else { return .alreadyRunning }
             try db.execute(
                 sql: "INSERT INTO jobs (job_name, source_id, trigger, status, started_at) VALUES (?, ?, 'manual', 'running', ?)",

@@ -30,6 +30,24 @@ extension Store {
                         CHECK (catalog_entry IS NULL OR (json_valid(catalog_entry) AND json_type(catalog_entry) = 'object'))
                     """)
         }
+        // One destination per account, as in Stitch: a partial unique index admits one live row.
+        migrator.registerMigration("v4: destinations") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE destinations (
+                        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                        type        TEXT NOT NULL CHECK (length(type) > 0),
+                        properties  TEXT NOT NULL DEFAULT '{}'
+                                    CHECK (json_valid(properties) AND json_type(properties) = 'object'),
+                        credentials TEXT NOT NULL DEFAULT '{}'
+                                    CHECK (json_valid(credentials) AND json_type(credentials) = 'object'),
+                        created_at  TEXT NOT NULL,
+                        updated_at  TEXT NOT NULL,
+                        deleted_at  TEXT
+                    );
+                    CREATE UNIQUE INDEX destinations_one_live ON destinations((deleted_at IS NULL)) WHERE deleted_at IS NULL;
+                    """)
+        }
         return migrator
     }
 

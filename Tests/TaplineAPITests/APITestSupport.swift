@@ -59,6 +59,18 @@ struct JSONResponse {
     }
 }
 
+/// The built-in JSONL destination type and a PostgreSQL one with typed and credential properties.
+let apiDestinationTypes = [
+    BuiltInDestinationType.jsonl,
+    DestinationType(
+        type: "pg", stitchType: "postgres", displayName: "PostgreSQL", target: ["target-postgres"],
+        config: ["primary_key_required": .bool(false)],
+        properties: [
+            PropertySpec(name: "host", isRequired: true), PropertySpec(name: "port", valueType: .integer),
+            PropertySpec(name: "password", isCredential: true),
+        ]),
+]
+
 /// Records what the API asks of the job runner.
 final class RecordingJobControl: JobControl, @unchecked Sendable {
     private let lock = NSLock()
@@ -80,11 +92,12 @@ func withAPI(
     store: Store? = nil, maxBodyBytes: Int = 1 << 20,
     _ body: @escaping @Sendable (APIClient) async throws -> Void
 ) async throws {
-    let store = try store ?? Store.inMemory(catalog: SourceTypeCatalog(apiCatalogTypes))
+    let store = try store ?? Store.inMemory(catalog: SourceTypeCatalog(apiCatalogTypes)).withTestDestination()
     let jobs = RecordingJobControl()
-    let dependencies = APIDependencies(
+    var dependencies = APIDependencies(
         store: store, tokens: TokenSet([("tester", testToken), ("ci", "ac_other")]), stitchClientID: 116078,
         maxBodyBytes: maxBodyBytes, jobs: jobs, now: { clock.now })
+    dependencies.destinationTypes = DestinationTypeCatalog(apiDestinationTypes)
     let app = Application(router: API.router(dependencies))
     try await app.test(.router) { client in
         try await body(APIClient(client: client, store: store, jobs: jobs))

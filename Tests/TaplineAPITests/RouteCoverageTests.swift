@@ -22,7 +22,7 @@ struct RouteCoverageTests {
 
     /// The full router (metrics included), as the daemon builds it.
     static func routes() throws -> [(method: String, path: String)] {
-        let store = try Store.inMemory(catalog: SourceTypeCatalog(apiCatalogTypes))
+        let store = try Store.inMemory(catalog: SourceTypeCatalog(apiCatalogTypes)).withTestDestination()
         let router = API.router(APIDependencies(store: store, tokens: TokenSet([("t", testToken)]), metrics: NoMetrics()))
         return router.routes.map { (method: $0.method.rawValue, path: $0.path.description) }
     }

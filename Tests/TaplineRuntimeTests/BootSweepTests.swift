@@ -18,7 +18,7 @@ struct BootSweepTests {
 
     @Test("a process of a job whose spawn was never recorded is found by its job name and killed")
     func unrecordedSpawn() async throws {
-        let store = try Store.inMemory(catalog: SourceTypeCatalog([Self.type]))
+        let store = try Store.inMemory(catalog: SourceTypeCatalog([Self.type])).withTestDestination()
         let source = try await store.createSource(
             NewSource(type: "platform.t", displayName: "S", name: "s", nameWasDerived: false, changes: PropertyChanges(), destinationID: nil),
             actor: Actor("t"), now: Date())
@@ -62,7 +62,7 @@ struct BootSweepTests {
             try "{\"password\":\"x\"}".write(toFile: dir + "/jobs/" + job + "/tap-config.json", atomically: false, encoding: .utf8)
         }
         let runner = JobRunner(
-            store: try Store.inMemory(catalog: SourceTypeCatalog([Self.type])), launcher: ProcessPipelineLauncher(),
+            store: try Store.inMemory(catalog: SourceTypeCatalog([Self.type])).withTestDestination(), launcher: ProcessPipelineLauncher(),
             settings: settings, logger: Logger(label: "test"))
         #expect(runner.removeLeftoverWorkspaces() == 2)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/jobs").isEmpty)

@@ -24,8 +24,8 @@ struct ConfigurationTests {
         #expect(file.scheduler.catchUpWindowSeconds == defaults.scheduler.catchUpWindowSeconds)
         #expect(file.stopGraceSeconds == defaults.stopGraceSeconds)
         #expect(file.shutdownGraceSeconds == defaults.shutdownGraceSeconds)
-        #expect(file.target == defaults.target)
-        #expect(file.targetConfig == defaults.targetConfig)
+        #expect(file.destinationTypes == defaults.destinationTypes)
+        #expect(file.initialDestination == defaults.initialDestination)
         #expect(file.logsPerSource == defaults.logsPerSource)
         #expect(file.jobsDirectory == defaults.jobsDirectory)
     }
@@ -49,10 +49,11 @@ struct ConfigurationTests {
         #expect(config.scheduler.catchUpWindowSeconds == 5400)
         #expect(config.scheduler.startsPerSecond == 50 && config.scheduler.maxRunningJobs == 8)
         #expect(config.stopGraceSeconds == 2 && config.shutdownGraceSeconds == 5)
-        #expect(config.target == ["/opt/targets/bin/target-jsonl"])
+        #expect(config.destinationTypes.map(\.target) == [["/opt/targets/bin/target-jsonl"]])
         let jobs = config.jobSettings(stateDirectory: "/var/lib/tapline")
-        #expect(jobs.resolvedTargetConfig == ["destination_path": .string("/srv/data")])
-        #expect(TaplineConfiguration().jobSettings(stateDirectory: "/s").resolvedTargetConfig == ["destination_path": .string("/s/output")])
+        #expect(jobs.targetConfig(type: config.destinationTypes[0]) == ["destination_path": .string("/srv/data")])
+        let builtIn = TaplineConfiguration().jobSettings(stateDirectory: "/s")
+        #expect(builtIn.targetConfig(type: BuiltInDestinationType.jsonl) == ["destination_path": .string("/s/output")])
         #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "scheduler:\n  starts_per_second: 0") }
         #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "jobs:\n  grace: 1") }
         #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "destination:\n  target: []") }
@@ -181,7 +182,7 @@ struct ConfigurationTests {
         #expect(defaults.jobsDirectory == cwd + "/.tapline/jobs")
         #expect(defaults.workingDirectory == cwd + "/.tapline/work")
         let jobs = defaults.jobSettings(stateDirectory: defaults.stateDirectory!)
-        #expect(jobs.resolvedTargetConfig == ["destination_path": .string(cwd + "/.tapline/output")])
+        #expect(jobs.targetConfig(type: defaults.destinationTypes[0]) == ["destination_path": .string(cwd + "/.tapline/output")])
         let env = ["TAPLINE_STATE_DIR": "st/../state", "TAPLINE_TOKEN_FILE": "tok", "RUNTIME_DIRECTORY": "/run/tapline"]
         let relative = try ConfigurationLoader.load(path: nil, listen: nil, stateDirectory: nil, environment: env)
         #expect(relative.stateDirectory == cwd + "/state" && relative.tokenFile == cwd + "/tok")
@@ -206,7 +207,8 @@ struct ConfigurationTests {
                     options: {nested: true}
                     nothing: ~
                 """)
-        let file = try config.jobSettings(stateDirectory: "/s").targetConfigurationFile()
+        let settings = config.jobSettings(stateDirectory: "/s")
+        let file = try settings.targetConfigurationFile(settings.targetConfig(type: config.destinationTypes[0]))
         let object = try #require(try JSONSerialization.jsonObject(with: file) as? [String: Any])
         #expect(object["port"] as? Int == 5432 && !(object["port"] is String))
         #expect(object["primary_key_required"] as? Bool == false && !(object["primary_key_required"] is String))

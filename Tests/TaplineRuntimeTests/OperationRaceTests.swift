@@ -43,7 +43,7 @@ struct OperationRaceTests {
         let dir = NSTemporaryDirectory() + "tapline-ops-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try Store.open(path: dir + "/ops.db", catalog: testCatalog)
+        let store = try Store.open(path: dir + "/ops.db", catalog: testCatalog).withTestDestination()
         var settings = SchedulerSettings()
         settings.startsPerSecond = 100_000
         let h = try Harness(store: store, settings: settings)

@@ -28,7 +28,7 @@ struct PauseRaceStressTests {
         let dir = NSTemporaryDirectory() + "tapline-race-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try Store.open(path: dir + "/race.db", catalog: testCatalog)
+        let store = try Store.open(path: dir + "/race.db", catalog: testCatalog).withTestDestination()
         var settings = SchedulerSettings()
         settings.startsPerSecond = 100_000
         let h = try Harness(store: store, settings: settings, autoExit: true)

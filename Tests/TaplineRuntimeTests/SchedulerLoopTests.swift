@@ -216,7 +216,7 @@ struct SchedulerLoopTests {
         let dir = NSTemporaryDirectory() + "tapline-catchup-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try Store.open(path: dir + "/t.db", catalog: testCatalog)
+        let store = try Store.open(path: dir + "/t.db", catalog: testCatalog).withTestDestination()
         let clock = ManualClock(start)
         let first = try Harness(store: store, clock: clock)
         try first.scheduler.start()

@@ -109,7 +109,7 @@ struct Harness {
         store: Store? = nil, settings: SchedulerSettings = SchedulerSettings(), clock: ManualClock = ManualClock(start),
         autoExit: Bool = false
     ) throws {
-        self.store = try store ?? Store.inMemory(catalog: testCatalog)
+        self.store = try store ?? Store.inMemory(catalog: testCatalog).withTestDestination()
         self.clock = clock
         launcher = FakeLauncher(autoExit: autoExit)
         directory = NSTemporaryDirectory() + "tapline-sched-" + UUID().uuidString

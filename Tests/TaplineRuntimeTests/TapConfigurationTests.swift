@@ -30,7 +30,7 @@ struct TapConfigurationTests {
         #expect(throws: SourceError.invalidProperties(bad: ["repositories"], type: "platform.gh")) {
             try type.validate(properties: ["repositories": .string("[not json")])
         }
-        let store = try Store.inMemory(catalog: config.catalog)
+        let store = try Store.inMemory(catalog: config.catalog).withTestDestination()
         let source = try await store.createSource(
             NewSource(
                 type: "platform.gh", displayName: "GH", name: "gh", nameWasDerived: false,

@@ -34,7 +34,7 @@ struct StoreCatalogTests {
                 tapStreamID: entry["tap_stream_id"] as! String, streamName: entry["stream"] as! String,
                 schema: try text(entry["schema"]!), metadata: try text(entry["metadata"]!), catalogEntry: try text(entry))
         }
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await store.createSource(try newSource("Pg"), actor: alice, now: t0)
         #expect(try await store.startConnectionCheck(sourceID: source.id, name: "1.1.check.x", now: t0))
         try store.finishConnectionCheck(name: "1.1.check.x", exitStatus: 0, errorMessage: nil, streams: streams, now: t0)

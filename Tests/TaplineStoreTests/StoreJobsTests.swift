@@ -19,7 +19,7 @@ struct StoreJobsTests {
 
     @Test("a claim starts the due occurrence once and moves the due time")
     func claimOnce() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await cronSource(store)
         let due = try #require(source.nextFireAt)
         guard case .started(let job, _, let next) = try claim(store, source.id, due) else { Issue.record("not started"); return }
@@ -31,7 +31,7 @@ struct StoreJobsTests {
 
     @Test("a paused, system-paused or deleted source is never claimed")
     func pausedNeverClaimed() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let a = try await cronSource(store, "a")
         let b = try await cronSource(store, "b")
         let c = try await cronSource(store, "c")
@@ -47,7 +47,7 @@ struct StoreJobsTests {
 
     @Test("an occurrence during a running job is skipped with an event")
     func overlap() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await cronSource(store)
         _ = try await store.startManualJob(sourceID: source.id, now: t0, jobName: "manual")
         let due = try #require(source.nextFireAt)
@@ -60,8 +60,8 @@ struct StoreJobsTests {
     func missingType() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let source = try await cronSource(try Store.open(path: dir + "/t.db", catalog: testCatalog))
-        let reopened = try Store.open(path: dir + "/t.db", catalog: SourceTypeCatalog([]))
+        let source = try await cronSource(try Store.open(path: dir + "/t.db", catalog: testCatalog).withTestDestination())
+        let reopened = try Store.open(path: dir + "/t.db", catalog: SourceTypeCatalog([])).withTestDestination()
         #expect(try claim(reopened, source.id, try #require(source.nextFireAt)) == .notDue(sourceID: source.id, nextFire: nil, reason: .notConfigured))
         let paused = try #require(try await reopened.source(id: source.id))
         #expect(paused.systemPauseReason == "source type platform.test is not in the configuration")
@@ -69,7 +69,7 @@ struct StoreJobsTests {
 
     @Test("completions end running jobs once; log retention keeps the newest per source")
     func completionsAndRetention() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await cronSource(store)
         var ids: [Int64] = []
         for i in 0..<5 {
@@ -96,7 +96,7 @@ struct StoreJobsTests {
 struct StoreSchedulableAgainTests {
     @Test("a manual success that clears a system pause puts the source back on its schedule, and says so")
     func manualSuccessReschedules() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await store.createSource(
             try newSource("s", properties: ["host": .string("h"), "cron_expression": .string("* * * ? * *")]), actor: alice, now: t0)
         try await store.systemPause(sourceID: source.id, reason: "5 consecutive scheduled jobs failed", now: t0)
@@ -116,7 +116,7 @@ struct StoreSchedulableAgainTests {
 
     @Test("a system pause by repeated failures is reported to the scheduler as a change")
     func failuresReported() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await store.createSource(
             try newSource("s", properties: ["host": .string("h"), "cron_expression": .string("* * * ? * *")]), actor: alice, now: t0)
         var due = try #require(source.nextFireAt)

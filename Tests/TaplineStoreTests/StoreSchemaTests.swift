@@ -14,13 +14,13 @@ struct StoreSchemaTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/tapline.db"
         do {
-            let store = try Store.open(path: path, catalog: testCatalog)
+            let store = try Store.open(path: path, catalog: testCatalog).withTestDestination()
             #expect(try await store.pragma("journal_mode") == "wal")
             #expect(try await store.pragma("synchronous") == "2")
             #expect(try await store.pragma("foreign_keys") == "1")
             _ = try await store.createSource(try newSource("Kept"), actor: alice, now: t0)
         }
-        let reopened = try Store.open(path: path, catalog: testCatalog)
+        let reopened = try Store.open(path: path, catalog: testCatalog).withTestDestination()
         #expect(try await reopened.allSources().map(\.name) == ["kept"])
         #expect(try await reopened.integrityCheck() == ["ok"])
     }
@@ -33,7 +33,7 @@ struct StoreSchemaTests {
 
     @Test("CHECK, UNIQUE and partial unique indexes refuse bad rows")
     func invariants() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         _ = try await store.createSource(try newSource("S"), actor: alice, now: t0)
         let now = "'2026-11-29T10:00:00Z'"
         await rejects(store, "UPDATE sources SET frequency_in_minutes = 45")
@@ -60,7 +60,7 @@ struct StoreSchemaTests {
 
     @Test("the source_status view answers the operator's first question")
     func statusView() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         _ = try await store.createSource(try newSource("A"), actor: alice, now: t0)
         _ = try await store.createSource(try newSource("B"), actor: alice, now: t0)
         _ = try await store.createSource(try newSource("C"), actor: alice, now: t0)

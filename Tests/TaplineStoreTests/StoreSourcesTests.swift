@@ -13,11 +13,11 @@ struct StoreSourcesTests {
     func withStore(_ kind: Kind, _ body: (Store) async throws -> Void) async throws {
         switch kind {
         case .memory:
-            try await body(try Store.inMemory(catalog: testCatalog))
+            try await body(try Store.inMemory(catalog: testCatalog).withTestDestination())
         case .disk:
             let dir = try temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            try await body(try Store.open(path: dir + "/tapline.db", catalog: testCatalog))
+            try await body(try Store.open(path: dir + "/tapline.db", catalog: testCatalog).withTestDestination())
         }
     }
 
@@ -55,7 +55,7 @@ struct StoreSourcesTests {
 
     @Test("names: display name, derived name and given name must be unique; deleted sources keep theirs")
     func uniqueness() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         _ = try await store.createSource(try newSource("My Shop"), actor: alice, now: t0)
         await #expect(throws: SourceError.invalidName("non-unique name (My Shop)")) {
             try await store.createSource(try newSource("My Shop"), actor: alice, now: t0)
@@ -96,7 +96,7 @@ struct StoreSourcesTests {
 
     @Test("properties merge key by key; removing an optional one works; schedule edits recompute")
     func merge() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await store.createSource(
             try newSource("S", properties: ["host": .string("db"), "password": .string("pw")]), actor: alice, now: t0)
         let later = t0.addingTimeInterval(120)
@@ -120,7 +120,7 @@ struct StoreSourcesTests {
 
     @Test("an empty patch changes nothing, not even updated_at")
     func emptyPatch() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await store.createSource(try newSource("S"), actor: alice, now: t0)
         let same = try await store.updateSource(id: source.id, patch: SourcePatch(), actor: alice, now: t0.addingTimeInterval(99))
         #expect(same == source)
@@ -129,7 +129,7 @@ struct StoreSourcesTests {
 
     @Test("system pause blocks scheduling; clearing it is an event; it survives a user unpause")
     func systemPause() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await store.createSource(try newSource("S"), actor: alice, now: t0)
         let paused = try await store.systemPause(sourceID: source.id, reason: "5 consecutive scheduled jobs failed", now: t0)
         #expect(paused?.systemPausedAt == t0)
@@ -147,7 +147,7 @@ struct StoreSourcesTests {
 
     @Test("delete is soft and idempotent; a deleted source cannot be changed; unknown ids are InvalidId")
     func delete() async throws {
-        let store = try Store.inMemory(catalog: testCatalog)
+        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await store.createSource(try newSource("S"), actor: alice, now: t0)
         let deleted = try await store.deleteSource(id: source.id, actor: alice, now: t0.addingTimeInterval(1))
         #expect(deleted.deletedAt == t0.addingTimeInterval(1))

@@ -41,6 +41,9 @@ struct ReplicationJobsController {
                 type: "invalid_source", message: "Source \(id) is not fully configured (current step: \(step.rawValue))")
         case .typeMissing(let type):
             throw APIError.job(type: "invalid_source", message: "Source type \(type) is not in tapline's configuration")
+        case .noDestination:
+            throw APIError.job(
+                type: "invalid_source", message: "There is no destination to load into; create one with POST /v4/destinations")
         }
     }
 

@@ -87,6 +87,32 @@ enum ReportCardWire {
         return result
     }
 
+    /// A destination's (or destination type's) report card: its form and whether it is complete.
+    static func forDestination(_ type: DestinationType, provided: Set<String>?) -> WireJSON {
+        let complete = provided.map { type.missingRequired($0).isEmpty } ?? false
+        let form = type.properties.map { spec -> WireJSON in
+            var schema: [(String, WireJSON)] = [("type", .string("string"))]
+            if let pattern = spec.pattern { schema.append(("pattern", .string(pattern))) }
+            if let format = spec.format { schema.append(("format", .string(format.rawValue))) }
+            return property(
+                spec.name, required: spec.isRequired, credential: spec.isCredential, schema: .object(schema),
+                provided: provided?.contains(spec.name) ?? false)
+        }
+        return .object([
+            ("type", .string(type.stitchType)),
+            ("current_step", .int(complete ? 1 : 0)),
+            ("current_step_type", .string(complete ? "fully_configured" : "form")),
+            ("steps", .array([
+                .object([("type", .string("form")), ("properties", .array(form))]),
+                .object([("type", .string("fully_configured")), ("properties", .array([]))]),
+            ])),
+            ("details", .object([
+                ("pricing_tier", .string("standard")), ("pipeline_state", .string("released")),
+                ("default_scheduling_interval", .null), ("default_start_date", .null), ("protocol", .string(type.type)),
+            ])),
+        ])
+    }
+
     private static func property(_ name: String, required: Bool, credential: Bool, schema: WireJSON, provided: Bool)
         -> WireJSON
     {

@@ -42,13 +42,10 @@ extension TaplineConfiguration {
         var config = TaplineConfiguration()
         do throws(ConfigurationError) {
             try file.apply(to: &config)
-            // The target's settings keep the types YAML gives them, which Decodable cannot see.
-            if let settings = node["destination"]?["config"] {
-                guard case .object(let object) = try settings.jsonValue(path: "destination.config") else {
-                    throw ConfigurationError("destination.config: expected a mapping of keys to values")
-                }
-                config.targetConfig = object
-            }
+            // Read from the node: target settings keep the types YAML gives them, which
+            // Decodable cannot see.
+            try DestinationConfiguration.apply(
+                types: file.destinationTypes, destination: file.destination, node: node, to: &config)
         } catch {
             throw ConfigurationError("\(origin): \(error.message)")
         }
@@ -132,6 +129,7 @@ struct FileShape: Decodable {
     var scheduler: SchedulerShape?
     var jobs: JobsShape?
     var destination: DestinationShape?
+    var destinationTypes: [DestinationTypeShape]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen
@@ -143,6 +141,7 @@ struct FileShape: Decodable {
         case api
         case sourceTypes = "source_types"
         case scheduler, jobs, destination
+        case destinationTypes = "destination_types"
     }
 
     init(from decoder: any Decoder) throws {
@@ -159,6 +158,7 @@ struct FileShape: Decodable {
         scheduler = try c.decodeIfPresent(SchedulerShape.self, forKey: .scheduler)
         jobs = try c.decodeIfPresent(JobsShape.self, forKey: .jobs)
         destination = try c.decodeIfPresent(DestinationShape.self, forKey: .destination)
+        destinationTypes = try c.decodeIfPresent([DestinationTypeShape].self, forKey: .destinationTypes)
     }
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
@@ -200,7 +200,6 @@ struct FileShape: Decodable {
         try api?.apply(to: &config.http)
         try scheduler?.apply(to: &config)
         try jobs?.apply(to: &config)
-        try destination?.apply(to: &config)
         if let sourceTypes {
             var seen = Set<String>()
             config.sourceTypes = []

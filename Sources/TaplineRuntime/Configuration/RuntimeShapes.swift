@@ -121,29 +121,3 @@ struct JobsShape: Decodable {
         }
     }
 }
-
-/// `destination:` in the configuration file: the Singer target every job loads into. Its
-/// `config` is read from the YAML node itself (see `TaplineConfiguration.parse`), so that
-/// `false` and `5432` reach the target as a boolean and an integer.
-struct DestinationShape: Decodable {
-    var target: [String]?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case target, config
-    }
-
-    init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        target = try c.decodeIfPresent([String].self, forKey: .target)
-    }
-
-    func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
-        if let target {
-            guard !target.isEmpty, !target.contains(where: \.isEmpty) else {
-                throw ConfigurationError("destination.target: expected the target's command as a list of arguments")
-            }
-            config.target = target
-        }
-    }
-}

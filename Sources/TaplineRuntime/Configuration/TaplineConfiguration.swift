@@ -46,10 +46,10 @@ public struct TaplineConfiguration: Sendable {
     public var stopGraceSeconds: Double = 10
     /// How long running jobs may go on after tapline is asked to stop, in seconds.
     public var shutdownGraceSeconds: Double = 30
-    /// The destination's Singer target (argument vector) and its configuration.
-    public var target: [String] = ["tapline", "jsonl-target"]
-    /// The target's configuration, with the types the YAML file gives its values.
-    public var targetConfig: [String: JSONValue] = ["destination_path": .string("${STATE_DIRECTORY}/output")]
+    /// The destination types API callers may create the account's destination of.
+    public var destinationTypes: [DestinationType] = [BuiltInDestinationType.jsonl]
+    /// The destination a fresh install starts with (created once, at the first start).
+    public var initialDestination: InitialDestination? = InitialDestination(type: BuiltInDestinationType.jsonl.type)
     /// Job logs kept per source; 0 keeps all.
     public var logsPerSource = 100
     /// Consecutive failed scheduled jobs that system-pause a source; 0 disables.
@@ -73,8 +73,7 @@ public struct TaplineConfiguration: Sendable {
         settings.workingDirectory = workingDirectory ?? stateDirectory + "/work"
         settings.relayLimits = relayLimits
         settings.stopGraceSeconds = stopGraceSeconds
-        settings.target = target
-        settings.targetConfig = targetConfig
+        settings.destinationTypes = DestinationTypeCatalog(destinationTypes)
         settings.stitchClientID = stitchClientID
         settings.logsPerSource = logsPerSource
         settings.failuresBeforeSystemPause = failuresBeforeSystemPause
@@ -109,6 +108,17 @@ public struct TaplineConfiguration: Sendable {
     }
 
     public var catalog: SourceTypeCatalog { SourceTypeCatalog(sourceTypes) }
+    public var destinationCatalog: DestinationTypeCatalog { DestinationTypeCatalog(destinationTypes) }
+}
+
+/// The destination a fresh install starts with: a type and its properties (wire strings).
+public struct InitialDestination: Sendable, Equatable {
+    public var type: String
+    public var properties: [String: String]
+    public init(type: String, properties: [String: String] = [:]) {
+        self.type = type
+        self.properties = properties
+    }
 }
 
 /// A `host:port` pair. Port 0 asks the kernel for a free port (tests run several daemons).

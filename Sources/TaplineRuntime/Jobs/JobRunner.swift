@@ -16,6 +16,12 @@ public protocol JobEndObserver: AnyObject, Sendable {
     func sourceChanged(_ source: SourceRecord)
 }
 
+/// A job could not be prepared for a reason that is not a file-system error.
+struct JobPreparationError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// A weak reference to the observer, so the runner does not keep the scheduler alive; shared by
 /// the runner and its recorder.
 final class JobObserverSlot: Sendable {
@@ -243,12 +249,21 @@ public final class JobRunner: Sendable {
         guard let type = store.catalog[source.type] else {
             throw LaunchError(role: "tap", command: source.type, reason: "the source type is not in the configuration")
         }
+        guard let destination = try store.liveDestination() else {
+            throw JobPreparationError("there is no destination to load into (it was deleted); create one with POST /v4/destinations")
+        }
+        guard let destinationType = settings.destinationTypes[destination.type] else {
+            throw JobPreparationError("the destination's type \(destination.type) is not in the configuration")
+        }
         let workspace = try JobWorkspace.create(directory)
         try JobWorkspace.makeDirectories(settings.processDirectory)
         // The log (and its source's directory) is created by the relay once the job runs.
         let logDirectory = settings.logDirectory(sourceID: job.sourceID)
         let tapConfig = try workspace.write(Self.tapConfiguration(source: source, type: type), to: "tap-config.json")
-        let targetConfig = try workspace.write(settings.targetConfigurationFile(), to: "target-config.json")
+        let targetConfig = try workspace.write(
+            settings.targetConfigurationFile(
+                settings.targetConfig(type: destinationType, properties: destination.properties, credentials: destination.credentials)),
+            to: "target-config.json")
         var tapArguments = ["--config", tapConfig]
         if type.supportsDiscovery, let catalog = try store.selectedCatalog(sourceID: job.sourceID) {
             tapArguments += ["--catalog", try workspace.write(Data(catalog.utf8), to: "catalog.json")]
@@ -261,7 +276,7 @@ public final class JobRunner: Sendable {
         environment["TAPLINE_SOURCE_ID"] = String(job.sourceID)
         return PipelineSpec(
             tap: type.tapCommand + tapArguments,
-            target: settings.target + ["--config", targetConfig],
+            target: destinationType.target + ["--config", targetConfig],
             environment: environment, workingDirectory: settings.processDirectory,
             logPath: logDirectory + "/\(job.jobName).log", limits: settings.relayLimits)
     }

@@ -8,11 +8,9 @@ public struct JobSettings: Sendable {
     public var stateDirectory: String
     /// SIGTERM first; SIGKILL to the job's process group after this many seconds.
     public var stopGraceSeconds: Double = 10
-    /// The destination's Singer target, as an argument vector (`tapline` runs this binary).
-    public var target: [String] = ["tapline", "jsonl-target"]
-    /// The target's configuration (written to `target-config.json`), typed as in the YAML file.
-    /// `${STATE_DIRECTORY}` in a string value is replaced by the (absolute) state directory.
-    public var targetConfig: [String: JSONValue] = ["destination_path": .string("${STATE_DIRECTORY}/output")]
+    /// The configured destination types: a job loads into the account's live destination,
+    /// through its type's target (`tapline` as the first argument runs this binary).
+    public var destinationTypes = DestinationTypeCatalog([BuiltInDestinationType.jsonl])
     /// How many job logs to keep per source (older ones are deleted as new jobs end); 0 keeps all.
     public var logsPerSource: Int = 100
     /// Consecutive failed scheduled jobs after which a source is system-paused; 0 disables.
@@ -41,12 +39,17 @@ public struct JobSettings: Sendable {
     var logsDirectory: String { stateDirectory + "/logs" }
     func logDirectory(sourceID: Int64) -> String { logsDirectory + "/\(sourceID)" }
 
-    var resolvedTargetConfig: [String: JSONValue] {
-        targetConfig.mapValues { $0.mapStrings { $0.replacingOccurrences(of: "${STATE_DIRECTORY}", with: stateDirectory) } }
+    /// The target's configuration for a destination: its type's settings and its own values,
+    /// typed, with `${STATE_DIRECTORY}` in strings replaced by the (absolute) state directory.
+    func targetConfig(type: DestinationType, properties: [String: String] = [:], credentials: [String: String] = [:])
+        -> [String: JSONValue]
+    {
+        type.targetConfiguration(properties: properties, credentials: credentials)
+            .mapValues { $0.mapStrings { $0.replacingOccurrences(of: "${STATE_DIRECTORY}", with: stateDirectory) } }
     }
 
-    /// `target-config.json`: the resolved configuration as JSON with sorted keys.
-    func targetConfigurationFile() throws -> Data {
-        try JSONSerialization.data(withJSONObject: JSONValue.object(resolvedTargetConfig).foundationObject, options: [.sortedKeys])
+    /// `target-config.json`: that configuration as JSON with sorted keys.
+    func targetConfigurationFile(_ config: [String: JSONValue]) throws -> Data {
+        try JSONSerialization.data(withJSONObject: JSONValue.object(config).foundationObject, options: [.sortedKeys])
     }
 }

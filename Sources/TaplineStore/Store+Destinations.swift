@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+/// The account's destination, as stored. Credentials are kept apart and never returned.
+public struct DestinationRecord: Sendable, Equatable {
+    public var id: Int64
+    /// The configured destination type's name.
+    public var type: String
+    public var properties: [String: String]
+    public var credentials: [String: String]
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var deletedAt: Date?
+
+    init(row: Row) throws {
+        id = row["id"]
+        type = row["type"]
+        properties = try StoredJSON.decodeStrings(row["properties"])
+        credentials = try StoredJSON.decodeStrings(row["credentials"])
+        createdAt = try StoredTime.required(row["created_at"])
+        updatedAt = try StoredTime.required(row["updated_at"])
+        deletedAt = try StoredTime.optional(row["deleted_at"])
+    }
+}
+
+/// What a destination change did to the sources: the ones it system-paused (a delete) or whose
+/// pause it cleared (a create after a delete), as committed, for the scheduler to learn.
+public struct DestinationChange: Sendable {
+    public var destination: DestinationRecord
+    public var changedSources: [SourceRecord] = []
+}
+
+extension Store {
+    /// The reason of the system pause every source gets while the account has no destination.
+    public static let noDestinationReason = "the destination was deleted; create one with POST /v4/destinations"
+
+    public func destinations() async throws -> [DestinationRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM destinations ORDER BY id").map(DestinationRecord.init(row:))
+        }
+    }
+
+    /// The live destination, read on the caller's thread (job preparation).
+    public func liveDestination() throws -> DestinationRecord? {
+        try writer.read { db in try Self.liveDestination(db) }
+    }
+
+    static func liveDestination(_ db: Database) throws -> DestinationRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM destinations WHERE deleted_at IS NULL").map(DestinationRecord.init(row:))
+    }
+
+    /// Creates the destination a fresh install starts with, once: only when the table has never
+    /// held a row (a destination deleted through the API is not brought back at the next start).
+    @discardableResult
+    public func createInitialDestination(type: String, properties: [String: String], credentials: [String: String], now: Date)
+        throws -> Bool
+    {
+        try writer.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM destinations") == 0 else { return false }
+            try Self.insertDestination(db, type: type, properties: properties, credentials: credentials, now: now)
+            return true
+        }
+    }
+
+    /// Creates the account's destination; a second live one is refused, as Stitch refuses it.
+    /// Sources system-paused because the destination was deleted are released, each with its
+    /// next fire computed by the rule every change uses.
+    public func createDestination(type: String, properties: [String: String], credentials: [String: String], now: Date)
+        async throws -> DestinationChange
+    {
+        let catalog = self.catalog
+        return try await writer.write { db in
+            guard try Self.liveDestination(db) == nil else { throw DestinationError.alreadyExists }
+            let id = try Self.insertDestination(db, type: type, properties: properties, credentials: credentials, now: now)
+            var change = DestinationChange(destination: try Self.fetchDestination(db, id: id)!)
+            let waiting = try Row.fetchAll(
+                db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE deleted_at IS NULL AND system_pause_reason = ?",
+                arguments: [Self.noDestinationReason]
+            ).map(SourceRecord.init(row:))
+            for before in waiting {
+                try db.run(
+                    "UPDATE sources SET system_paused_at = NULL, system_pause_reason = NULL, updated_at = ? WHERE id = ?",
+                    [StoredTime.seconds(now), before.id])
+                try Self.appendEvent(db, sourceID: before.id, kind: .systemUnpaused, actor: .system, at: now, reason: "a destination was created")
+                guard let after = try Self.fetchSource(db, id: before.id) else { continue }
+                change.changedSources.append(try Self.refreshSchedule(db, before: before, after: after, catalog: catalog, now: now))
+            }
+            return change
+        }
+    }
+
+    /// Merges property changes into the live destination `id`.
+    public func updateDestination(
+        id: Int64, regular: [String: ValueChange<String>], credentials: [String: ValueChange<String>], now: Date
+    ) async throws -> DestinationRecord {
+        try await writer.write { db in
+            guard var record = try Self.fetchDestination(db, id: id), record.deletedAt == nil else {
+                throw DestinationError.unknownID(id)
+            }
+            for (key, change) in regular { record.properties[key] = change.newValue }
+            for (key, change) in credentials { record.credentials[key] = change.newValue }
+            try db.run(
+                "UPDATE destinations SET properties = ?, credentials = ?, updated_at = ? WHERE id = ?",
+                [StoredJSON.encode(record.properties), StoredJSON.encode(record.credentials), StoredTime.seconds(now), id])
+            return try Self.fetchDestination(db, id: id)!
+        }
+    }
+
+    /// Deletes the live destination `id` (softly) and, in the same transaction, system-pauses
+    /// every live source that is not already system paused: no scheduled job can start until a
+    /// new destination exists, enforced by the pause re-check of the start transaction.
+    public func deleteDestination(id: Int64, now: Date) async throws -> DestinationChange {
+        try await writer.write { db in
+            guard let record = try Self.fetchDestination(db, id: id), record.deletedAt == nil else {
+                throw DestinationError.unknownID(id)
+            }
+            try db.run("UPDATE destinations SET deleted_at = ?, updated_at = ? WHERE id = ?", [StoredTime.seconds(now), StoredTime.seconds(now), id])
+            var change = DestinationChange(destination: try Self.fetchDestination(db, id: id)!)
+            let live = try Row.fetchAll(
+                db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE deleted_at IS NULL AND system_paused_at IS NULL"
+            ).map(SourceRecord.init(row:))
+            for source in live {
+                try Self.systemPause(db, source: source, reason: Self.noDestinationReason, now: now)
+                if let after = try Self.fetchSource(db, id: source.id) { change.changedSources.append(after) }
+            }
+            return change
+        }
+    }
+
+    @discardableResult
+    static func insertDestination(_ db: Database, type: String, properties: [String: String], credentials: [String: String], now: Date)
+        throws -> Int64
+    {
+        try db.run(
+            "INSERT INTO destinations (type, properties, credentials, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            [type, StoredJSON.encode(properties), StoredJSON.encode(credentials), StoredTime.seconds(now), StoredTime.seconds(now)])
+        return db.lastInsertedRowID
+    }
+
+    static func fetchDestination(_ db: Database, id: Int64) throws -> DestinationRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM destinations WHERE id = ?", arguments: [id]).map(DestinationRecord.init(row:))
+    }
+}
