@@ -68,4 +68,14 @@ struct StrictInputAPITests {
             #expect(try await api.call(.put, "/v4/sources/1", body: #"{"paused_at":"yesterday"}"#).status == 400)
         }
     }
+
+    @Test("stitch_connect_client 0.6.2 sends a copy of properties as destination_id: read as not given; other non-integers refused")
+    func clientDestinationQuirk() async throws {
+        try await withAPI { api in
+            let quirk = try await api.create(#"{"type":"platform.demo","display_name":"A","properties":{"record_count":"5"},"destination_id":{"record_count":"5"}}"#)
+            #expect(quirk.status == 200 && quirk["destination_id"] is NSNull, "\(quirk.text)")
+            let other = try await api.create(#"{"type":"platform.demo","display_name":"B","properties":{},"destination_id":{"x":1}}"#)
+            #expect(other.status == 400 && other.sourcesError.code == "InvalidBody")
+        }
+    }
 }

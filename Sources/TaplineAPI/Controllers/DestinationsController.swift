@@ -59,8 +59,11 @@ struct DestinationsController {
 
     @Sendable func update(request: Request, context: TaplineRequestContext) async throws -> Response {
         let id = try destinationID(context)
-        let body = try await bodyObject(request, context: context)
+        var body = try await bodyObject(request, context: context)
         if body["type"] != nil { throw invalid("Modifications to type are unsupported") }
+        // Stitch documents {"properties": {…}}; the community spec (and so the Python client)
+        // sends the properties object itself. Both are accepted.
+        if body["properties"] == nil { body = ["properties": .object(body)] }
         guard Set(body.keys).isSubset(of: ["properties"]) else { throw invalid("PUT body may only include properties") }
         guard let current = try await dependencies.store.destinations().first(where: { $0.id == id && $0.deletedAt == nil }) else {
             throw Self.apiError(.unknownID(id), dependencies.destinationTypes)

@@ -40,7 +40,11 @@ enum SourceRequests {
         }
         try refuseControlCharacters(displayName)
         let properties = try propertiesObject(body["properties"], message: SourceError.postBodyMessage)
-        let destinationID = try destination(body["destination_id"])
+        // stitch_connect_client 0.6.2 (PyPI) sends a copy of `properties` as `destination_id` on
+        // every create (its model's destination_id setter is declared as the properties
+        // setter): that exact value is read as "not given", anything else must be an integer.
+        let sentID = body["destination_id"].flatMap { $0 == body["properties"] ? nil : $0 }
+        let destinationID = try destination(sentID)
         guard let type = catalog[typeName] else { throw .invalidType(typeName) }
 
         let name: String
