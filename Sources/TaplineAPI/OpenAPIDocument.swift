@@ -307,9 +307,15 @@ paths:
         "400": {$ref: '#/components/responses/JobsBadRequest'}
         "401": {$ref: '#/components/responses/Unauthorized'}
   /v4/sources/{id}/jobs:
-    parameters: [{$ref: '#/components/parameters/SourceID'}, {$ref: '#/components/parameters/Page'}]
+    parameters:
+      - {$ref: '#/components/parameters/SourceID'}
+      - {$ref: '#/components/parameters/Page'}
+      - {name: status, in: query, required: false, schema: {type: string}, description: "running, succeeded, failed, stopped, interrupted; comma-separated"}
+      - {name: trigger, in: query, required: false, schema: {type: string, enum: [scheduled, manual]}}
+      - {name: since, in: query, required: false, schema: {type: string}, description: Jobs started at or after this ISO 8601 time.}
+      - {name: until, in: query, required: false, schema: {type: string}, description: Jobs started before this ISO 8601 time.}
     get:
-      summary: The source's jobs, newest first (tapline extension).
+      summary: The source's jobs, newest first, filtered (tapline extension).
       responses:
         "200":
           description: A page of jobs.

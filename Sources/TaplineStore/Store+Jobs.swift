@@ -436,12 +436,18 @@ extension Store {
     }
 
     /// A page (1-based, newest first) of a source's jobs, and the total count.
-    public func jobs(sourceID: Int64, page: Int, perPage: Int = 100) async throws -> (jobs: [JobRecord], total: Int) {
-        try await writer.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE source_id = ?", arguments: [sourceID]) ?? 0
+    public func jobs(sourceID: Int64, page: Int, perPage: Int = 100, filter: JobFilter = JobFilter()) async throws
+        -> (jobs: [JobRecord], total: Int)
+    {
+        let (condition, values) = filter.sql
+        return try await writer.read { db in
+            let base: [any DatabaseValueConvertible] = [sourceID] + values
+            let total = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM jobs WHERE source_id = ?\(condition)", arguments: StatementArguments(base)) ?? 0
             let rows = try Row.fetchAll(
-                db, sql: "SELECT \(Self.jobColumns) FROM jobs WHERE source_id = ? ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
-                arguments: [sourceID, perPage, (page - 1) * perPage])
+                db,
+                sql: "SELECT \(Self.jobColumns) FROM jobs WHERE source_id = ?\(condition) ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
+                arguments: StatementArguments(base + [perPage, (page - 1) * perPage]))
             return (try rows.map(JobRecord.init(row:)), total)
         }
     }

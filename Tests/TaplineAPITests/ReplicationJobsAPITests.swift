@@ -89,3 +89,36 @@ struct ReplicationJobsAPITests {
         }
     }
 }
+
+@Suite("API: job history filters")
+struct JobFilterAPITests {
+    @Test("status, trigger and a time range filter the listing; an unknown parameter or value is a 400; links keep the filter")
+    func filters() async throws {
+        try await withAPI { api in
+            #expect(try await api.create(#"{"type":"platform.demo","display_name":"Shop","properties":{"cron_expression":"0 0 0 1 1 ?"}}"#).status == 200)
+            var ended: [(Int64, JobOutcome)] = []
+            for i in 0..<5 {
+                guard case .started(let job, _) = try await api.store.startManualJob(
+                    sourceID: 1, now: clock.now.addingTimeInterval(Double(i) * 60), jobName: "1.1.sync.\(i)")
+                else { Issue.record("not started"); return }
+                let status: JobStatus = i % 2 == 0 ? .failed : .succeeded
+                ended.append((job.id, JobOutcome(status: status, completedAt: clock.now.addingTimeInterval(Double(i) * 60 + 1))))
+                try api.store.recordCompletions([ended.last!])
+            }
+            let failed = try await api.call(.get, "/v4/sources/1/jobs?status=failed")
+            #expect(failed.status == 200 && failed["total"] as? Int == 3)
+            #expect((failed["data"] as? [[String: Any]])?.allSatisfy { $0["status"] as? String == "failed" } == true)
+            let both = try await api.call(.get, "/v4/sources/1/jobs?status=failed,succeeded&trigger=manual")
+            #expect(both["total"] as? Int == 5)
+            #expect(try await api.call(.get, "/v4/sources/1/jobs?trigger=scheduled")["total"] as? Int == 0)
+            let since = Timestamp.format(clock.now.addingTimeInterval(120))
+            let until = Timestamp.format(clock.now.addingTimeInterval(240))
+            let window = try await api.call(.get, "/v4/sources/1/jobs?since=\(since)&until=\(until)")
+            #expect(window["total"] as? Int == 2, "\(window.text)")
+            for bad in ["status=done", "trigger=cron", "since=yesterday", "colour=red", "status=failed,"] {
+                let r = try await api.call(.get, "/v4/sources/1/jobs?\(bad)")
+                #expect(r.status == 400 && r.jobError.type == "invalid_filter", "\(bad): \(r.text)")
+            }
+        }
+    }
+}

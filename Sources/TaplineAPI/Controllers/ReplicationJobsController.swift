@@ -58,16 +58,19 @@ struct ReplicationJobsController {
         return .json(.object([("status", .int(200))]))
     }
 
-    /// A page of the source's jobs, newest first, 100 per page.
+    /// A page of the source's jobs, newest first, 100 per page, filtered by `status` (one or a
+    /// comma-separated list), `trigger` and a start time range (`since`, `until`: ISO 8601).
     @Sendable func list(request: Request, context: TaplineRequestContext) async throws -> Response {
         let raw = context.parameters.get("id") ?? ""
         guard let id = CanonicalID.parse(raw), try await dependencies.store.source(id: id) != nil else {
             throw APIError.notFound("source not found (\(raw))")
         }
         let page = try JobWire.page(request)
+        let filter = try JobWire.filter(request)
         let perPage = 100
-        let (jobs, total) = try await dependencies.store.jobs(sourceID: id, page: page, perPage: perPage)
-        return .json(JobWire.page(jobs.map(JobWire.json), page: page, total: total, perPage: perPage, path: "/v4/sources/\(id)/jobs"))
+        let (jobs, total) = try await dependencies.store.jobs(sourceID: id, page: page, perPage: perPage, filter: filter)
+        return .json(JobWire.page(jobs.map(JobWire.json), page: page, total: total, perPage: perPage, path: "/v4/sources/\(id)/jobs",
+            query: JobWire.queryWithoutPage(request)))
     }
 
     private func unknownSource(_ raw: String) -> APIError {
