@@ -128,8 +128,9 @@ public struct Daemon: Sendable {
     /// work first, then the scheduler lets running jobs finish within the grace period.
     public func run() async throws {
         try scheduler.start()
+        let pruner = HistoryPruner(store: store, policy: configuration.retention, logger: logger)
         let schedulerService = SchedulerService(
-            scheduler: scheduler, runner: runner, discovery: discovery, store: store, notifier: notifier,
+            scheduler: scheduler, runner: runner, discovery: discovery, store: store, pruner: pruner, notifier: notifier,
             shutdownGraceSeconds: configuration.shutdownGraceSeconds, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

@@ -10,6 +10,7 @@ struct SchedulerService: Service {
     let runner: JobRunner
     let discovery: DiscoveryRunner
     let store: Store
+    let pruner: HistoryPruner
     let notifier: SystemdNotifier
     let shutdownGraceSeconds: Double
     let logger: Logger
@@ -18,9 +19,11 @@ struct SchedulerService: Service {
     func run() async throws {
         // Sources whose discovery never finished (new, or interrupted by a restart) get it now.
         for source in try await store.sourcesAwaitingCheck() { discovery.checkIfNeeded(source) }
+        pruner.start()
         try? await gracefulShutdown()
         notifier.stopping()
         scheduler.stop()
+        pruner.stop()
         logger.notice(
             "shutting down: waiting for running jobs",
             metadata: ["jobs.running": "\(runner.runningCount)", "grace.seconds": "\(shutdownGraceSeconds)"])

@@ -48,6 +48,20 @@ extension Store {
                     CREATE UNIQUE INDEX destinations_one_live ON destinations((deleted_at IS NULL)) WHERE deleted_at IS NULL;
                     """)
         }
+        // History is pruned by age (completed_at) and by count per source, in small batches;
+        // both need an index. Overlap skips are the events that grow with the schedule: they may
+        // be pruned; every pause-state event stays (the audit trail).
+        migrator.registerMigration("v5: history retention") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX jobs_by_completion ON jobs(completed_at) WHERE completed_at IS NOT NULL;
+                    CREATE INDEX jobs_by_source_id ON jobs(source_id, id);
+                    CREATE INDEX source_events_skipped ON source_events(at) WHERE kind = 'skipped';
+                    DROP TRIGGER source_events_no_delete;
+                    CREATE TRIGGER source_events_no_delete BEFORE DELETE ON source_events WHEN OLD.kind != 'skipped'
+                        BEGIN SELECT RAISE(ABORT, 'source_events is append-only (only skipped occurrences are pruned)'); END;
+                    """)
+        }
         return migrator
     }
 

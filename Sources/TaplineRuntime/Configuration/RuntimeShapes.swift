@@ -48,6 +48,8 @@ struct JobsShape: Decodable {
     var workingDirectory: String?
     var maxLineBytes: Int?
     var maxLogBytes: Int?
+    var historyDays: Double?
+    var historyPerSource: Int?
     var logsPerSource: Int?
     var failuresBeforeSystemPause: Int?
 
@@ -58,6 +60,8 @@ struct JobsShape: Decodable {
         case workingDirectory = "working_directory"
         case maxLineBytes = "max_line_bytes"
         case maxLogBytes = "max_log_bytes"
+        case historyDays = "history_days"
+        case historyPerSource = "history_per_source"
         case logsPerSource = "logs_per_source"
         case failuresBeforeSystemPause = "failures_before_system_pause"
     }
@@ -71,6 +75,8 @@ struct JobsShape: Decodable {
         workingDirectory = try c.decodeIfPresent(String.self, forKey: .workingDirectory)
         maxLineBytes = try c.decodeIfPresent(Int.self, forKey: .maxLineBytes)
         maxLogBytes = try c.decodeIfPresent(Int.self, forKey: .maxLogBytes)
+        historyDays = try c.decodeIfPresent(Double.self, forKey: .historyDays)
+        historyPerSource = try c.decodeIfPresent(Int.self, forKey: .historyPerSource)
         logsPerSource = try c.decodeIfPresent(Int.self, forKey: .logsPerSource)
         failuresBeforeSystemPause = try c.decodeIfPresent(Int.self, forKey: .failuresBeforeSystemPause)
     }
@@ -101,6 +107,16 @@ struct JobsShape: Decodable {
                 throw ConfigurationError("jobs.max_line_bytes: must be between 4096 and 1073741824")
             }
             config.relayLimits.maxLineBytes = maxLineBytes
+        }
+        if let historyDays {
+            guard historyDays >= 0, historyDays <= 36_500 else {
+                throw ConfigurationError("jobs.history_days: must be between 0 (keep all) and 36500")
+            }
+            config.retention.days = historyDays
+        }
+        if let historyPerSource {
+            guard historyPerSource >= 0 else { throw ConfigurationError("jobs.history_per_source: must be 0 (keep all) or more") }
+            config.retention.jobsPerSource = historyPerSource
         }
         if let maxLogBytes {
             guard (65536...(1 << 40)).contains(maxLogBytes) else {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import TaplineCore
+import TaplineStore
 
 /// Limits on HTTP clients. Defaults are generous for scripts and dashboards and small enough
 /// that idle, slow or oversized clients cannot take the daemon's file descriptors or memory.
@@ -52,6 +53,8 @@ public struct TaplineConfiguration: Sendable {
     public var initialDestination: InitialDestination? = InitialDestination(type: BuiltInDestinationType.jsonl.type)
     /// Job logs kept per source; 0 keeps all.
     public var logsPerSource = 100
+    /// How much job history is kept (`jobs.history_days`, `jobs.history_per_source`).
+    public var retention = RetentionPolicy()
     /// Consecutive failed scheduled jobs that system-pause a source; 0 disables.
     public var failuresBeforeSystemPause = 5
     /// Where job directories go; `nil`: `$RUNTIME_DIRECTORY/jobs` under systemd, else
