@@ -91,6 +91,7 @@ let package = Package(
             dependencies: [
                 "TaplineAPI", "TaplineCore", "TaplineStore", "TaplineService", "TaplineRuntime",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["TaplineCore"]),

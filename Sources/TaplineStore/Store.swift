@@ -23,8 +23,10 @@ public final class Store: Sendable {
 
     /// Opens (creating if needed) the database file at `path`, in WAL mode so `sqlite3` can read it
     /// while the daemon runs, and migrates it.
-    public static func open(path: String, catalog: SourceTypeCatalog) throws -> Store {
-        let pool = try DatabasePool(path: path, configuration: configuration())
+    /// `busyTimeout`: how long a write waits for a lock another process holds (a person
+    /// writing with the `sqlite3` CLI) before it fails with `StoreError.busy`.
+    public static func open(path: String, catalog: SourceTypeCatalog, busyTimeout: Double = 5) throws -> Store {
+        let pool = try DatabasePool(path: path, configuration: configuration(busyTimeout: busyTimeout))
         return try Store(writer: pool, catalog: catalog)
     }
 
@@ -33,16 +35,24 @@ public final class Store: Sendable {
         try Store(writer: try DatabaseQueue(configuration: configuration()), catalog: catalog)
     }
 
-    private static func configuration() -> Configuration {
+    private static func configuration(busyTimeout: Double = 5) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
         // A person writing with the sqlite3 CLI makes us wait instead of fail.
-        config.busyMode = .timeout(5)
+        config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
             // An acknowledged write must survive power loss: fsync the WAL on every commit.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         return config
+    }
+
+    /// Whether `error` means the database stayed locked by another process for longer than the
+    /// busy timeout. Such a write changed nothing (its transaction never began or was rolled
+    /// back), so callers answer "try again" (503) rather than report a failure of tapline.
+    public static func isBusy(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
     }
 
     /// Runs `PRAGMA integrity_check` and returns its rows (`["ok"]` when the file is sound).

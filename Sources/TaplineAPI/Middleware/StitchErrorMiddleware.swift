@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import TaplineStore
 
 /// Gives every error answer a Stitch-shaped JSON body.
 ///
@@ -31,6 +32,17 @@ struct StitchErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 default: .sources(error.status, code: "HTTPError", message: error.body ?? error.status.reasonPhrase)
                 }
             return try mapped.response(from: request, context: context)
+        } catch where Store.isBusy(error) {
+            // Another process holds the database (say, sqlite3 with BEGIN IMMEDIATE): nothing
+            // was written; the client may retry.
+            context.logger.warning(
+                "database busy", metadata: ["http.method": "\(request.method)", "http.path": "\(request.uri.path)"])
+            var response = try APIError.sources(
+                .serviceUnavailable, code: "Unavailable",
+                message: "the database is locked by another process; nothing was changed; retry shortly"
+            ).response(from: request, context: context)
+            response.headers[.retryAfter] = "1"
+            return response
         } catch {
             context.logger.error(
                 "request failed",

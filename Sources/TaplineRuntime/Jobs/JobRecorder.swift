@@ -66,10 +66,14 @@ final class JobRecorder: Sendable {
         let batch = pending.withLock { state -> Pending in
             let taken = state
             state = Pending()
+            state.flushScheduled = taken.flushScheduled
             return taken
         }
         do {
             try store.recordSpawned(batch.spawned)
+        } catch where Store.isBusy(error) {
+            retryLater(spawned: batch.spawned, completions: batch.completions)
+            return
         } catch {
             logger.error("cannot record spawned jobs", metadata: ["error": "\(error)"])
         }
@@ -83,9 +87,35 @@ final class JobRecorder: Sendable {
                 logger.warning("source system paused", metadata: ["source.id": "\(pause.sourceID)", "reason": "\(pause.reason)"])
             }
             result.changedSources.forEach(sourceChanged)
+        } catch where Store.isBusy(error) {
+            // Another process holds the database: keep the outcomes and try again, so no job is
+            // left `running` (which would block its source) for want of one write.
+            retryLater(spawned: [], completions: batch.completions)
+            return
         } catch {
             logger.error("cannot record job outcomes", metadata: ["error": "\(error)"])
         }
+        // What arrived during this write is the next group.
+        let more = pending.withLock { state -> Bool in
+            state.flushScheduled = !state.spawned.isEmpty || !state.completions.isEmpty
+            return state.flushScheduled
+        }
+        if more { queue.async { self.flush() } }
         for completion in batch.completions { completion.done(ended[completion.jobID]) }
+    }
+
+    /// Puts a batch that met a locked database back in front of what came since and flushes
+    /// again shortly.
+    private func retryLater(
+        spawned: [(jobID: Int64, processGroup: Int32, spawnedAt: Date, logPath: String)],
+        completions: [(jobID: Int64, outcome: JobOutcome, done: @Sendable (JobRecord?) -> Void)]
+    ) {
+        logger.warning("the database is locked by another process; job records wait", metadata: ["jobs.count": "\(completions.count)"])
+        pending.withLock { state in
+            state.spawned = spawned + state.spawned
+            state.completions = completions + state.completions
+            state.flushScheduled = true
+        }
+        queue.asyncAfter(deadline: .now() + 0.5) { self.flush() }
     }
 }
