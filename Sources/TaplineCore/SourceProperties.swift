@@ -8,6 +8,16 @@ public enum SchedulingProperty {
     public static let all: Set<String> = [frequency, anchorTime, cronExpression]
 }
 
+/// Size limits on property values: a request may not make tapline store, parse or show
+/// megabytes where a few characters are meant (a 900 kB cron expression was once accepted, and
+/// every read of its source paid for it).
+public enum PropertyLimits {
+    /// Any property value, in bytes.
+    public static let maxValueBytes = 65_536
+    /// A cron expression: seven fields need far less.
+    public static let maxCronBytes = 512
+}
+
 /// A change to one value: set it, or remove it (JSON `null`).
 public enum ValueChange<Value: Sendable & Equatable>: Sendable, Equatable {
     case set(Value)
@@ -54,8 +64,13 @@ extension SourceType {
         var bad: [String] = []
         var cronError: SourceError?
         for (key, value) in properties {
-            if case .string(let s) = value, s.isEmpty {
+            if case .string(let s) = value, s.isEmpty || s.utf8.count > PropertyLimits.maxValueBytes {
                 bad.append(key)
+                continue
+            }
+            if key == SchedulingProperty.cronExpression, case .string(let s) = value, s.utf8.count > PropertyLimits.maxCronBytes {
+                cronError = .invalidCronExpression(
+                    expression: String(s.prefix(40)) + "…", reason: "longer than \(PropertyLimits.maxCronBytes) characters")
                 continue
             }
             switch key {

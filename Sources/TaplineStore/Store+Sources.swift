@@ -27,6 +27,15 @@ extension Store {
         }
     }
 
+    /// A page of sources by id, from after `id` on: how a large listing is read in bounded pieces.
+    public func sources(after id: Int64, limit: Int) async throws -> [SourceRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]
+            ).map(SourceRecord.init(row:))
+        }
+    }
+
     /// Live sources that still await a connection check: of a type with discovery whose streams
     /// were never discovered, or of a type with a declared check that never ran. The only ones a
     /// restart must look at (not every source of a large table).

@@ -94,3 +94,18 @@ struct SourceRulesTests {
         #expect(ConfigurationStep.current(for: discovering, providedProperties: ["host"]) == .discoverSchema)
     }
 }
+
+@Suite("Property size limits")
+struct PropertyLimitTests {
+    @Test("an oversized cron expression or property value is refused before it is parsed or stored")
+    func limits() {
+        let type = SourceType(type: "platform.t", displayName: "T", properties: [PropertySpec(name: "p")], tapCommand: ["t"])
+        #expect(throws: (any Error).self) {
+            try type.validate(properties: ["cron_expression": .string("0 0 12 ? * MON-FRI " + String(repeating: "*", count: 900_000))])
+        }
+        #expect(throws: SourceError.invalidProperties(bad: ["p"], type: "platform.t")) {
+            try type.validate(properties: ["p": .string(String(repeating: "x", count: PropertyLimits.maxValueBytes + 1))])
+        }
+        #expect((try? type.validate(properties: ["p": .string(String(repeating: "x", count: 1000))])) != nil)
+    }
+}

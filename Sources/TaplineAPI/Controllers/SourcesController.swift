@@ -33,9 +33,42 @@ struct SourcesController {
         return respond(record)
     }
 
+    /// The whole list, streamed: sources are read 500 at a time and each page is encoded on a
+    /// dispatch thread, so a list of 20,000 sources holds one page in memory and never keeps the
+    /// threads that answer other requests (a pause, say) busy while it is encoded.
     @Sendable func list(request: Request, context: TaplineRequestContext) async throws -> Response {
-        let records = try await dependencies.store.allSources()
-        return .json(.array(records.map(wire)))
+        let store = dependencies.store
+        let first = try await store.sources(after: 0, limit: Self.listPage)
+        let wire = self.wire
+        let body = ResponseBody { writer in
+            var page = first
+            var separator = "["
+            while true {
+                let chunk = await Self.encodeOffPool(page, separator: separator, wire: wire)
+                if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
+                guard page.count == Self.listPage, let last = page.last else { break }
+                separator = ","
+                page = try await store.sources(after: last.id, limit: Self.listPage)
+                if page.isEmpty { break }
+            }
+            try await writer.write(ByteBuffer(string: first.isEmpty ? "[]" : "]"))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: body)
+    }
+
+    static let listPage = 500
+
+    /// `separator` then the page's sources as JSON array members, encoded off the cooperative pool.
+    static func encodeOffPool(
+        _ page: [SourceRecord], separator: String, wire: @escaping @Sendable (SourceRecord) -> WireJSON
+    ) async -> String {
+        guard !page.isEmpty else { return "" }
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(returning: separator + page.map { wire($0).serialized() }.joined(separator: ","))
+            }
+        }
     }
 
     @Sendable func retrieve(request: Request, context: TaplineRequestContext) async throws -> Response {
