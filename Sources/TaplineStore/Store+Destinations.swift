@@ -41,11 +41,6 @@ extension Store {
         }
     }
 
-    /// The live destination, read on the caller's thread (job preparation).
-    public func liveDestination() throws -> DestinationRecord? {
-        try writer.read { db in try Self.liveDestination(db) }
-    }
-
     static func liveDestination(_ db: Database) throws -> DestinationRecord? {
         try Row.fetchOne(db, sql: "SELECT * FROM destinations WHERE deleted_at IS NULL").map(DestinationRecord.init(row:))
     }

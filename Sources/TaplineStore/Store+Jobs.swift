@@ -374,8 +374,18 @@ extension Store {
     }
 
     /// The Singer state the next job of a source starts from.
-    public func confirmedState(sourceID: Int64) throws -> String? {
-        try writer.read { db in try String.fetchOne(db, sql: "SELECT state FROM source_state WHERE source_id = ?", arguments: [sourceID]) }
+    /// What a job of the source needs from the database, in one read (a burst of starts would
+    /// otherwise take three reader connections per job): the live destination, the confirmed
+    /// state, and the selected catalog when `withCatalog`.
+    public func jobInputs(sourceID: Int64, withCatalog: Bool) throws
+        -> (destination: DestinationRecord?, state: String?, catalog: String?)
+    {
+        try writer.read { db in
+            let destination = try Self.liveDestination(db)
+            let state = try String.fetchOne(db, sql: "SELECT state FROM source_state WHERE source_id = ?", arguments: [sourceID])
+            let catalog = withCatalog ? try Self.selectedCatalog(db, sourceID: sourceID) : nil
+            return (destination, state, catalog)
+        }
     }
 
     // MARK: Boot and queue

@@ -134,9 +134,12 @@ extension Store {
 
     /// The selected streams' catalog for a job (`--catalog`), or `nil` if the source has no streams.
     public func selectedCatalog(sourceID: Int64) throws -> String? {
-        let streams = try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID]).map(Self.stream)
-        }
+        try writer.read { db in try Self.selectedCatalog(db, sourceID: sourceID) }
+    }
+
+    static func selectedCatalog(_ db: Database, sourceID: Int64) throws -> String? {
+        let streams = try Row.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID])
+            .map(Self.stream)
         guard !streams.isEmpty else { return nil }
         let entries: [[String: Any]] = streams.map { record in
             // The tap's own entry, every key kept; only the metadata (which holds the selection)

@@ -60,14 +60,7 @@ enum ReportCardWire {
 
     /// The form's property objects: the type's own properties, then the scheduling ones.
     private static func formProperties(_ type: SourceType, provided: Set<String>) -> [WireJSON] {
-        var result = type.properties.map { spec -> WireJSON in
-            var schema: [(String, WireJSON)] = [("type", .string("string"))]
-            if let pattern = spec.pattern { schema.append(("pattern", .string(pattern))) }
-            if let format = spec.format { schema.append(("format", .string(format.rawValue))) }
-            return property(
-                spec.name, required: spec.isRequired, credential: spec.isCredential, schema: .object(schema),
-                provided: provided.contains(spec.name))
-        }
+        var result = type.properties.map { formProperty($0, provided: provided.contains($0.name)) }
         result.append(
             property(
                 SchedulingProperty.frequency, required: false, credential: false,
@@ -90,14 +83,7 @@ enum ReportCardWire {
     /// A destination's (or destination type's) report card: its form and whether it is complete.
     static func forDestination(_ type: DestinationType, provided: Set<String>?) -> WireJSON {
         let complete = provided.map { type.missingRequired($0).isEmpty } ?? false
-        let form = type.properties.map { spec -> WireJSON in
-            var schema: [(String, WireJSON)] = [("type", .string("string"))]
-            if let pattern = spec.pattern { schema.append(("pattern", .string(pattern))) }
-            if let format = spec.format { schema.append(("format", .string(format.rawValue))) }
-            return property(
-                spec.name, required: spec.isRequired, credential: spec.isCredential, schema: .object(schema),
-                provided: provided?.contains(spec.name) ?? false)
-        }
+        let form = type.properties.map { formProperty($0, provided: provided?.contains($0.name) ?? false) }
         return .object([
             ("type", .string(type.stitchType)),
             ("current_step", .int(complete ? 1 : 0)),
@@ -111,6 +97,14 @@ enum ReportCardWire {
                 ("default_scheduling_interval", .null), ("default_start_date", .null), ("protocol", .string(type.type)),
             ])),
         ])
+    }
+
+    /// A declared property as a form property: its value is a string on the wire.
+    private static func formProperty(_ spec: PropertySpec, provided: Bool) -> WireJSON {
+        var schema: [(String, WireJSON)] = [("type", .string("string"))]
+        if let pattern = spec.pattern { schema.append(("pattern", .string(pattern))) }
+        if let format = spec.format { schema.append(("format", .string(format.rawValue))) }
+        return property(spec.name, required: spec.isRequired, credential: spec.isCredential, schema: .object(schema), provided: provided)
     }
 
     private static func property(_ name: String, required: Bool, credential: Bool, schema: WireJSON, provided: Bool)

@@ -59,14 +59,7 @@ struct DestinationTypeShape: Decodable {
         guard !target.isEmpty, !target.contains(where: \.isEmpty) else {
             throw ConfigurationError("\(path).target: expected the target's command as a list of arguments")
         }
-        var specs: [PropertySpec] = []
-        for (i, shape) in (properties ?? []).enumerated() {
-            let spec = try shape.spec(path: "\(path).properties[\(i)]")
-            guard !specs.contains(where: { $0.name == spec.name }) else {
-                throw ConfigurationError("\(path).properties[\(i)].name: \"\(spec.name)\" is declared twice")
-            }
-            specs.append(spec)
-        }
+        let specs = try PropertyShape.specs(properties, path: path)
         return DestinationType(
             type: type, stitchType: stitchType, displayName: displayName, target: target,
             config: try DestinationConfiguration.settings(config, path: "\(path).config"), properties: specs)

@@ -65,14 +65,7 @@ struct SourceTypeShape: Decodable {
         guard allowed.contains(defaultFrequency) else {
             throw ConfigurationError("\(path).default_frequency_in_minutes: \(defaultFrequency) is not in allowed_frequencies")
         }
-        var specs: [PropertySpec] = []
-        for (i, shape) in (properties ?? []).enumerated() {
-            let spec = try shape.spec(path: "\(path).properties[\(i)]")
-            guard !specs.contains(where: { $0.name == spec.name }) else {
-                throw ConfigurationError("\(path).properties[\(i)].name: \"\(spec.name)\" is declared twice")
-            }
-            specs.append(spec)
-        }
+        let specs = try PropertyShape.specs(properties, path: path)
         return SourceType(
             type: type, displayName: displayName ?? type, properties: specs, defaultFrequencyMinutes: defaultFrequency,
             allowedFrequencies: allowed, supportsDiscovery: discovery ?? false, tapCommand: tap,
@@ -110,6 +103,19 @@ struct PropertyShape: Decodable {
         json = try c.decodeIfPresent(Bool.self, forKey: .json)
         type = try c.decodeIfPresent(String.self, forKey: .type)
         description = try c.decodeIfPresent(String.self, forKey: .description)
+    }
+
+    /// The `properties:` list of a source or destination type; a name declared twice is an error.
+    static func specs(_ shapes: [PropertyShape]?, path: String) throws(ConfigurationError) -> [PropertySpec] {
+        var specs: [PropertySpec] = []
+        for (i, shape) in (shapes ?? []).enumerated() {
+            let spec = try shape.spec(path: "\(path).properties[\(i)]")
+            guard !specs.contains(where: { $0.name == spec.name }) else {
+                throw ConfigurationError("\(path).properties[\(i)].name: \"\(spec.name)\" is declared twice")
+            }
+            specs.append(spec)
+        }
+        return specs
     }
 
     func spec(path: String) throws(ConfigurationError) -> PropertySpec {

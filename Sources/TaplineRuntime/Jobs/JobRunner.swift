@@ -249,7 +249,8 @@ public final class JobRunner: Sendable {
         guard let type = store.catalog[source.type] else {
             throw LaunchError(role: "tap", command: source.type, reason: "the source type is not in the configuration")
         }
-        guard let destination = try store.liveDestination() else {
+        let inputs = try store.jobInputs(sourceID: job.sourceID, withCatalog: type.supportsDiscovery)
+        guard let destination = inputs.destination else {
             throw JobPreparationError("there is no destination to load into (it was deleted); create one with POST /v4/destinations")
         }
         guard let destinationType = settings.destinationTypes[destination.type] else {
@@ -265,10 +266,10 @@ public final class JobRunner: Sendable {
                 settings.targetConfig(type: destinationType, properties: destination.properties, credentials: destination.credentials)),
             to: "target-config.json")
         var tapArguments = ["--config", tapConfig]
-        if type.supportsDiscovery, let catalog = try store.selectedCatalog(sourceID: job.sourceID) {
+        if let catalog = inputs.catalog {
             tapArguments += ["--catalog", try workspace.write(Data(catalog.utf8), to: "catalog.json")]
         }
-        if let state = try store.confirmedState(sourceID: job.sourceID) {
+        if let state = inputs.state {
             tapArguments += ["--state", try workspace.write(Data(state.utf8), to: "state.json")]
         }
         var environment = baseEnvironment
