@@ -373,7 +373,6 @@ extension Store {
         return reason
     }
 
-    /// The Singer state the next job of a source starts from.
     /// What a job of the source needs from the database, in one read (a burst of starts would
     /// otherwise take three reader connections per job): the live destination, the confirmed
     /// state, and the selected catalog when `withCatalog`.
