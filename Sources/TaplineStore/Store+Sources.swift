@@ -11,13 +11,12 @@ extension Store {
     /// SELECT (SQLite makes a single statement a consistent snapshot), a lookup by primary key
     /// takes microseconds, and WAL readers never wait for the writer; handing it to a reader's
     /// queue inside BEGIN … COMMIT cost more than the read itself.
+    /// One primary-key SELECT, without a transaction, awaited: it never blocks a thread of the
+    /// cooperative pool. (A blocking read there once deadlocked the daemon under load: both pool
+    /// threads waited for a reader connection while the reads holding them waited for a pool
+    /// thread to finish.)
     public func source(id: Int64) async throws -> SourceRecord? {
-        try readOneStatement { db in try Self.fetchSource(db, id: id) }
-    }
-
-    /// A synchronous single-statement read (a non-async context selects GRDB's blocking overload).
-    func readOneStatement<T>(_ body: (Database) throws -> T) throws -> T {
-        try writer.unsafeRead(body)
+        try await writer.unsafeRead { db in try Self.fetchSource(db, id: id) }
     }
 
     /// Every source, including paused and deleted ones, by id.

@@ -74,9 +74,9 @@ extension Store {
     @discardableResult
     public func finishConnectionCheck(
         name: String, exitStatus: Int, errorMessage: String?, streams: [DiscoveredStream]?, now: Date
-    ) throws -> SourceRecord? {
+    ) async throws -> SourceRecord? {
         let catalog = self.catalog
-        return try writer.write { db in
+        return try await writer.write { db in
             guard let sourceID = try Int64.fetchOne(db, sql: "SELECT source_id FROM connection_checks WHERE name = ?", arguments: [name]),
                 let before = try Self.fetchSource(db, id: sourceID)
             else { return nil }
@@ -163,10 +163,17 @@ extension Store {
     /// may be set, and unsupported fields cannot be selected, as in Stitch.
     public func updateStreamMetadata(
         sourceID: Int64, changes: [(tapStreamID: String, entries: [[String: Any]])], now: Date
-    ) throws -> SourceRecord {
+    ) async throws -> SourceRecord {
         let catalog = self.catalog
         let writable: Set<String> = ["selected", "replication-method", "replication-key", "view-key-properties"]
-        return try writer.write { db in
+        // JSON text crosses into the write closure (Foundation objects are not Sendable).
+        let sent: [(tapStreamID: String, entries: Data)] = try changes.map {
+            ($0.tapStreamID, try JSONSerialization.data(withJSONObject: $0.entries))
+        }
+        return try await writer.write { db in
+            let changes: [(tapStreamID: String, entries: [[String: Any]])] = sent.map {
+                ($0.tapStreamID, (try? JSONSerialization.jsonObject(with: $0.entries)) as? [[String: Any]] ?? [])
+            }
             guard let before = try Self.fetchSource(db, id: sourceID) else { throw SourceError.invalidID(sourceID) }
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ?", arguments: [sourceID]).map(Self.stream)
             let byID = Dictionary(rows.map { ($0.stream.tapStreamID, $0) }, uniquingKeysWith: { a, _ in a })

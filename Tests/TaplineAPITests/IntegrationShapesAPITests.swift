@@ -19,7 +19,7 @@ struct IntegrationShapesAPITests {
     func discovered(_ api: APIClient) async throws {
         #expect(try await api.create(#"{"type":"platform.postgres","display_name":"Pg","properties":{"host":"db"}}"#).status == 200)
         #expect(try await api.store.startConnectionCheck(sourceID: 1, name: "1.1.check.x", now: Date()))
-        try api.store.finishConnectionCheck(
+        try await api.store.finishConnectionCheck(
             name: "1.1.check.x", exitStatus: 0, errorMessage: nil,
             streams: [
                 DiscoveredStream(tapStreamID: "public-users", streamName: "users", schema: "{}", metadata: Self.catalog),

@@ -37,8 +37,8 @@ struct StoreCatalogTests {
         let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         let source = try await store.createSource(try newSource("Pg"), actor: alice, now: t0)
         #expect(try await store.startConnectionCheck(sourceID: source.id, name: "1.1.check.x", now: t0))
-        try store.finishConnectionCheck(name: "1.1.check.x", exitStatus: 0, errorMessage: nil, streams: streams, now: t0)
-        _ = try store.updateStreamMetadata(
+        try await store.finishConnectionCheck(name: "1.1.check.x", exitStatus: 0, errorMessage: nil, streams: streams, now: t0)
+        _ = try await store.updateStreamMetadata(
             sourceID: source.id,
             changes: [("public-users", [["breadcrumb": [String](), "metadata": ["selected": true, "replication-method": "INCREMENTAL", "replication-key": "id"]]])],
             now: t0)

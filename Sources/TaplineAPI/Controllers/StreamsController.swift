@@ -79,7 +79,7 @@ struct StreamsController {
                 body: .object([("invalid_fields", .string("invalid tap-stream-ids:  [\(invalid.joined(separator: " "))]"))]))
         }
         do {
-            let source = try dependencies.store.updateStreamMetadata(sourceID: id, changes: changes, now: dependencies.now())
+            let source = try await dependencies.store.updateStreamMetadata(sourceID: id, changes: changes, now: dependencies.now())
             dependencies.observer?.sourceChanged(source)
         } catch let error as StreamMetadataError {
             let message: String

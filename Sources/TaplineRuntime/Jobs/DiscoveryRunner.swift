@@ -77,7 +77,7 @@ public final class DiscoveryRunner: Sendable {
             metadata: ["source.id": "\(source.id)", "check.name": "\(name)", "check.exit_status": "\(result.exit)",
                        "streams.count": "\(result.streams?.count ?? 0)"])
         do {
-            if let updated = try store.finishConnectionCheck(
+            if let updated = try await store.finishConnectionCheck(
                 name: name, exitStatus: result.exit, errorMessage: result.error, streams: result.streams, now: now())
             {
                 onSourceChanged(updated)
