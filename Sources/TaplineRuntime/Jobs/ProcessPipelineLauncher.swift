@@ -72,10 +72,13 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
             throw error
         }
         let running = ProcessPipeline(processGroup: tapPid)
-        let state = Mutex<(tap: ProcessExit?, target: ProcessExit?, relay: RelayReport?)>((nil, nil, nil))
+        let state = Mutex<(tap: ProcessExit?, target: ProcessExit?, relay: RelayReport?, reported: Bool)>((nil, nil, nil, false))
+        // Called by each of the three as it ends; the last one reports, exactly once (two may
+        // end together and both see all three done).
         let report: @Sendable () -> Void = {
             let done = state.withLock { state -> PipelineExit? in
-                guard let tap = state.tap, let target = state.target, let relay = state.relay else { return nil }
+                guard !state.reported, let tap = state.tap, let target = state.target, let relay = state.relay else { return nil }
+                state.reported = true
                 return PipelineExit(tap: tap, target: target, relay: relay)
             }
             if let done { onExit(done) }
