@@ -5,7 +5,8 @@ public struct PipelineSpec: Sendable {
     public var tap: [String]
     public var target: [String]
     public var environment: [String: String]
-    /// The job's private working directory.
+    /// The processes' current directory: the shared working directory, which outlives the job
+    /// (the job's files are passed by absolute path from its private directory).
     public var workingDirectory: String
     /// Where both processes' stderr and the target's confirmed states go (Stitch's log format).
     public var logPath: String
