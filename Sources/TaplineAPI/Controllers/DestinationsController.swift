@@ -60,7 +60,7 @@ struct DestinationsController {
     @Sendable func update(request: Request, context: TaplineRequestContext) async throws -> Response {
         let id = try destinationID(context)
         var body = try await bodyObject(request, context: context)
-        if body["type"] != nil { throw invalid("Modifications to type are unsupported") }
+        if body["type"] != nil { throw Self.apiError(.typeChange, dependencies.destinationTypes) }
         // Stitch documents {"properties": {…}}; the community spec (and so the Python client)
         // sends the properties object itself. Both are accepted.
         if body["properties"] == nil { body = ["properties": .object(body)] }

@@ -66,7 +66,7 @@ public final class DiscoveryRunner: Sendable {
         let result: (exit: Int, error: String?, streams: [DiscoveredStream]?)
         do {
             result = try await Self.discover(
-                source: source, type: type, directory: settings.jobsDirectory + "/" + name,
+                source: source, type: type, directory: settings.workspace(named: name),
                 workingDirectory: settings.processDirectory, selfExecutable: selfExecutable)
         } catch {
             result = (127, "\(error)", nil)

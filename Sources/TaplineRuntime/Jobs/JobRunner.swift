@@ -95,7 +95,7 @@ public final class JobRunner: Sendable {
     /// Starts the job whose row was just committed. A pipeline that cannot start ends the job as
     /// failed and system-pauses the source (its command cannot be executed).
     public func start(_ job: JobRecord, source: SourceRecord) {
-        let directory = settings.jobsDirectory + "/" + job.jobName
+        let directory = settings.workspace(named: job.jobName)
         running.withLock { $0[job.sourceID] = Running(job: job) }
         launch(job, source: source, directory: directory)
     }
@@ -104,7 +104,7 @@ public final class JobRunner: Sendable {
     /// finds it) and prepares and spawns it on a dispatch queue: for callers on the cooperative
     /// pool (the API), where the store reads and `posix_spawn` of a launch must not block.
     public func startInBackground(_ job: JobRecord, source: SourceRecord) {
-        let directory = settings.jobsDirectory + "/" + job.jobName
+        let directory = settings.workspace(named: job.jobName)
         running.withLock { $0[job.sourceID] = Running(job: job) }
         DispatchQueue.global(qos: .userInitiated).async { self.launch(job, source: source, directory: directory) }
     }
@@ -200,7 +200,7 @@ public final class JobRunner: Sendable {
     @discardableResult
     public func removeLeftoverWorkspaces() -> Int {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: settings.jobsDirectory)) ?? []
-        for entry in entries { JobWorkspace.remove(settings.jobsDirectory + "/" + entry) }
+        for entry in entries { JobWorkspace.remove(settings.workspace(named: entry)) }
         return entries.count
     }
 
@@ -226,7 +226,7 @@ public final class JobRunner: Sendable {
             running.withLock { state in
                 if state[job.sourceID]?.job.id == job.id { state[job.sourceID] = nil }
             }
-            JobWorkspace.remove(settings.jobsDirectory + "/" + job.jobName)
+            JobWorkspace.remove(settings.workspace(named: job.jobName))
             logger.info(
                 "job ended",
                 metadata: [
@@ -257,6 +257,8 @@ public final class JobRunner: Sendable {
             throw JobPreparationError("the destination's type \(destination.type) is not in the configuration")
         }
         let workspace = try JobWorkspace.create(directory)
+        // One mkdir (EEXIST) per job: a working directory removed by hand would otherwise make
+        // every spawn fail as if the tap could not be executed, and system-pause its source.
         try JobWorkspace.makeDirectories(settings.processDirectory)
         // The log (and its source's directory) is created by the relay once the job runs.
         let logDirectory = settings.logDirectory(sourceID: job.sourceID)

@@ -35,6 +35,8 @@ public struct JobSettings: Sendable {
 
     var jobsDirectory: String { jobsDirectoryOverride ?? stateDirectory + "/jobs" }
     var processDirectory: String { workingDirectory ?? stateDirectory + "/work" }
+    /// The private workspace of one job or connection check, named after it.
+    func workspace(named name: String) -> String { jobsDirectory + "/" + name }
     /// `<state_dir>/logs`: one directory per source below it.
     var logsDirectory: String { stateDirectory + "/logs" }
     func logDirectory(sourceID: Int64) -> String { logsDirectory + "/\(sourceID)" }
