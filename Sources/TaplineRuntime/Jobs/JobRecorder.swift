@@ -45,10 +45,19 @@ final class JobRecorder: Sendable {
         enqueue { $0.completions.append((jobID, outcome, done)) }
     }
 
-    /// Waits until everything enqueued so far is written.
+    /// Waits until everything enqueued so far is written and its `done` callbacks have run.
+    ///
+    /// One barrier on the queue is not enough: a flush in progress when `drain` is called leaves
+    /// what arrived during its write to a follow-up flush it enqueues after the barrier (and a
+    /// busy database defers a batch by half a second). So the wait repeats until no flush is
+    /// pending.
     func drain() async {
-        await withCheckedContinuation { continuation in
-            queue.async { continuation.resume() }
+        while true {
+            await withCheckedContinuation { continuation in
+                queue.async { continuation.resume() }
+            }
+            guard pending.withLock({ $0.flushScheduled }) else { return }
+            try? await Task.sleep(for: .milliseconds(5))
         }
     }
 
