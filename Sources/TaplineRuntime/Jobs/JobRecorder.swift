@@ -104,13 +104,15 @@ final class JobRecorder: Sendable {
         } catch {
             logger.error("cannot record job outcomes", metadata: ["error": "\(error)"])
         }
+        // The callbacks run before the flag can drop: `drain` returns once it sees no flush
+        // scheduled, and by then every callback of what it waited for must have run.
+        for completion in batch.completions { completion.done(ended[completion.jobID]) }
         // What arrived during this write is the next group.
         let more = pending.withLock { state -> Bool in
             state.flushScheduled = !state.spawned.isEmpty || !state.completions.isEmpty
             return state.flushScheduled
         }
         if more { queue.async { self.flush() } }
-        for completion in batch.completions { completion.done(ended[completion.jobID]) }
     }
 
     /// Puts a batch that met a locked database back in front of what came since and flushes
