@@ -84,7 +84,9 @@ let package = Package(
         .testTarget(name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineCore"]),
         .testTarget(
             name: "TaplineRuntimeTests",
-            dependencies: ["TaplineRuntime", "TaplineCore", "TaplineStore"]
+            dependencies: [
+                "TaplineRuntime", "TaplineCore", "TaplineStore", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "TaplineAPITests",

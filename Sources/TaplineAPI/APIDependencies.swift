@@ -3,11 +3,6 @@ import Logging
 import TaplineCore
 import TaplineStore
 
-/// Receives every committed change of a source, so the scheduler can update its due-queue.
-public protocol SourceChangeObserver: Sendable {
-    func sourceChanged(_ source: SourceRecord)
-}
-
 /// Starts and stops job processes (the job runner), seen from the API.
 public protocol JobControl: Sendable {
     /// Spawns the job whose row was just committed.
@@ -37,7 +32,6 @@ public struct APIDependencies: Sendable {
     public var maxBodyBytes: Int
     /// How long a request body may take to arrive (longer: 408).
     public var bodyTimeout: Duration = .seconds(30)
-    public var observer: (any SourceChangeObserver)?
     /// `nil`: the API cannot start jobs (`POST …/sync` answers as if the daemon had no runner).
     public var jobs: (any JobControl)?
     public var health: (any LoopHealth)?
@@ -48,14 +42,13 @@ public struct APIDependencies: Sendable {
 
     public init(
         store: Store, tokens: TokenSet, stitchClientID: Int64 = 1, maxBodyBytes: Int = 1 << 20,
-        observer: (any SourceChangeObserver)? = nil, jobs: (any JobControl)? = nil, health: (any LoopHealth)? = nil,
+        jobs: (any JobControl)? = nil, health: (any LoopHealth)? = nil,
         metrics: (any APIMetrics)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.tokens = tokens
         self.stitchClientID = stitchClientID
         self.maxBodyBytes = maxBodyBytes
-        self.observer = observer
         self.jobs = jobs
         self.health = health
         self.metrics = metrics

@@ -77,4 +77,21 @@ public enum NextFirePolicy {
             return current
         }
     }
+
+    /// How many occurrences after `occurrence`, at or before `now`, a start handled at `now`
+    /// stands for: the scheduler was late by that many, and they coalesce into one job (at
+    /// most `limit`, so a cron of every second after a long stall is not walked forever).
+    public static func coalesced(_ schedule: Schedule, occurrence: Date, now: Date, limit: Int = 100_000) -> Int {
+        guard now > occurrence else { return 0 }
+        if let period = schedule.period {
+            return min(limit, Int((now.timeIntervalSince(occurrence) / period).rounded(.down)))
+        }
+        var count = 0
+        var current = occurrence
+        while count < limit, let next = schedule.phasedOccurrence(after: current), next <= now {
+            count += 1
+            current = next
+        }
+        return count
+    }
 }

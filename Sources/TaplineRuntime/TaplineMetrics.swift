@@ -48,6 +48,14 @@ public final class TaplineMetrics: Sendable {
         ).increment(by: Int64(count))
     }
 
+    /// A step of the wall clock the scheduler noticed (`forward` or `backward`).
+    public func clockStepped(direction: String) {
+        registry.makeCounter(
+            descriptor: Self.name("clock_steps", unit: "total", help: "Steps of the wall clock noticed by the scheduler, by direction."),
+            labels: [("direction", direction)]
+        ).increment()
+    }
+
     public func jobEnded(_ job: JobRecord) {
         registry.makeCounter(
             descriptor: Self.name("jobs_ended", unit: "total", help: "Jobs ended, by outcome."), labels: [("status", job.status.rawValue)]

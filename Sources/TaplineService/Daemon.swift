@@ -57,10 +57,11 @@ public struct Daemon: Sendable {
         scheduler = Scheduler(
             store: store, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,
             logger: logger, notifier: notifier, metrics: metrics)
-        let scheduler = self.scheduler
+        // The scheduler and discovery learn of every committed change from the store itself
+        // (`Store.observe`): whoever wrote it, the API, a job's end or a connection check.
         discovery = DiscoveryRunner(
-            store: store, settings: configuration.jobSettings(stateDirectory: stateDirectory), logger: logger,
-            onSourceChanged: { scheduler.sourceChanged($0) })
+            store: store, settings: configuration.jobSettings(stateDirectory: stateDirectory), logger: logger)
+        store.observe(discovery)
         try Self.bootSweep(store: store, runner: runner, logger: logger)
         if let initial = configuration.initialDestination, let type = configuration.destinationCatalog[initial.type] {
             // The first start only: a destination deleted through the API stays deleted.
@@ -93,7 +94,7 @@ public struct Daemon: Sendable {
     public func application() -> some ApplicationProtocol {
         var dependencies = APIDependencies(
             store: store, tokens: tokens, stitchClientID: configuration.stitchClientID,
-            maxBodyBytes: configuration.maxBodyBytes, observer: SourceObservers([scheduler, discovery]), jobs: RunnerJobControl(runner: runner),
+            maxBodyBytes: configuration.maxBodyBytes, jobs: RunnerJobControl(runner: runner),
             health: scheduler, metrics: metrics)
         dependencies.bodyTimeout = .milliseconds(Int64(configuration.http.bodyTimeoutSeconds * 1000))
         dependencies.destinationTypes = configuration.destinationCatalog

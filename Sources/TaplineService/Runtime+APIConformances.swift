@@ -11,20 +11,5 @@ struct RunnerJobControl: JobControl {
     func start(_ job: JobRecord, source: SourceRecord) { runner.startInBackground(job, source: source) }
     func stop(sourceID: Int64) -> Bool { runner.stop(sourceID: sourceID) }
 }
-extension Scheduler: SourceChangeObserver {}
 extension Scheduler: LoopHealth {}
 extension TaplineMetrics: APIMetrics {}
-
-extension DiscoveryRunner: SourceChangeObserver {
-    public func sourceChanged(_ source: SourceRecord) { checkIfNeeded(source) }
-}
-
-/// Tells every part that cares about a committed source change: the scheduler (its due-queue)
-/// and discovery (a newly complete form starts a connection check).
-struct SourceObservers: SourceChangeObserver {
-    let observers: [any SourceChangeObserver]
-    init(_ observers: [any SourceChangeObserver]) { self.observers = observers }
-    func sourceChanged(_ source: SourceRecord) {
-        for observer in observers { observer.sourceChanged(source) }
-    }
-}

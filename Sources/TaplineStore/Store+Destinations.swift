@@ -24,13 +24,6 @@ public struct DestinationRecord: Sendable, Equatable {
     }
 }
 
-/// What a destination change did to the sources: the ones it system-paused (a delete) or whose
-/// pause it cleared (a create after a delete), as committed, for the scheduler to learn.
-public struct DestinationChange: Sendable {
-    public var destination: DestinationRecord
-    public var changedSources: [SourceRecord] = []
-}
-
 extension Store {
     /// The reason of the system pause every source gets while the account has no destination.
     public static let noDestinationReason = "the destination was deleted; create one with POST /v4/destinations"
@@ -62,13 +55,13 @@ extension Store {
     /// Sources system-paused because the destination was deleted are released, each with its
     /// next fire computed by the rule every change uses.
     public func createDestination(type: String, properties: [String: String], credentials: [String: String], now: Date)
-        async throws -> DestinationChange
+        async throws -> DestinationRecord
     {
         let catalog = self.catalog
         return try await writer.write { db in
             guard try Self.liveDestination(db) == nil else { throw DestinationError.alreadyExists }
             let id = try Self.insertDestination(db, type: type, properties: properties, credentials: credentials, now: now)
-            var change = DestinationChange(destination: try Self.fetchDestination(db, id: id)!)
+            let created = try Self.fetchDestination(db, id: id)!
             let waiting = try Row.fetchAll(
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE deleted_at IS NULL AND system_pause_reason = ?",
                 arguments: [Self.noDestinationReason]
@@ -79,9 +72,9 @@ extension Store {
                     [StoredTime.seconds(now), before.id])
                 try Self.appendEvent(db, sourceID: before.id, kind: .systemUnpaused, actor: .system, at: now, reason: "a destination was created")
                 guard let after = try Self.fetchSource(db, id: before.id) else { continue }
-                change.changedSources.append(try Self.refreshSchedule(db, before: before, after: after, catalog: catalog, now: now))
+                _ = try Self.refreshSchedule(db, before: before, after: after, catalog: catalog, now: now)
             }
-            return change
+            return created
         }
     }
 
@@ -105,21 +98,20 @@ extension Store {
     /// Deletes the live destination `id` (softly) and, in the same transaction, system-pauses
     /// every live source that is not already system paused: no scheduled job can start until a
     /// new destination exists, enforced by the pause re-check of the start transaction.
-    public func deleteDestination(id: Int64, now: Date) async throws -> DestinationChange {
+    public func deleteDestination(id: Int64, now: Date) async throws -> DestinationRecord {
         try await writer.write { db in
             guard let record = try Self.fetchDestination(db, id: id), record.deletedAt == nil else {
                 throw DestinationError.unknownID(id)
             }
             try db.run("UPDATE destinations SET deleted_at = ?, updated_at = ? WHERE id = ?", [StoredTime.seconds(now), StoredTime.seconds(now), id])
-            var change = DestinationChange(destination: try Self.fetchDestination(db, id: id)!)
+            let deleted = try Self.fetchDestination(db, id: id)!
             let live = try Row.fetchAll(
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE deleted_at IS NULL AND system_paused_at IS NULL"
             ).map(SourceRecord.init(row:))
             for source in live {
                 try Self.systemPause(db, source: source, reason: Self.noDestinationReason, now: now)
-                if let after = try Self.fetchSource(db, id: source.id) { change.changedSources.append(after) }
             }
-            return change
+            return deleted
         }
     }
 

@@ -28,6 +28,19 @@ public enum ClaimResult: Sendable, Equatable {
     }
 }
 
+/// What one start transaction did: a result per claimed occurrence (a collection of them), and how
+/// many further occurrences the late starts coalesced.
+public struct ClaimBatch: Sendable, RandomAccessCollection {
+    public var results: [ClaimResult]
+    /// Occurrences that fell between a claimed occurrence and the moment it was handled: the
+    /// scheduler was late, and the one job (or overlap skip) stands for all of them.
+    public var coalescedOccurrences: Int
+
+    public var startIndex: Int { results.startIndex }
+    public var endIndex: Int { results.endIndex }
+    public subscript(position: Int) -> ClaimResult { results[position] }
+}
+
 /// Why a due occurrence did not start.
 public enum NotDueReason: String, Sendable, Equatable {
     case paused
@@ -44,12 +57,10 @@ public struct CompletionResult: Sendable {
     public var ended: [JobRecord] = []
     /// Log files whose retention ran out; delete them.
     public var expiredLogs: [String] = []
-    /// Sources system-paused by repeated failures, with the reason.
+    /// Sources system-paused by repeated failures, with the reason. (Every change of a source's
+    /// schedule, these and the clearing of a pause by a manual success, reaches the scheduler
+    /// through the store's announcements.)
     public var systemPaused: [(sourceID: Int64, reason: String)] = []
-    /// Sources whose schedulability these completions changed (a system pause set, or cleared
-    /// by a manual success with the next fire computed by the rule every change uses), as
-    /// committed: for the scheduler to learn.
-    public var changedSources: [SourceRecord] = []
 }
 
 /// What happens around a job's end, from the configuration.
@@ -92,23 +103,30 @@ extension Store {
     /// due time is still this occurrence, and no job of it is running. Only then is the job row
     /// inserted and the due time advanced. A pause committed before this transaction is therefore
     /// always seen; one committed after it was acknowledged after the job had started.
+    ///
+    /// A start later than its occurrence coalesces the occurrences that passed meanwhile into its
+    /// one job; they are counted in the batch and, at most once an hour per source, in a
+    /// `skipped` event (reason `coalesced`) that says how many since the last such event.
     public func claimScheduledStarts(
         _ claims: [(sourceID: Int64, occurrence: Date)], now: Date, jobName: (Int64) -> String
-    ) throws -> [ClaimResult] {
+    ) throws -> ClaimBatch {
         let catalog = self.catalog
+        let ledger = self.coalescing
         return try writer.write { db in
             let hasDestination = try Self.liveDestination(db) != nil
-            return try claims.map { claim in
+            var coalesced = 0
+            let results = try claims.map { claim in
                 try Self.claim(
                     db, sourceID: claim.sourceID, occurrence: claim.occurrence, now: now, catalog: catalog,
-                    hasDestination: hasDestination, jobName: jobName)
+                    hasDestination: hasDestination, jobName: jobName, ledger: ledger, coalesced: &coalesced)
             }
+            return ClaimBatch(results: results, coalescedOccurrences: coalesced)
         }
     }
 
     private static func claim(
         _ db: Database, sourceID: Int64, occurrence: Date, now: Date, catalog: SourceTypeCatalog, hasDestination: Bool,
-        jobName: (Int64) -> String
+        jobName: (Int64) -> String, ledger: CoalescingLedger, coalesced: inout Int
     ) throws -> ClaimResult {
         guard let source = try fetchSource(db, id: sourceID) else {
             return .notDue(sourceID: sourceID, nextFire: nil, reason: .deleted)
@@ -133,6 +151,15 @@ extension Store {
             return .notDue(sourceID: sourceID, nextFire: nil, reason: .systemPaused)
         }
         let schedule = source.schedule(type: type)
+        let late = NextFirePolicy.coalesced(schedule, occurrence: occurrence, now: now)
+        if late > 0 {
+            coalesced += late
+            if let report = ledger.add(late, sourceID: sourceID, at: now) {
+                try appendEvent(
+                    db, sourceID: sourceID, kind: .skipped, actor: .system, at: now, reason: "coalesced",
+                    detail: "\(report.count) occurrence(s) since \(StoredTime.millis(report.since)) passed while a start was late; each late start ran once for them")
+            }
+        }
         if let running = try runningJob(db, sourceID: sourceID) {
             let next = NextFirePolicy.afterOccurrence(schedule, occurrence: occurrence, startedAt: nil, now: now)
             try setNextFire(db, sourceID: sourceID, next)
@@ -221,6 +248,7 @@ extension Store {
     /// - applies log retention: beyond the newest `keepLogsPerSource` logs of a source (0 keeps
     ///   all), older jobs lose their `log_path`; the returned paths are for the caller to delete
     ///   once this transaction has committed.
+    @discardableResult
     public func recordCompletions(
         _ completions: [(jobID: Int64, outcome: JobOutcome)], policy: CompletionPolicy
     ) throws -> CompletionResult {
@@ -230,7 +258,6 @@ extension Store {
             var ended: [JobRecord] = []
             var expired: [String] = []
             var paused: [(sourceID: Int64, reason: String)] = []
-            var changed: [SourceRecord] = []
             for (jobID, o) in completions {
                 try db.run(
                     """
@@ -246,7 +273,7 @@ extension Store {
                 ended.append(job)
                 try Self.recordStreams(db, job: job, outcome: o)
                 if let reason = try Self.applyPausePolicy(
-                    db, job: job, policy: policy, catalog: catalog, now: o.completedAt, changed: &changed)
+                    db, job: job, policy: policy, catalog: catalog, now: o.completedAt)
                 {
                     paused.append((job.sourceID, reason))
                 }
@@ -262,7 +289,7 @@ extension Store {
                     }
                 }
             }
-            return CompletionResult(ended: ended, expiredLogs: expired, systemPaused: paused, changedSources: changed)
+            return CompletionResult(ended: ended, expiredLogs: expired, systemPaused: paused)
         }
     }
 
@@ -341,11 +368,9 @@ extension Store {
         return String(decoding: (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    /// Returns the reason when this completion system-paused the source. A source whose pause
-    /// state changed is appended to `changed` as committed.
+    /// Returns the reason when this completion system-paused the source.
     static func applyPausePolicy(
-        _ db: Database, job: JobRecord, policy: CompletionPolicy, catalog: SourceTypeCatalog, now: Date,
-        changed: inout [SourceRecord]
+        _ db: Database, job: JobRecord, policy: CompletionPolicy, catalog: SourceTypeCatalog, now: Date
     ) throws -> String? {
         if job.trigger == .manual, job.status == .succeeded {
             guard let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt != nil else { return nil }
@@ -357,7 +382,7 @@ extension Store {
                 reason: "manual job \(job.jobName) succeeded")
             // Schedulable again: its next fire by the same rule as every other change.
             guard let after = try fetchSource(db, id: source.id) else { return nil }
-            changed.append(try refreshSchedule(db, before: source, after: after, catalog: catalog, now: now))
+            _ = try refreshSchedule(db, before: source, after: after, catalog: catalog, now: now)
             return nil
         }
         guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return nil }
@@ -369,7 +394,6 @@ extension Store {
         else { return nil }
         let reason = "\(policy.failuresBeforeSystemPause) consecutive scheduled jobs failed (last: \(job.jobName))"
         try systemPause(db, source: source, reason: reason, now: now)
-        if let after = try fetchSource(db, id: source.id) { changed.append(after) }
         return reason
     }
 
@@ -407,11 +431,14 @@ extension Store {
         }
     }
 
-    /// Applies the catch-up rules to every source whose due time passed while tapline was down:
+    /// Applies the catch-up rules to every source whose due time passed while tapline was down (or
+    /// was skipped over by a forward step of the wall clock, `cause`):
     /// it keeps one coalesced occurrence due now when the latest missed one is within the window,
     /// else skips them (event `skipped`, reason `outside catch-up window`). Returns every active
     /// source's due time, for the scheduler's queue.
-    public func prepareSchedule(now: Date, catchUpWindow: TimeInterval?) throws -> (due: [(sourceID: Int64, due: Date)], skipped: Int) {
+    public func prepareSchedule(now: Date, catchUpWindow: TimeInterval?, cause: CatchUpCause = .downtime) throws
+        -> (due: [(sourceID: Int64, due: Date)], skipped: Int)
+    {
         let catalog = self.catalog
         return try writer.write { db in
             var skipped = 0
@@ -429,7 +456,7 @@ extension Store {
                     try Self.setNextFire(db, sourceID: source.id, next)
                     try Self.appendEvent(
                         db, sourceID: source.id, kind: .skipped, actor: .system, at: now, reason: "outside catch-up window",
-                        detail: "\(missed) occurrence(s) missed while tapline was not running")
+                        detail: "\(missed) occurrence(s) missed \(cause.detail)")
                 }
             }
             let scheduled = try Row.fetchAll(db, sql: "SELECT id, next_fire_at FROM sources WHERE next_fire_at IS NOT NULL")

@@ -69,6 +69,7 @@ extension Store {
     /// Name clashes are checked in the same transaction as the insert.
     public func createSource(_ new: NewSource, actor: Actor, now: Date) async throws -> SourceRecord {
         let catalog = self.catalog
+        let announcer = self.announcer
         return try await writer.write { db in
             if try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE display_name = ? AND deleted_at IS NULL)",
@@ -104,6 +105,7 @@ extension Store {
                     record.nextFireAt.map(StoredTime.millis), StoredTime.seconds(now), StoredTime.seconds(now),
                 ])
             let id = db.lastInsertedRowID
+            announcer.markEdited(id)
             try Self.appendEvent(db, sourceID: id, kind: .created, actor: actor, at: now)
             guard let stored = try Self.fetchSource(db, id: id) else { throw StoreError.corruptValue("source row") }
             return stored
@@ -120,10 +122,12 @@ extension Store {
     /// has seen the response.
     public func updateSource(id: Int64, patch: SourcePatch, actor: Actor, now: Date) async throws -> SourceRecord {
         let catalog = self.catalog
+        let announcer = self.announcer
         return try await writer.write { db in
             guard let before = try Self.fetchSource(db, id: id) else { throw SourceError.invalidID(id) }
             guard before.deletedAt == nil else { throw SourceError.deleted(id) }
             guard !patch.isEmpty else { return before }
+            announcer.markEdited(id)
 
             var after = before
             if let displayName = patch.displayName { after.displayName = displayName }

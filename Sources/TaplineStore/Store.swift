@@ -9,16 +9,29 @@ import TaplineCore
 /// are named by intent (`pause`, `createSource`), never by table.
 public final class Store: Sendable {
     /// The GRDB writer: a `DatabasePool` (WAL, concurrent readers) on disk, a `DatabaseQueue` in
-    /// memory for tests.
-    public let writer: any DatabaseWriter
+    /// memory for tests. Only the store's own files use it (tests inspect rows through
+    /// `@testable import`): every write goes through a method named for its intent, so every
+    /// write is announced.
+    let writer: any DatabaseWriter
     /// The configured source types; the store needs them to know which properties are credentials,
     /// when a source is fully configured and what its default frequency is.
     public let catalog: SourceTypeCatalog
+    /// Announces each commit's source changes to the observers (`observe(_:)`).
+    let announcer = ChangeAnnouncer()
+    /// Occurrences coalesced by late starts, for their rate-limited events.
+    let coalescing = CoalescingLedger()
 
     init(writer: any DatabaseWriter, catalog: SourceTypeCatalog) throws {
         self.writer = writer
         self.catalog = catalog
         try Self.migrator.migrate(writer)
+        writer.add(transactionObserver: announcer, extent: .databaseLifetime)
+    }
+
+    /// Registers an observer of committed source changes (held weakly). The scheduler learns
+    /// every due time from here, whoever wrote it: the API, a job's end, a connection check.
+    public func observe(_ observer: any StoreObserver) {
+        announcer.add(observer)
     }
 
     /// Opens (creating if needed) the database file at `path`, in WAL mode so `sqlite3` can read it

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import TaplineCore
-import TaplineStore
+@testable import TaplineStore
 
 @testable import TaplineAPI
 

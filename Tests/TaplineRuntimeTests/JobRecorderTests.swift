@@ -17,7 +17,7 @@ struct JobRecorderTests {
         let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let recorder = JobRecorder(store: store, logger: logger, policy: CompletionPolicy(), sourceChanged: { _ in })
+        let recorder = JobRecorder(store: store, logger: logger, policy: CompletionPolicy())
         for round in 0..<100 {
             let done = Mutex(0)
             let outcome = JobOutcome(status: .succeeded, completedAt: start)

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import TaplineCore
-import TaplineStore
+@testable import TaplineStore
 
 @testable import TaplineRuntime
 

@@ -52,7 +52,7 @@ struct SchedulerLoopTests {
                 Task {
                     var patch = SourcePatch()
                     patch.changes = try demoLikeType.validate(properties: ["cron_expression": .string("35 * * ? * *")])
-                    scheduler.sourceChanged(try await store.updateSource(id: source.id, patch: patch, actor: Actor("api"), now: clock.now))
+                    _ = try await store.updateSource(id: source.id, patch: patch, actor: Actor("api"), now: clock.now)
                     done.signal()
                 }
                 done.wait()
@@ -85,7 +85,6 @@ struct SchedulerLoopTests {
         let manual = try await h.store.startManualJob(sourceID: source.id, now: h.clock.now, jobName: "1.1.sync.manual")
         guard case .started(let job, let updated) = manual else { Issue.record("\(manual)"); return }
         h.runner.start(job, source: updated)
-        h.scheduler.sourceChanged(updated)
         #expect(h.scheduler.due(of: source.id) == at("2026-11-29T11:30:00Z"))
         await h.tick(at: at("2026-11-29T11:00:00.003Z"))
         #expect(h.launcher.count == 2, "no scheduled start at the old time")

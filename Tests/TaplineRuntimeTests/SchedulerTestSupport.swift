@@ -1,18 +1,42 @@
 import Foundation
 import Logging
 import Synchronization
+import GRDB
 import TaplineCore
-import TaplineStore
 
 @testable import TaplineRuntime
+@testable import TaplineStore
 
-/// A clock the test moves by hand: scheduler tests never sleep.
+/// A clock the test moves by hand: scheduler tests never sleep. Setting the time moves both the
+/// wall and the monotonic reading (time passed); `stepWall` moves the wall clock alone, as an
+/// operator or a broken NTP does.
 final class ManualClock: Sendable {
-    private let value: Mutex<Date>
-    init(_ start: Date) { value = Mutex(start) }
-    var now: Date { value.withLock { $0 } }
-    func set(_ date: Date) { value.withLock { $0 = date } }
-    func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    private let value: Mutex<(wall: Date, monotonic: TimeInterval)>
+    init(_ start: Date) { value = Mutex((start, 1000)) }
+    var now: Date { value.withLock { $0.wall } }
+    var monotonic: TimeInterval { value.withLock { $0.monotonic } }
+    func set(_ date: Date) {
+        value.withLock { v in
+            v.monotonic += max(0, date.timeIntervalSince(v.wall))
+            v.wall = date
+        }
+    }
+    func advance(_ seconds: TimeInterval) { set(now.addingTimeInterval(seconds)) }
+    func stepWall(by seconds: TimeInterval) { value.withLock { $0.wall = $0.wall.addingTimeInterval(seconds) } }
+    var schedulerClock: SchedulerClock {
+        SchedulerClock(wall: { self.now }, monotonic: { self.monotonic })
+    }
+}
+
+/// A timer that only records what the scheduler armed; the test ticks by hand.
+final class ManualTimer: SchedulerTimer {
+    private let state = Mutex<(deadline: Date?, handler: (@Sendable () -> Void)?)>((nil, nil))
+    var deadline: Date? { state.withLock { $0.deadline } }
+    func setHandler(_ handler: @escaping @Sendable () -> Void) { state.withLock { $0.handler = handler } }
+    func arm(at deadline: Date, now: Date) { state.withLock { $0.deadline = deadline } }
+    func cancel() { state.withLock { $0.deadline = nil } }
+    /// Runs the wake-up, as Dispatch would at the deadline.
+    func fire() { state.withLock { $0.handler }?() }
 }
 
 /// A launcher that starts nothing: it records each pipeline and lets the test end it.
@@ -103,6 +127,7 @@ struct Harness {
     let launcher: FakeLauncher
     let runner: JobRunner
     let scheduler: Scheduler
+    let timer = ManualTimer()
     let directory: String
 
     init(
@@ -120,11 +145,11 @@ struct Harness {
             store: self.store, launcher: launcher, settings: JobSettings(stateDirectory: directory), logger: logger,
             now: { clockRef.now })
         scheduler = Scheduler(
-            store: self.store, runner: runner, settings: settings, stitchClientID: 1, logger: logger, now: { clockRef.now },
-            automaticTimer: false)
+            store: self.store, runner: runner, settings: settings, stitchClientID: 1, logger: logger,
+            clock: clock.schedulerClock, timer: timer)
     }
 
-    /// Creates a source the way the API does (and tells the scheduler).
+    /// Creates a source the way the API does (the store tells the scheduler).
     @discardableResult
     func createSource(_ name: String, properties: [String: JSONValue]) async throws -> SourceRecord {
         let source = try await store.createSource(
@@ -132,21 +157,32 @@ struct Harness {
                 type: demoLikeType.type, displayName: name, name: name, nameWasDerived: false,
                 changes: try demoLikeType.validate(properties: properties), destinationID: nil),
             actor: Actor("test"), now: clock.now)
-        scheduler.sourceChanged(source)
         return source
     }
 
+    /// Pauses; with `notify: false` the store's announcement is lost (as if read-back failed),
+    /// so the scheduler's queue is stale and only the start transaction's re-check stands.
     func pause(_ id: Int64, notify: Bool = true) async throws {
         var patch = SourcePatch()
         patch.pause = .pause(shownAs: clock.now)
-        let source = try await store.updateSource(id: id, patch: patch, actor: Actor("test"), now: clock.now)
-        if notify { scheduler.sourceChanged(source) }
+        _ = try await silently(unless: notify) {
+            try await store.updateSource(id: id, patch: patch, actor: Actor("test"), now: clock.now)
+        }
+    }
+
+    /// Runs `body` with the store's announcements switched off (unless `announce`): the writes
+    /// in it never reach the scheduler's queue.
+    func silently<T>(unless announce: Bool = false, _ body: () async throws -> T) async rethrows -> T {
+        if announce { return try await body() }
+        store.writer.remove(transactionObserver: store.announcer)
+        defer { store.writer.add(transactionObserver: store.announcer, extent: .databaseLifetime) }
+        return try await body()
     }
 
     func unpause(_ id: Int64) async throws {
         var patch = SourcePatch()
         patch.pause = .unpause
-        scheduler.sourceChanged(try await store.updateSource(id: id, patch: patch, actor: Actor("test"), now: clock.now))
+        _ = try await store.updateSource(id: id, patch: patch, actor: Actor("test"), now: clock.now)
     }
 
     /// Ticks at `date` and waits for the job records to be written.

@@ -48,10 +48,9 @@ struct DestinationsController {
             let credentials = changes.credentials.compactMapValues(\.newValue)
             let missing = type.missingRequired(Set(regular.keys).union(credentials.keys))
             guard missing.isEmpty else { throw DestinationError.missingRequired(missing) }
-            let change = try await dependencies.store.createDestination(
+            let created = try await dependencies.store.createDestination(
                 type: type.type, properties: regular, credentials: credentials, now: dependencies.now())
-            change.changedSources.forEach { dependencies.observer?.sourceChanged($0) }
-            return .json(wire(change.destination))
+            return .json(wire(created))
         } catch let error as DestinationError {
             throw Self.apiError(error, dependencies.destinationTypes)
         }
@@ -91,9 +90,7 @@ struct DestinationsController {
     @Sendable func delete(request: Request, context: TaplineRequestContext) async throws -> Response {
         let id = try destinationID(context)
         do {
-            let change = try await dependencies.store.deleteDestination(id: id, now: dependencies.now())
-            change.changedSources.forEach { dependencies.observer?.sourceChanged($0) }
-            return .json(wire(change.destination))
+            return .json(wire(try await dependencies.store.deleteDestination(id: id, now: dependencies.now())))
         } catch let error as DestinationError {
             throw Self.apiError(error, dependencies.destinationTypes)
         }

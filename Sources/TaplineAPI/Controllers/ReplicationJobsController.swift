@@ -25,7 +25,6 @@ struct ReplicationJobsController {
         switch try await dependencies.store.startManualJob(sourceID: id, now: now, jobName: name) {
         case .started(let job, let source):
             jobs.start(job, source: source)
-            dependencies.observer?.sourceChanged(source)
             return .json(.object([("job_name", .string(job.jobName))]))
         case .alreadyRunning:
             return try APIError.job(

@@ -28,7 +28,6 @@ struct SourcesController {
         let record = try await mapSourceErrors {
             try await dependencies.store.createSource(new, actor: actor(context), now: dependencies.now())
         }
-        dependencies.observer?.sourceChanged(record)
         context.logger.info("source created", metadata: ["source.id": "\(record.id)", "source.type": "\(record.type)"])
         return respond(record)
     }
@@ -100,7 +99,6 @@ struct SourcesController {
             return try await dependencies.store.updateSource(
                 id: id, patch: patch, actor: actor(context), now: dependencies.now())
         }
-        dependencies.observer?.sourceChanged(record)
         if let pause = shape.patch.pause {
             context.logger.info(
                 pause == .unpause ? "source unpaused" : "source paused", metadata: ["source.id": "\(record.id)"])
@@ -113,7 +111,6 @@ struct SourcesController {
         let record = try await mapSourceErrors {
             try await dependencies.store.deleteSource(id: id, actor: actor(context), now: dependencies.now())
         }
-        dependencies.observer?.sourceChanged(record)
         context.logger.info("source deleted", metadata: ["source.id": "\(record.id)"])
         return respond(record)
     }

@@ -79,8 +79,7 @@ struct StreamsController {
                 body: .object([("invalid_fields", .string("invalid tap-stream-ids:  [\(invalid.joined(separator: " "))]"))]))
         }
         do {
-            let source = try await dependencies.store.updateStreamMetadata(sourceID: id, changes: changes, now: dependencies.now())
-            dependencies.observer?.sourceChanged(source)
+            _ = try await dependencies.store.updateStreamMetadata(sourceID: id, changes: changes, now: dependencies.now())
         } catch let error as StreamMetadataError {
             let message: String
             switch error {

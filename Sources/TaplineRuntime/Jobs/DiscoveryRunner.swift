@@ -14,27 +14,28 @@ import Glibc
 ///
 /// A source of a type with discovery is checked once its form is complete and it has no streams
 /// yet; the report card then moves from `discover_schema` to `field_selection`.
-public final class DiscoveryRunner: Sendable {
+public final class DiscoveryRunner: StoreObserver {
     private let store: Store
     private let settings: JobSettings
     private let selfExecutable: String
     private let logger: Logger
     private let now: @Sendable () -> Date
-    /// Told when a check changes whether a source can be scheduled.
-    private let onSourceChanged: @Sendable (SourceRecord) -> Void
 
     public init(
         store: Store, settings: JobSettings, logger: Logger,
         selfExecutable: String = ProcessPipelineLauncher.currentExecutable(),
-        now: @escaping @Sendable () -> Date = { Date() },
-        onSourceChanged: @escaping @Sendable (SourceRecord) -> Void
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.settings = settings
         self.selfExecutable = selfExecutable
         self.logger = logger
         self.now = now
-        self.onSourceChanged = onSourceChanged
+    }
+
+    /// A source was created or edited: its form may have just become complete, or been fixed.
+    public func sourcesChanged(_ changes: [SourceChange]) {
+        for change in changes { if let source = change.edited { checkIfNeeded(source) } }
     }
 
     /// Starts a check if the source needs one, once its form is complete: a type with discovery
@@ -77,11 +78,10 @@ public final class DiscoveryRunner: Sendable {
             metadata: ["source.id": "\(source.id)", "check.name": "\(name)", "check.exit_status": "\(result.exit)",
                        "streams.count": "\(result.streams?.count ?? 0)"])
         do {
-            if let updated = try await store.finishConnectionCheck(
+            // What the check changed about the source's schedule reaches the scheduler through the
+            // store's announcement of the commit.
+            _ = try await store.finishConnectionCheck(
                 name: name, exitStatus: result.exit, errorMessage: result.error, streams: result.streams, now: now())
-            {
-                onSourceChanged(updated)
-            }
         } catch {
             logger.error("cannot record a connection check", metadata: ["check.name": "\(name)", "error": "\(error)"])
         }

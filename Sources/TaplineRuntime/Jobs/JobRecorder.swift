@@ -25,14 +25,11 @@ final class JobRecorder: Sendable {
     private let policy: CompletionPolicy
     private let queue = DispatchQueue(label: "tapline.job-recorder")
     private let pending = Mutex(Pending())
-    /// Told of each source whose pause state a completion changed, after the commit.
-    private let sourceChanged: @Sendable (SourceRecord) -> Void
 
-    init(store: Store, logger: Logger, policy: CompletionPolicy, sourceChanged: @escaping @Sendable (SourceRecord) -> Void) {
+    init(store: Store, logger: Logger, policy: CompletionPolicy) {
         self.store = store
         self.logger = logger
         self.policy = policy
-        self.sourceChanged = sourceChanged
     }
 
     func spawned(jobID: Int64, processGroup: Int32, at date: Date, logPath: String) {
@@ -95,7 +92,6 @@ final class JobRecorder: Sendable {
             for pause in result.systemPaused {
                 logger.warning("source system paused", metadata: ["source.id": "\(pause.sourceID)", "reason": "\(pause.reason)"])
             }
-            result.changedSources.forEach(sourceChanged)
         } catch where Store.isBusy(error) {
             // Another process holds the database: keep the outcomes and try again, so no job is
             // left `running` (which would block its source) for want of one write.

@@ -9,11 +9,10 @@ import TaplineStore
 import Glibc
 #endif
 
-/// Learns when jobs end, and of the source changes their outcomes committed (a system pause
-/// set or cleared), so the scheduler's queue follows the store.
+/// Learns when a job's slot is free again, so due sources waiting for one can start. (What a
+/// job's end changed about its source, a system pause set or cleared, the store announces.)
 public protocol JobEndObserver: AnyObject, Sendable {
     func jobEnded(_ job: JobRecord)
-    func sourceChanged(_ source: SourceRecord)
 }
 
 /// A job could not be prepared for a reason that is not a file-system error.
@@ -70,12 +69,10 @@ public final class JobRunner: Sendable {
         self.settings = settings
         self.now = now
         self.logger = logger
-        let observer = self.observer
         self.recorder = JobRecorder(
             store: store, logger: logger,
             policy: CompletionPolicy(
-                keepLogsPerSource: settings.logsPerSource, failuresBeforeSystemPause: settings.failuresBeforeSystemPause),
-            sourceChanged: { source in observer.value?.sourceChanged(source) })
+                keepLogsPerSource: settings.logsPerSource, failuresBeforeSystemPause: settings.failuresBeforeSystemPause))
         self.baseEnvironment = ProcessInfo.processInfo.environment
         // Made once here; each source's directory below it is made by the relay of its first job.
         // A failure shows up then, as a job that ran without its log.
@@ -148,9 +145,7 @@ public final class JobRunner: Sendable {
             finish(job, outcome: .launchFailed(error, at: now())) { [store, now, logger] in
                 // The command cannot be executed: scheduled runs would only fail again.
                 do {
-                    if let paused = try store.recordSystemPause(sourceID: job.sourceID, reason: error.description, now: now()) {
-                        self.observer.value?.sourceChanged(paused)
-                    }
+                    try store.recordSystemPause(sourceID: job.sourceID, reason: error.description, now: now())
                     logger.warning("source system paused", metadata: ["source.id": "\(job.sourceID)", "reason": "\(error.description)"])
                 } catch {
                     logger.error("cannot system-pause the source", metadata: ["source.id": "\(job.sourceID)", "error": "\(error)"])
