@@ -132,7 +132,7 @@ struct Harness {
 
     init(
         store: Store? = nil, settings: SchedulerSettings = SchedulerSettings(), clock: ManualClock = ManualClock(start),
-        autoExit: Bool = false
+        autoExit: Bool = false, metrics: TaplineMetrics? = nil
     ) throws {
         self.store = try store ?? Store.inMemory(catalog: testCatalog).withTestDestination()
         self.clock = clock
@@ -146,7 +146,7 @@ struct Harness {
             now: { clockRef.now })
         scheduler = Scheduler(
             store: self.store, runner: runner, settings: settings, stitchClientID: 1, logger: logger,
-            clock: clock.schedulerClock, timer: timer)
+            clock: clock.schedulerClock, timer: timer, metrics: metrics)
     }
 
     /// Creates a source the way the API does (the store tells the scheduler).
