@@ -55,7 +55,10 @@ let package = Package(
                 "TaplineStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Served at GET /openapi.yaml; compiled into the binary, so the document served is
+            // always the one in the repository (`openapi.yaml` at the top is a link to it).
+            resources: [.embedInCode("openapi.yaml")]
         ),
         .target(
             name: "TaplineService",
@@ -80,7 +83,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "TaplineCoreTests", dependencies: ["TaplineCore"]),
+        .testTarget(name: "TaplineCoreTests", dependencies: ["TaplineCore"], exclude: ["Fixtures"]),
         .testTarget(name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineCore"]),
         .testTarget(
             name: "TaplineRuntimeTests",

@@ -33,7 +33,7 @@ public enum API {
         router.get("openapi.yaml") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml + "\n")))
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
         let v4 = router.group("v4").add(middleware: BearerAuthMiddleware(tokens: dependencies.tokens))
         SourcesController(dependencies: dependencies).addRoutes(to: v4)
