@@ -83,18 +83,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        /// What every test target shares: the manual clock and timer, the fake launcher, the
+        /// store with its destination, a recorder of the store's announcements.
+        .target(
+            name: "TaplineTestSupport",
+            dependencies: ["TaplineCore", "TaplineStore", "TaplineRuntime"],
+            path: "Tests/TaplineTestSupport"
+        ),
         .testTarget(name: "TaplineCoreTests", dependencies: ["TaplineCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineCore"]),
+        .testTarget(name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineCore", "TaplineTestSupport"]),
         .testTarget(
             name: "TaplineRuntimeTests",
             dependencies: [
-                "TaplineRuntime", "TaplineCore", "TaplineStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "TaplineRuntime", "TaplineCore", "TaplineStore", "TaplineTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
             name: "TaplineAPITests",
             dependencies: [
-                "TaplineAPI", "TaplineCore", "TaplineStore", "TaplineService", "TaplineRuntime",
+                "TaplineAPI", "TaplineCore", "TaplineStore", "TaplineService", "TaplineRuntime", "TaplineTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -5,23 +5,13 @@ import NIOCore
 import TaplineCore
 import TaplineRuntime
 import TaplineStore
+import TaplineTestSupport
 
 @testable import TaplineAPI
 
 let testToken = "ac_test_token_0123456789"
-let clock = TestClock(Timestamp.parse("2026-11-29T10:00:00Z")!)
-
-/// A settable clock, so responses have predictable timestamps.
-final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Date
-    init(_ value: Date) { self.value = value }
-    var now: Date {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
-}
+/// A clock at a fixed instant, so responses have predictable timestamps.
+let clock = ManualClock(Timestamp.parse("2026-11-29T10:00:00Z")!)
 
 /// The demo type plus one with a required property, a credential and discovery.
 let apiCatalogTypes = [

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 import TaplineCore
+import TaplineTestSupport
 
 @testable import TaplineAPI
 

@@ -8,6 +8,7 @@ import TaplineStore
 
 #if canImport(Glibc)
 import Glibc
+import TaplineTestSupport
 #endif
 
 /// What a restart finds after `kill -9` at any instant: no process and no workspace of an

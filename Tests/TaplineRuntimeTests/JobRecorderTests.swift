@@ -4,6 +4,7 @@ import Synchronization
 import TaplineCore
 import TaplineStore
 import Testing
+import TaplineTestSupport
 
 @testable import TaplineRuntime
 

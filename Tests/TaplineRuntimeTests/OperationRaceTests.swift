@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import TaplineCore
+import TaplineTestSupport
 @testable import TaplineStore
 
 @testable import TaplineRuntime

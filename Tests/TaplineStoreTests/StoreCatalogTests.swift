@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TaplineCore
+import TaplineTestSupport
 
 @testable import TaplineStore
 

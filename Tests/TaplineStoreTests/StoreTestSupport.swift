@@ -38,14 +38,3 @@ func temporaryDirectory() throws -> String {
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
-
-/// Collects the store's announcements.
-final class ChangeLog: StoreObserver {
-    private let received = Mutex<[[SourceChange]]>([])
-    func sourcesChanged(_ changes: [SourceChange]) { received.withLock { $0.append(changes) } }
-    /// Every change heard, in order.
-    var changes: [SourceChange] { received.withLock { $0.flatMap { $0 } } }
-    /// One entry per commit.
-    var commits: [[SourceChange]] { received.withLock { $0 } }
-    func clear() { received.withLock { $0 = [] } }
-}

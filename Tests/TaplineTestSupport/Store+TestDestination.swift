@@ -4,7 +4,7 @@ import TaplineStore
 extension Store {
     /// The store with the account's destination, as a daemon has from its first start: without
     /// one, scheduled starts system-pause their sources and manual starts are refused.
-    func withTestDestination() throws -> Store {
+    public func withTestDestination() throws -> Store {
         try createInitialDestination(type: "jsonl", properties: [:], credentials: [:], now: Date())
         return self
     }
