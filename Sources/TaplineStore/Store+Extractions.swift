@@ -8,10 +8,30 @@ public struct StreamLoad: Sendable, Equatable {
     public var sourceName: String
     public var streamName: String
     public var lastBatchLoadedAt: Date?
-    /// JSON text, `nil` when the stream's last load succeeded.
-    public var errorState: String?
+    /// Why the stream's last load failed; `nil` when it succeeded.
+    public var failure: LoadFailure?
     public var records: Int
     public var jobName: String
+}
+
+/// A failed load as stored in `stream_loads.error_state`: `{"message": …, "target_exit_status": N}`.
+public struct LoadFailure: Sendable, Equatable {
+    /// The target's own description of the failure (its last error line).
+    public var message: String
+    public var targetExitStatus: Int?
+
+    public init(message: String, targetExitStatus: Int?) {
+        self.message = message
+        self.targetExitStatus = targetExitStatus
+    }
+
+    init(json text: String) throws {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+            let message = object["message"] as? String
+        else { throw StoreError.corruptValue("load failure") }
+        self.message = message
+        self.targetExitStatus = (object["target_exit_status"] as? NSNumber)?.intValue
+    }
 }
 
 extension Store {
@@ -53,7 +73,8 @@ extension Store {
                 try rows.map { row in
                     StreamLoad(
                         sourceID: row["source_id"], sourceName: row["source_name"], streamName: row["stream_name"],
-                        lastBatchLoadedAt: try StoredTime.optional(row["last_batch_loaded_at"]), errorState: row["error_state"],
+                        lastBatchLoadedAt: try StoredTime.optional(row["last_batch_loaded_at"]),
+                        failure: try (row["error_state"] as String?).map(LoadFailure.init(json:)),
                         records: row["records"], jobName: row["job_name"])
                 }, total
             )

@@ -339,8 +339,8 @@ extension Store {
         // A failed target puts every stream it was sent in an error state; otherwise only the
         // streams the target proved it loaded get a load (a stopped job may prove none).
         let targetFailed = o.status == .failed && (o.targetExitStatus ?? 0) != 0
-        let errorState = targetFailed
-            ? Self.errorState(message: o.targetDescription ?? "the target failed", exitStatus: o.targetExitStatus) : nil
+        let failure = targetFailed
+            ? Self.loadFailure(message: o.targetDescription ?? "the target failed", exitStatus: o.targetExitStatus) : nil
         for stream in Set(o.streamRecords.keys).union(o.loadedRecords.keys).sorted() {
             let loaded = o.loadedRecords[stream] ?? 0
             guard targetFailed || loaded > 0 else { continue }
@@ -352,19 +352,15 @@ extension Store {
                     last_batch_loaded_at = excluded.last_batch_loaded_at, error_state = excluded.error_state,
                     records = excluded.records, job_name = excluded.job_name, updated_at = excluded.updated_at
                 """,
-                [job.sourceID, stream, targetFailed ? nil : at, errorState, loaded, job.jobName, at])
+                [job.sourceID, stream, targetFailed ? nil : at, failure, loaded, job.jobName, at])
         }
     }
 
-    /// An `error_state` in the shape Stitch's load object shows.
-    static func errorState(message: String, exitStatus: Int?) -> String {
-        let data: [String: Any] = [
-            "notification_data": [
-                // warehouse_message is what pollers (mage-ai) show for a failed load.
-                "message": message, "warehouse_message": message, "error": "TARGET_ERROR", "status": "ERROR",
-                "exception_message": exitStatus.map { "target exited with status \($0)" } ?? message,
-            ]
-        ]
+    /// What a failed load records, in tapline's terms (`LoadFailure`); the API turns it into
+    /// Stitch's `error_state`.
+    static func loadFailure(message: String, exitStatus: Int?) -> String {
+        var data: [String: Any] = ["message": message]
+        if let exitStatus { data["target_exit_status"] = exitStatus }
         return String(decoding: (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
     }
 

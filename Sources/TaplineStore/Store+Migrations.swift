@@ -62,6 +62,20 @@ extension Store {
                         BEGIN SELECT RAISE(ABORT, 'source_events is append-only (only skipped occurrences are pruned)'); END;
                     """)
         }
+        // A failed load's error_state held Stitch's wire shape; it now holds tapline's facts
+        // (message, target exit status) and the API formats the wire shape.
+        migrator.registerMigration("v6: load failures as facts") { db in
+            try db.execute(
+                sql: """
+                    UPDATE stream_loads SET error_state = json_object(
+                        'message', coalesce(json_extract(error_state, '$.notification_data.message'), 'the target failed'),
+                        'target_exit_status', CASE
+                            WHEN json_extract(error_state, '$.notification_data.exception_message') LIKE 'target exited with status %'
+                            THEN CAST(substr(json_extract(error_state, '$.notification_data.exception_message'), 27) AS INTEGER)
+                        END)
+                    WHERE error_state IS NOT NULL AND json_extract(error_state, '$.notification_data') IS NOT NULL
+                    """)
+        }
         return migrator
     }
 

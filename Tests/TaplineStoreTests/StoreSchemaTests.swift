@@ -75,3 +75,32 @@ struct StoreSchemaTests {
         #expect(rows[1]["next_fire_at"] as String? == nil)
     }
 }
+
+@Suite("Store: migrations")
+struct StoreMigrationTests {
+    @Test("v6 turns a stored Stitch-shaped error_state into the facts it was made of; the API shape is unchanged")
+    func loadFailureFacts() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/tapline.db"
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Store.migrator.migrate(queue, upTo: "v5: history retention")
+            try await queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO sources (id, name, display_name, type, created_at, updated_at)
+                        VALUES (1, 'shop', 'shop', 'platform.test', '2026-11-29T10:00:00Z', '2026-11-29T10:00:00Z');
+                        INSERT INTO stream_loads (source_id, stream_name, error_state, records, job_name, updated_at) VALUES
+                          (1, 'orders', '{"notification_data":{"error":"TARGET_ERROR","exception_message":"target exited with status 3","message":"disk full","status":"ERROR","warehouse_message":"disk full"}}', 0, 'j', '2026-11-29T10:00:00.000Z'),
+                          (1, 'users', NULL, 5, 'j', '2026-11-29T10:00:00.000Z');
+                        """)
+            }
+        }
+        let store = try Store.open(path: path, catalog: testCatalog)
+        let loads = try await store.loads(since: t0.addingTimeInterval(-3600), page: 1, perPage: 10).loads
+        #expect(loads.map(\.streamName) == ["orders", "users"])
+        #expect(loads[0].failure == LoadFailure(message: "disk full", targetExitStatus: 3))
+        #expect(loads[1].failure == nil)
+    }
+}

@@ -75,10 +75,27 @@ struct ExtractionsController {
                 ("source_name", .string(load.sourceName)),
                 ("stream_name", .string(load.streamName)),
                 ("last_batch_loaded_at", .optional(load.lastBatchLoadedAt.map(Timestamp.format))),
-                ("error_state", load.errorState.map(WireJSON.raw) ?? .null),
+                ("error_state", load.failure.map(Self.errorState) ?? .null),
             ])
         }
         return .json(JobWire.page(items, page: page, total: total, perPage: Self.perPage, path: "/v4/\(client)/loads"))
+    }
+
+    /// Stitch's `error_state` of a failed load; `warehouse_message` is what pollers (mage-ai)
+    /// show.
+    static func errorState(_ failure: LoadFailure) -> WireJSON {
+        .object([
+            (
+                "notification_data",
+                .object([
+                    ("error", .string("TARGET_ERROR")),
+                    ("exception_message", .string(failure.targetExitStatus.map { "target exited with status \($0)" } ?? failure.message)),
+                    ("message", .string(failure.message)),
+                    ("status", .string("ERROR")),
+                    ("warehouse_message", .string(failure.message)),
+                ])
+            )
+        ])
     }
 
     /// The path's client id must be this account's (Stitch answers 401 otherwise).
