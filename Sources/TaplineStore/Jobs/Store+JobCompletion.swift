@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+/// What recording job outcomes did.
+public struct CompletionResult: Sendable {
+    public var ended: [JobRecord] = []
+    /// Log files whose retention ran out; delete them.
+    public var expiredLogs: [String] = []
+    /// Sources system-paused by repeated failures, with the reason. (Every change of a source's
+    /// schedule, these and the clearing of a pause by a manual success, reaches the scheduler
+    /// through the store's announcements.)
+    public var systemPaused: [(sourceID: Int64, reason: String)] = []
+}
+
+/// What happens around a job's end, from the configuration.
+public struct CompletionPolicy: Sendable {
+    /// Job logs kept per source; 0 keeps all.
+    public var keepLogsPerSource = 0
+    /// Consecutive failed scheduled jobs that system-pause a source; 0 disables.
+    public var failuresBeforeSystemPause = 0
+    public init(keepLogsPerSource: Int = 0, failuresBeforeSystemPause: Int = 0) {
+        self.keepLogsPerSource = keepLogsPerSource
+        self.failuresBeforeSystemPause = failuresBeforeSystemPause
+    }
+}
+
+extension Store {
+    /// Records the process group and log of freshly spawned jobs, in one transaction, so the boot
+    /// sweep can find and end orphans after a crash.
+    public func recordSpawned(_ spawned: [(jobID: Int64, processGroup: Int32, spawnedAt: Date, logPath: String)]) throws {
+        guard !spawned.isEmpty else { return }
+        try writer.write { db in
+            for s in spawned {
+                try db.run(
+                    "UPDATE jobs SET process_group = ?, spawned_at = ?, log_path = ? WHERE id = ?",
+                    [s.processGroup, StoredTime.millis(s.spawnedAt), s.logPath, s.jobID])
+            }
+        }
+    }
+
+    /// Ends jobs with their outcomes, many per transaction. A job that is no longer running (ended
+    /// twice, or interrupted by a sweep) is left as it is. Returns the ended jobs.
+    @discardableResult
+    public func recordCompletions(_ completions: [(jobID: Int64, outcome: JobOutcome)]) throws -> [JobRecord] {
+        try recordCompletions(completions, policy: CompletionPolicy()).ended
+    }
+
+    /// Ends jobs (as above), in the same transaction:
+    /// - persists the Singer state the target confirmed (even for a failed or stopped job: a target
+    ///   confirms a state only once the records before it are stored);
+    /// - records each stream's load (Stitch's load object);
+    /// - system-pauses a source after `failuresBeforeSystemPause` consecutive failed scheduled jobs
+    ///   (stopped jobs do not count; 0 disables), and clears a system pause when a manual job
+    ///   succeeds;
+    /// - applies log retention: beyond the newest `keepLogsPerSource` logs of a source (0 keeps
+    ///   all), older jobs lose their `log_path`; the returned paths are for the caller to delete
+    ///   once this transaction has committed.
+    @discardableResult
+    public func recordCompletions(
+        _ completions: [(jobID: Int64, outcome: JobOutcome)], policy: CompletionPolicy
+    ) throws -> CompletionResult {
+        guard !completions.isEmpty else { return CompletionResult() }
+        let catalog = self.catalog
+        return try writer.write { db in
+            var ended: [JobRecord] = []
+            var expired: [String] = []
+            var paused: [(sourceID: Int64, reason: String)] = []
+            for (jobID, o) in completions {
+                try db.run(
+                    """
+                    UPDATE jobs SET status = ?, completed_at = ?, discovery_exit_status = ?, discovery_description = ?,
+                        tap_exit_status = ?, tap_description = ?, target_exit_status = ?, target_description = ?
+                    WHERE id = ? AND status = 'running'
+                    """,
+                    [
+                        o.status.rawValue, StoredTime.millis(o.completedAt), o.discoveryExitStatus, o.discoveryDescription,
+                        o.tapExitStatus, o.tapDescription, o.targetExitStatus, o.targetDescription, jobID,
+                    ])
+                guard db.changesCount == 1, let job = try Self.fetchJob(db, id: jobID) else { continue }
+                ended.append(job)
+                try Self.recordStreams(db, job: job, outcome: o)
+                if let reason = try Self.applyPausePolicy(
+                    db, job: job, policy: policy, catalog: catalog, now: o.completedAt)
+                {
+                    paused.append((job.sourceID, reason))
+                }
+            }
+            if policy.keepLogsPerSource > 0 {
+                for sourceID in Set(ended.map(\.sourceID)) {
+                    let old = try db.fetchRows(
+                        "SELECT id, log_path FROM jobs WHERE source_id = ? AND log_path IS NOT NULL ORDER BY id DESC LIMIT -1 OFFSET ?",
+                        [sourceID, policy.keepLogsPerSource])
+                    for row in old {
+                        expired.append(row["log_path"])
+                        try db.run("UPDATE jobs SET log_path = NULL WHERE id = ?", [row["id"] as Int64])
+                    }
+                }
+            }
+            return CompletionResult(ended: ended, expiredLogs: expired, systemPaused: paused)
+        }
+    }
+
+    /// The relayed record counts, the confirmed state and the per-stream loads of an ended job.
+    static func recordStreams(_ db: Database, job: JobRecord, outcome o: JobOutcome) throws {
+        let at = StoredTime.millis(o.completedAt)
+        if !o.streamRecords.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let text = String(decoding: try encoder.encode(o.streamRecords), as: UTF8.self)
+            try db.run("UPDATE jobs SET stream_records = ? WHERE id = ?", [text, job.id])
+        }
+        if let state = o.confirmedState {
+            try db.run(
+                """
+                INSERT INTO source_state (source_id, state, job_name, updated_at) VALUES (?, json(?), ?, ?)
+                ON CONFLICT (source_id) DO UPDATE SET state = excluded.state, job_name = excluded.job_name,
+                    updated_at = excluded.updated_at
+                """,
+                [job.sourceID, state, job.jobName, at])
+        }
+        // A failed target puts every stream it was sent in an error state; otherwise only the
+        // streams the target proved it loaded get a load (a stopped job may prove none).
+        let targetFailed = o.status == .failed && (o.targetExitStatus ?? 0) != 0
+        let failure = targetFailed
+            ? Self.loadFailure(message: o.targetDescription ?? "the target failed", exitStatus: o.targetExitStatus) : nil
+        for stream in Set(o.streamRecords.keys).union(o.loadedRecords.keys).sorted() {
+            let loaded = o.loadedRecords[stream] ?? 0
+            guard targetFailed || loaded > 0 else { continue }
+            try db.run(
+                """
+                INSERT INTO stream_loads (source_id, stream_name, last_batch_loaded_at, error_state, records, job_name, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (source_id, stream_name) DO UPDATE SET
+                    last_batch_loaded_at = excluded.last_batch_loaded_at, error_state = excluded.error_state,
+                    records = excluded.records, job_name = excluded.job_name, updated_at = excluded.updated_at
+                """,
+                [job.sourceID, stream, targetFailed ? nil : at, failure, loaded, job.jobName, at])
+        }
+    }
+
+    /// What a failed load records, in tapline's terms (`LoadFailure`); the API turns it into
+    /// Stitch's `error_state`.
+    static func loadFailure(message: String, exitStatus: Int?) -> String {
+        var data: [String: Any] = ["message": message]
+        if let exitStatus { data["target_exit_status"] = exitStatus }
+        return String(decoding: (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Returns the reason when this completion system-paused the source.
+    static func applyPausePolicy(
+        _ db: Database, job: JobRecord, policy: CompletionPolicy, catalog: SourceTypeCatalog, now: Date
+    ) throws -> String? {
+        if job.trigger == .manual, job.status == .succeeded {
+            guard let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt != nil else { return nil }
+            try db.run(
+                "UPDATE sources SET system_paused_at = NULL, system_pause_reason = NULL, updated_at = ? WHERE id = ?",
+                [StoredTime.seconds(now), source.id])
+            try appendEvent(
+                db, sourceID: source.id, kind: .systemUnpaused, actor: .system, at: now,
+                reason: "manual job \(job.jobName) succeeded")
+            // Schedulable again: its next fire by the same rule as every other change.
+            guard let after = try fetchSource(db, id: source.id) else { return nil }
+            _ = try refreshSchedule(db, before: source, after: after, catalog: catalog, now: now)
+            return nil
+        }
+        guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return nil }
+        let recent = try db.fetchRows(
+            "SELECT status FROM jobs WHERE source_id = ? AND trigger = 'scheduled' AND status NOT IN ('stopped', 'running') ORDER BY id DESC LIMIT ?",
+            [job.sourceID, policy.failuresBeforeSystemPause])
+        guard recent.count == policy.failuresBeforeSystemPause, recent.allSatisfy({ $0["status"] as String == "failed" }),
+            let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt == nil
+        else { return nil }
+        let reason = "\(policy.failuresBeforeSystemPause) consecutive scheduled jobs failed (last: \(job.jobName))"
+        try systemPause(db, source: source, reason: reason, now: now)
+        return reason
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+/// The outcome of `POST /v4/sources/{id}/sync`.
+public enum ManualStartResult: Sendable, Equatable {
+    case started(JobRecord, source: SourceRecord)
+    case unknownSource
+    case deleted
+    case alreadyRunning
+    case notConfigured(ConfigurationStep)
+    case typeMissing(String)
+    /// The account has no destination (it was deleted): nothing to load into.
+    case noDestination
+}
+
+extension Store {
+    /// Starts a manual job whether or not the source is paused; the pause state is untouched.
+    /// A plain-interval schedule then counts from this start, as in Stitch.
+    public func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult {
+        let catalog = self.catalog
+        return try await writer.write { db in
+            guard let source = try Self.fetchSource(db, id: sourceID) else { return .unknownSource }
+            guard source.deletedAt == nil else { return .deleted }
+            guard let type = catalog[source.type] else { return .typeMissing(source.type) }
+            let step = source.configurationStep(type: type)
+            guard step == .fullyConfigured else { return .notConfigured(step) }
+            guard try Self.liveDestination(db) != nil else { return .noDestination }
+            guard try Self.runningJob(db, sourceID: sourceID) == nil else { return .alreadyRunning }
+            try db.execute(
+                sql: "INSERT INTO jobs (job_name, source_id, trigger, status, started_at) VALUES (?, ?, 'manual', 'running', ?)",
+                arguments: [jobName, sourceID, StoredTime.millis(now)])
+            var updated = source
+            if source.isSchedulable(in: catalog) {
+                updated.nextFireAt = NextFirePolicy.afterManualStart(
+                    source.schedule(type: type), current: source.nextFireAt, startedAt: now)
+                try Self.setNextFire(db, sourceID: sourceID, updated.nextFireAt)
+            }
+            guard let job = try Self.fetchJob(db, name: jobName) else { throw StoreError.corruptValue("job row") }
+            return .started(job, source: updated)
+        }
+    }
+}

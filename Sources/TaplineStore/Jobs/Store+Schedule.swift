@@ -1,0 +1,44 @@
+import Foundation
+import GRDB
+import TaplineCore
+
+extension Store {
+    /// Applies the catch-up rules to every source whose due time passed while tapline was down (or
+    /// was skipped over by a forward step of the wall clock, `cause`):
+    /// it keeps one coalesced occurrence due now when the latest missed one is within the window,
+    /// else skips them (event `skipped`, reason `outside catch-up window`). Returns every active
+    /// source's due time, for the scheduler's queue.
+    public func prepareSchedule(now: Date, catchUpWindow: TimeInterval?, cause: CatchUpCause = .downtime) throws
+        -> (due: [(sourceID: Int64, due: Date)], skipped: Int)
+    {
+        let catalog = self.catalog
+        return try writer.write { db in
+            var skipped = 0
+            let due = try Row.fetchAll(
+                db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE next_fire_at IS NOT NULL AND next_fire_at < ?",
+                arguments: [StoredTime.millis(now)]
+            ).map(SourceRecord.init(row:))
+            for source in due {
+                guard let nextFire = source.nextFireAt else { continue }
+                switch CatchUpPolicy.decide(source.schedule(type: catalog[source.type]), nextFire: nextFire, now: now, window: catchUpWindow) {
+                case .runNow(let occurrence):
+                    try Self.setNextFire(db, sourceID: source.id, occurrence)
+                case .skip(let missed, let next):
+                    skipped += 1
+                    try Self.setNextFire(db, sourceID: source.id, next)
+                    try Self.appendEvent(
+                        db, sourceID: source.id, kind: .skipped, actor: .system, at: now, reason: "outside catch-up window",
+                        detail: "\(missed) occurrence(s) missed \(cause.detail)")
+                }
+            }
+            let scheduled = try Row.fetchAll(db, sql: "SELECT id, next_fire_at FROM sources WHERE next_fire_at IS NOT NULL")
+                .map { row in (sourceID: row["id"] as Int64, due: try StoredTime.required(row["next_fire_at"])) }
+            return (scheduled, skipped)
+        }
+    }
+
+
+    static func setNextFire(_ db: Database, sourceID: Int64, _ next: Date?) throws {
+        try db.run("UPDATE sources SET next_fire_at = ? WHERE id = ?", [next.map(StoredTime.millis), sourceID])
+    }
+}
