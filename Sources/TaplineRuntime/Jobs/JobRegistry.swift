@@ -1,0 +1,91 @@
+import Foundation
+import Synchronization
+import TaplineStore
+
+/// The jobs running now, one per source: what a stop signals, what the running cap counts, and
+/// what shutdown waits for.
+///
+/// A job is registered before its pipeline is spawned (so a stop that arrives first still finds
+/// it) and leaves once its outcome is committed. Removal names the job, not only the source: by
+/// then the source may already run its next job.
+final class JobRegistry: Sendable {
+    struct Entry {
+        var job: JobRecord
+        var pipeline: (any RunningPipeline)?
+        var stopRequested = false
+    }
+
+    private struct State {
+        var entries: [Int64: Entry] = [:]
+        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    var count: Int { state.withLock { $0.entries.count } }
+    var sourceIDs: [Int64] { state.withLock { Array($0.entries.keys) } }
+
+    func register(_ job: JobRecord) {
+        state.withLock { $0.entries[job.sourceID] = Entry(job: job) }
+    }
+
+    /// Attaches the spawned pipeline; returns whether a stop was requested meanwhile.
+    func attach(_ pipeline: any RunningPipeline, to job: JobRecord) -> Bool {
+        state.withLock { state in
+            guard state.entries[job.sourceID]?.job.id == job.id else { return false }
+            state.entries[job.sourceID]?.pipeline = pipeline
+            return state.entries[job.sourceID]?.stopRequested ?? false
+        }
+    }
+
+    func stopRequested(_ job: JobRecord) -> Bool {
+        state.withLock { $0.entries[job.sourceID]?.job.id == job.id && $0.entries[job.sourceID]?.stopRequested == true }
+    }
+
+    /// Marks the source's job as stopping. `nil`: no job runs; `.some(nil)`: registered but not
+    /// spawned yet (its launch sees the request and stops it).
+    func requestStop(sourceID: Int64) -> (any RunningPipeline)?? {
+        state.withLock { state -> (any RunningPipeline)?? in
+            guard state.entries[sourceID] != nil else { return .none }
+            state.entries[sourceID]?.stopRequested = true
+            return .some(state.entries[sourceID]?.pipeline)
+        }
+    }
+
+    /// Removes this job (only this one) and wakes whoever waits for the registry to empty.
+    func remove(_ job: JobRecord) {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            if state.entries[job.sourceID]?.job.id == job.id { state.entries[job.sourceID] = nil }
+            guard state.entries.isEmpty else { return [] }
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    /// Returns once no job runs, or after `timeout` seconds, whichever comes first.
+    func waitUntilEmpty(timeout: Double) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.empty() }
+            group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func empty() async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.entries.isEmpty || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+}
