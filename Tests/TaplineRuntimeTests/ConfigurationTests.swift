@@ -22,11 +22,11 @@ struct ConfigurationTests {
         #expect(file.scheduler.startsPerSecond == defaults.scheduler.startsPerSecond)
         #expect(file.scheduler.maxRunningJobs == defaults.scheduler.maxRunningJobs)
         #expect(file.scheduler.catchUpWindowSeconds == defaults.scheduler.catchUpWindowSeconds)
-        #expect(file.stopGraceSeconds == defaults.stopGraceSeconds)
+        #expect(file.jobs.stopGraceSeconds == defaults.jobs.stopGraceSeconds)
         #expect(file.shutdownGraceSeconds == defaults.shutdownGraceSeconds)
         #expect(file.destinationTypes == defaults.destinationTypes)
         #expect(file.initialDestination == defaults.initialDestination)
-        #expect(file.logsPerSource == defaults.logsPerSource)
+        #expect(file.jobs.logsPerSource == defaults.jobs.logsPerSource)
         #expect(file.jobsDirectory == defaults.jobsDirectory)
     }
 
@@ -48,7 +48,7 @@ struct ConfigurationTests {
                 """)
         #expect(config.scheduler.catchUpWindowSeconds == 5400)
         #expect(config.scheduler.startsPerSecond == 50 && config.scheduler.maxRunningJobs == 8)
-        #expect(config.stopGraceSeconds == 2 && config.shutdownGraceSeconds == 5)
+        #expect(config.jobs.stopGraceSeconds == 2 && config.shutdownGraceSeconds == 5)
         #expect(config.destinationTypes.map(\.target) == [["/opt/targets/bin/target-jsonl"]])
         let jobs = config.jobSettings(stateDirectory: "/var/lib/tapline")
         #expect(jobs.targetConfig(type: config.destinationTypes[0]) == ["destination_path": .string("/srv/data")])

@@ -86,7 +86,7 @@ struct JobsShape: Decodable {
             guard (0...3600).contains(stopGraceSeconds) else {
                 throw ConfigurationError("jobs.stop_grace_seconds: must be between 0 and 3600")
             }
-            config.stopGraceSeconds = stopGraceSeconds
+            config.jobs.stopGraceSeconds = stopGraceSeconds
         }
         if let shutdownGraceSeconds {
             guard (0...86_400).contains(shutdownGraceSeconds) else {
@@ -106,7 +106,7 @@ struct JobsShape: Decodable {
             guard (4096...(1 << 30)).contains(maxLineBytes) else {
                 throw ConfigurationError("jobs.max_line_bytes: must be between 4096 and 1073741824")
             }
-            config.relayLimits.maxLineBytes = maxLineBytes
+            config.jobs.relayLimits.maxLineBytes = maxLineBytes
         }
         if let historyDays {
             guard historyDays >= 0, historyDays <= 36_500 else {
@@ -122,18 +122,18 @@ struct JobsShape: Decodable {
             guard (65536...(1 << 40)).contains(maxLogBytes) else {
                 throw ConfigurationError("jobs.max_log_bytes: must be between 65536 and 1099511627776")
             }
-            config.relayLimits.maxLogBytes = maxLogBytes
-            config.relayLimits.tailBytes = min(config.relayLimits.tailBytes, maxLogBytes / 4)
+            config.jobs.relayLimits.maxLogBytes = maxLogBytes
+            config.jobs.relayLimits.tailBytes = min(config.jobs.relayLimits.tailBytes, maxLogBytes / 4)
         }
         if let logsPerSource {
             guard logsPerSource >= 0 else { throw ConfigurationError("jobs.logs_per_source: must be 0 (keep all) or more") }
-            config.logsPerSource = logsPerSource
+            config.jobs.logsPerSource = logsPerSource
         }
         if let failuresBeforeSystemPause {
             guard failuresBeforeSystemPause >= 0 else {
                 throw ConfigurationError("jobs.failures_before_system_pause: must be 0 (never) or more")
             }
-            config.failuresBeforeSystemPause = failuresBeforeSystemPause
+            config.jobs.failuresBeforeSystemPause = failuresBeforeSystemPause
         }
     }
 }

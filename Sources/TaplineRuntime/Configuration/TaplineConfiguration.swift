@@ -43,20 +43,16 @@ public struct TaplineConfiguration: Sendable {
     public var sourceTypes: [SourceType] = [DemoSourceType.definition]
     /// The scheduler's limits (catch-up window, start budget, running cap).
     public var scheduler = SchedulerSettings()
-    /// SIGTERM → SIGKILL grace period for a stopped job, in seconds.
-    public var stopGraceSeconds: Double = 10
+    /// How jobs behave (`jobs:`): stop grace, log retention, system pause, the relay's limits.
+    public var jobs = JobPolicy()
     /// How long running jobs may go on after tapline is asked to stop, in seconds.
     public var shutdownGraceSeconds: Double = 30
     /// The destination types API callers may create the account's destination of.
     public var destinationTypes: [DestinationType] = [BuiltInDestinationType.jsonl]
     /// The destination a fresh install starts with (created once, at the first start).
     public var initialDestination: InitialDestination? = InitialDestination(type: BuiltInDestinationType.jsonl.type)
-    /// Job logs kept per source; 0 keeps all.
-    public var logsPerSource = 100
     /// How much job history is kept (`jobs.history_days`, `jobs.history_per_source`).
     public var retention = RetentionPolicy()
-    /// Consecutive failed scheduled jobs that system-pause a source; 0 disables.
-    public var failuresBeforeSystemPause = 5
     /// Where job directories go; `nil`: `$RUNTIME_DIRECTORY/jobs` under systemd, else
     /// `<state_dir>/jobs`.
     public var jobsDirectory: String?
@@ -64,22 +60,14 @@ public struct TaplineConfiguration: Sendable {
     /// It outlives every job: a target told to write to a relative path writes below it, and
     /// tapline never deletes anything there.
     public var workingDirectory: String?
-    /// The longest line a tap may write and the largest job log.
-    public var relayLimits = RelayLimits()
 
     /// The job settings for a resolved state directory.
     public func jobSettings(
         stateDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> JobSettings {
-        var settings = JobSettings(stateDirectory: stateDirectory)
+        var settings = JobSettings(stateDirectory: stateDirectory, configuration: self)
         settings.jobsDirectoryOverride = resolvedJobsDirectory(stateDirectory: stateDirectory, environment: environment)
         settings.workingDirectory = workingDirectory ?? stateDirectory + "/work"
-        settings.relayLimits = relayLimits
-        settings.stopGraceSeconds = stopGraceSeconds
-        settings.destinationTypes = DestinationTypeCatalog(destinationTypes)
-        settings.stitchClientID = stitchClientID
-        settings.logsPerSource = logsPerSource
-        settings.failuresBeforeSystemPause = failuresBeforeSystemPause
         return settings
     }
 

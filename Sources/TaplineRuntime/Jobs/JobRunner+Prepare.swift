@@ -65,7 +65,7 @@ extension JobRunner {
             tap: type.tapCommand + tapArguments,
             target: destinationType.target + ["--config", targetConfig],
             environment: environment, workingDirectory: settings.processDirectory,
-            logPath: logDirectory + "/\(job.jobName).log", limits: settings.relayLimits)
+            logPath: logDirectory + "/\(job.jobName).log", limits: settings.policy.relayLimits)
     }
 
     /// The tap's configuration file: the type's defaults, the source's properties and its

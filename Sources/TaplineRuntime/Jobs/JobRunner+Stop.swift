@@ -30,12 +30,12 @@ extension JobRunner {
         }
         for source in sources { stop(sourceID: source) }
         // SIGKILL follows SIGTERM after the stop grace; then the outcomes need their commit.
-        await running.waitUntilEmpty(timeout: settings.stopGraceSeconds + 5)
+        await running.waitUntilEmpty(timeout: settings.policy.stopGraceSeconds + 5)
         await recorder.drain()
     }
 
     func signalStop(_ pipeline: any RunningPipeline) {
         pipeline.signal(SIGTERM)
-        timers.asyncAfter(deadline: .now() + settings.stopGraceSeconds) { pipeline.signal(SIGKILL) }
+        timers.asyncAfter(deadline: .now() + settings.policy.stopGraceSeconds) { pipeline.signal(SIGKILL) }
     }
 }

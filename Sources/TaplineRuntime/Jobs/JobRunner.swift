@@ -45,7 +45,7 @@ public final class JobRunner: Sendable {
         self.recorder = JobRecorder(
             store: store, logger: logger,
             policy: CompletionPolicy(
-                keepLogsPerSource: settings.logsPerSource, failuresBeforeSystemPause: settings.failuresBeforeSystemPause))
+                keepLogsPerSource: settings.policy.logsPerSource, failuresBeforeSystemPause: settings.policy.failuresBeforeSystemPause))
         self.baseEnvironment = ProcessInfo.processInfo.environment
         // Made once here; each source's directory below it is made by the relay of its first job.
         // A failure shows up then, as a job that ran without its log.

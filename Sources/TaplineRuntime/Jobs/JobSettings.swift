@@ -6,17 +6,13 @@ public struct JobSettings: Sendable {
     /// The state directory: jobs get `jobs/<job_name>/` (removed afterwards) and
     /// `logs/<source_id>/<job_name>.log` (kept).
     public var stateDirectory: String
-    /// SIGTERM first; SIGKILL to the job's process group after this many seconds.
-    public var stopGraceSeconds: Double = 10
+    /// Stop grace, log retention, the system-pause threshold, the relay's limits.
+    public var policy: JobPolicy
     /// The configured destination types: a job loads into the account's live destination,
     /// through its type's target (`tapline` as the first argument runs this binary).
-    public var destinationTypes = DestinationTypeCatalog([BuiltInDestinationType.jsonl])
-    /// How many job logs to keep per source (older ones are deleted as new jobs end); 0 keeps all.
-    public var logsPerSource: Int = 100
-    /// Consecutive failed scheduled jobs after which a source is system-paused; 0 disables.
-    public var failuresBeforeSystemPause: Int = 5
+    public var destinationTypes: DestinationTypeCatalog
     /// The account id in job names.
-    public var stitchClientID: Int64 = 1
+    public var stitchClientID: Int64
     /// Where private job directories (configuration with credentials, state, catalog) are made;
     /// `nil` means `<state_dir>/jobs`. Best on a tmpfs (`/run/tapline` via systemd's
     /// `RuntimeDirectory=`): credentials never reach a disk, and creating and removing thousands
@@ -26,11 +22,16 @@ public struct JobSettings: Sendable {
     /// job's private directory it is never removed: whatever a target writes to a relative path
     /// stays there.
     public var workingDirectory: String?
-    /// The longest tap line and the largest job log (`jobs.max_line_bytes`, `jobs.max_log_bytes`).
-    public var relayLimits = RelayLimits()
 
-    public init(stateDirectory: String) {
+    /// The settings a configuration gives (by default the embedded defaults) for a resolved
+    /// state directory. The daemon goes through `TaplineConfiguration.jobSettings`, which also
+    /// resolves the jobs directory from systemd's environment.
+    public init(stateDirectory: String, configuration: TaplineConfiguration = TaplineConfiguration()) {
         self.stateDirectory = stateDirectory
+        self.policy = configuration.jobs
+        self.destinationTypes = DestinationTypeCatalog(configuration.destinationTypes)
+        self.stitchClientID = configuration.stitchClientID
+        self.workingDirectory = configuration.workingDirectory
     }
 
     var jobsDirectory: String { jobsDirectoryOverride ?? stateDirectory + "/jobs" }
