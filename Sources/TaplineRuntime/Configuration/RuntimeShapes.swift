@@ -137,3 +137,57 @@ struct JobsShape: Decodable {
         }
     }
 }
+
+/// `api:` in the configuration file.
+struct APIShape: Decodable {
+    var maxBodyBytes: Int?
+    var idleTimeoutSeconds: Double?
+    var bodyTimeoutSeconds: Double?
+    var maxConnections: Int?
+    var maxHeaderBytes: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxBodyBytes = "max_body_bytes"
+        case idleTimeoutSeconds = "idle_timeout_seconds"
+        case bodyTimeoutSeconds = "body_timeout_seconds"
+        case maxConnections = "max_connections"
+        case maxHeaderBytes = "max_header_bytes"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes)
+        idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds)
+        bodyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyTimeoutSeconds)
+        maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections)
+        maxHeaderBytes = try c.decodeIfPresent(Int.self, forKey: .maxHeaderBytes)
+    }
+
+    func apply(to limits: inout HTTPLimits) throws(ConfigurationError) {
+        if let idleTimeoutSeconds {
+            guard (1...86_400).contains(idleTimeoutSeconds) else {
+                throw ConfigurationError("api.idle_timeout_seconds: must be between 1 and 86400")
+            }
+            limits.idleTimeoutSeconds = idleTimeoutSeconds
+        }
+        if let bodyTimeoutSeconds {
+            guard (1...86_400).contains(bodyTimeoutSeconds) else {
+                throw ConfigurationError("api.body_timeout_seconds: must be between 1 and 86400")
+            }
+            limits.bodyTimeoutSeconds = bodyTimeoutSeconds
+        }
+        if let maxConnections {
+            guard (1...1_000_000).contains(maxConnections) else {
+                throw ConfigurationError("api.max_connections: must be between 1 and 1000000")
+            }
+            limits.maxConnections = maxConnections
+        }
+        if let maxHeaderBytes {
+            guard (1024...(1 << 20)).contains(maxHeaderBytes) else {
+                throw ConfigurationError("api.max_header_bytes: must be between 1024 and 1048576")
+            }
+            limits.maxHeaderBytes = maxHeaderBytes
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+import TaplineCore
+import Yams
+
+/// The YAML file as written, every key optional.
+struct FileShape: Decodable {
+    var listen: String?
+    var stateDir: String?
+    var database: String?
+    var tokenFile: String?
+    var stitchClientID: Int64?
+    var logLevel: String?
+    var api: APIShape?
+    var sourceTypes: [SourceTypeShape]?
+    var scheduler: SchedulerShape?
+    var jobs: JobsShape?
+    var destination: DestinationShape?
+    var destinationTypes: [DestinationTypeShape]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case listen
+        case stateDir = "state_dir"
+        case database
+        case tokenFile = "token_file"
+        case stitchClientID = "stitch_client_id"
+        case logLevel = "log_level"
+        case api
+        case sourceTypes = "source_types"
+        case scheduler, jobs, destination
+        case destinationTypes = "destination_types"
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decodeIfPresent(String.self, forKey: .listen)
+        stateDir = try c.decodeIfPresent(String.self, forKey: .stateDir)
+        database = try c.decodeIfPresent(String.self, forKey: .database)
+        tokenFile = try c.decodeIfPresent(String.self, forKey: .tokenFile)
+        stitchClientID = try c.decodeIfPresent(Int64.self, forKey: .stitchClientID)
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
+        api = try c.decodeIfPresent(APIShape.self, forKey: .api)
+        sourceTypes = try c.decodeIfPresent([SourceTypeShape].self, forKey: .sourceTypes)
+        scheduler = try c.decodeIfPresent(SchedulerShape.self, forKey: .scheduler)
+        jobs = try c.decodeIfPresent(JobsShape.self, forKey: .jobs)
+        destination = try c.decodeIfPresent(DestinationShape.self, forKey: .destination)
+        destinationTypes = try c.decodeIfPresent([DestinationTypeShape].self, forKey: .destinationTypes)
+    }
+
+    func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
+        if let listen {
+            guard let address = ListenAddress(parsing: listen) else {
+                throw ConfigurationError("listen: expected HOST:PORT, got \"\(listen)\"")
+            }
+            config.listen = address
+        }
+        if let stateDir {
+            guard !stateDir.isEmpty else { throw ConfigurationError("state_dir: must not be empty") }
+            config.stateDirectory = stateDir
+        }
+        if let database {
+            guard !database.isEmpty else { throw ConfigurationError("database: must not be empty") }
+            config.database = database
+        }
+        if let tokenFile {
+            guard !tokenFile.isEmpty else { throw ConfigurationError("token_file: must not be empty") }
+            config.tokenFile = tokenFile
+        }
+        if let stitchClientID {
+            guard stitchClientID > 0 else { throw ConfigurationError("stitch_client_id: must be a positive integer") }
+            config.stitchClientID = stitchClientID
+        }
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw ConfigurationError(
+                    "log_level: expected one of trace, debug, info, notice, warning, error, critical; got \"\(logLevel)\"")
+            }
+            config.logLevel = level
+        }
+        if let maxBody = api?.maxBodyBytes {
+            guard (1024...(64 << 20)).contains(maxBody) else {
+                throw ConfigurationError("api.max_body_bytes: must be between 1024 and 67108864")
+            }
+            config.maxBodyBytes = maxBody
+        }
+        try api?.apply(to: &config.http)
+        try scheduler?.apply(to: &config)
+        try jobs?.apply(to: &config)
+        if let sourceTypes {
+            var seen = Set<String>()
+            config.sourceTypes = []
+            for (i, shape) in sourceTypes.enumerated() {
+                let type = try shape.sourceType(path: "source_types[\(i)]")
+                guard seen.insert(type.type).inserted else {
+                    throw ConfigurationError("source_types[\(i)].type: \"\(type.type)\" is declared twice")
+                }
+                config.sourceTypes.append(type)
+            }
+        }
+    }
+}
