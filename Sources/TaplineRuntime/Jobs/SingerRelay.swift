@@ -46,6 +46,12 @@ public struct RelayLimits: Sendable, Equatable {
 /// One `poll` loop with non-blocking descriptors, so a target that blocks on a full stderr pipe
 /// can never deadlock against a relay blocked writing to it; reading the tap stops while 1 MiB is
 /// waiting for the target (back-pressure).
+///
+/// Lines of the target's stdout and of both stderr streams are framed by `LineFramer` (Core).
+/// The tap's stdout keeps its own framing in `relay(_:)`: it checks complete lines in place in
+/// the read buffer and copies only a line split across reads, which is what lets it move
+/// hundreds of MB/s.
+///
 /// Used by exactly one thread (the job's relay thread) once handed over; hence `@unchecked`.
 final class SingerRelay: @unchecked Sendable {
     private let tapOut: Int32
@@ -72,8 +78,11 @@ final class SingerRelay: @unchecked Sendable {
     private var lineNumber = 0
     private var currentStream: [UInt8] = []
     private var currentCount = 0
-    private var stderrCarry: [Int32: [UInt8]] = [:]
-    private var stateCarry: [UInt8] = []
+    /// Stderr is logged line by line; a line longer than 64 KiB is logged in pieces.
+    private var tapErrLines = LineFramer(maxLineBytes: 1 << 16, overflow: .split)
+    private var targetErrLines = LineFramer(maxLineBytes: 1 << 16, overflow: .split)
+    /// The target's stdout carries its states; no state is longer than a tap line may be.
+    private var stateLines: LineFramer
     private var tapStderr = StderrSummary()
     private var targetStderr = StderrSummary()
     private var evidence = LoadEvidence()
@@ -84,6 +93,7 @@ final class SingerRelay: @unchecked Sendable {
         limits: RelayLimits = RelayLimits()
     ) {
         self.limits = limits
+        self.stateLines = LineFramer(maxLineBytes: limits.maxLineBytes, overflow: .drop)
         self.tapPid = tapPid
         self.tapOut = tapOut
         self.targetIn = targetIn
@@ -283,27 +293,14 @@ final class SingerRelay: @unchecked Sendable {
     // MARK: target stdout, stderr
 
     private func collectState(_ bytes: UnsafeBufferPointer<UInt8>) {
-        stateCarry.append(contentsOf: bytes)
-        while let newline = stateCarry.firstIndex(of: 0x0A) {
-            takeStateLine(stateCarry[..<newline])
-            stateCarry.removeSubrange(...newline)
-        }
-        if stateCarry.count > limits.maxLineBytes {
-            // No state is that long; keep memory bounded and say what happened.
+        let dropped = stateLines.feed(bytes) { takeStateLine($0) }
+        if dropped > 0 {
+            // Memory stays bounded; the log says what happened.
             writeLog(.main, Array("WARNING the target wrote a stdout line longer than \(limits.maxLineBytes) bytes; it was left out".utf8)[...])
-            stateCarry.removeAll()
-            skippingStateLine = true
         }
     }
 
-    private var skippingStateLine = false
-
     private func takeStateLine(_ line: ArraySlice<UInt8>) {
-        if skippingStateLine {
-            // The end of a line that was too long.
-            skippingStateLine = false
-            return
-        }
         let isState = line.withUnsafeBufferPointer { bytes in
             guard SingerLine.isJSONObject(bytes) else { return false }
             let state = String(decoding: bytes, as: UTF8.self)
@@ -315,28 +312,20 @@ final class SingerRelay: @unchecked Sendable {
     }
 
     private func collectStderr(_ fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
-        var carry = stderrCarry[fd, default: []]
-        carry.append(contentsOf: bytes)
-        while let newline = carry.firstIndex(of: 0x0A) {
-            takeStderrLine(fd, carry[..<newline])
-            carry.removeSubrange(...newline)
+        if fd == tapErr {
+            tapErrLines.feed(bytes) { takeStderrLine(fd, $0) }
+        } else {
+            targetErrLines.feed(bytes) { takeStderrLine(fd, $0) }
         }
-        // A line longer than 64 KiB is logged in pieces.
-        if carry.count > 1 << 16 {
-            takeStderrLine(fd, carry[...])
-            carry.removeAll()
-        }
-        stderrCarry[fd] = carry
     }
 
+    /// A stream ended: its unterminated last line is still a line.
     private func flushPartial(_ fd: Int32) {
-        if fd == targetOut, !stateCarry.isEmpty {
-            takeStateLine(stateCarry[...])
-            stateCarry.removeAll()
-        }
-        if let carry = stderrCarry[fd], !carry.isEmpty {
-            takeStderrLine(fd, carry[...])
-            stderrCarry[fd] = []
+        switch fd {
+        case targetOut: stateLines.finish { takeStateLine($0) }
+        case tapErr: tapErrLines.finish { takeStderrLine(fd, $0) }
+        case targetErr: targetErrLines.finish { takeStderrLine(fd, $0) }
+        default: break
         }
     }
 
