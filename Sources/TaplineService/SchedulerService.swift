@@ -16,17 +16,27 @@ struct SchedulerService: Service {
     let logger: Logger
 
     /// The scheduler is already started (before the API listens, so `READY=1` means it runs).
+    /// Connection checks run in a child task; on shutdown no new check starts and those in
+    /// flight end (their taps are not stopped) before this returns.
     func run() async throws {
-        // Sources whose discovery never finished (new, or interrupted by a restart) get it now.
-        for source in try await store.sourcesAwaitingCheck() { discovery.checkIfNeeded(source) }
-        pruner.start()
-        try? await gracefulShutdown()
-        notifier.stopping()
-        scheduler.stop()
-        pruner.stop()
-        logger.notice(
-            "shutting down: waiting for running jobs",
-            metadata: ["jobs.running": "\(runner.runningCount)", "grace.seconds": "\(shutdownGraceSeconds)"])
-        await runner.shutdown(grace: shutdownGraceSeconds)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await discovery.run() }
+            // Sources whose discovery never finished (new, or interrupted by a restart) get it now.
+            do {
+                for source in try await store.sourcesAwaitingCheck() { discovery.checkIfNeeded(source) }
+            } catch {
+                logger.error("cannot list the sources awaiting a connection check", metadata: ["error": "\(error)"])
+            }
+            pruner.start()
+            try? await gracefulShutdown()
+            notifier.stopping()
+            scheduler.stop()
+            discovery.finish()
+            pruner.stop()
+            logger.notice(
+                "shutting down: waiting for running jobs",
+                metadata: ["jobs.running": "\(runner.runningCount)", "grace.seconds": "\(shutdownGraceSeconds)"])
+            await runner.shutdown(grace: shutdownGraceSeconds)
+        }
     }
 }

@@ -20,6 +20,8 @@ public final class DiscoveryRunner: StoreObserver {
     private let selfExecutable: String
     private let logger: Logger
     private let now: @Sendable () -> Date
+    /// Sources to check, in the order asked; consumed by `run()`.
+    private let requests = AsyncStream<SourceRecord>.makeStream()
 
     public init(
         store: Store, settings: JobSettings, logger: Logger,
@@ -38,26 +40,41 @@ public final class DiscoveryRunner: StoreObserver {
         for change in changes { if let source = change.edited { checkIfNeeded(source) } }
     }
 
-    /// Starts a check if the source needs one, once its form is complete: a type with discovery
-    /// until its streams are found; a type with a declared check when it has none yet, or when
-    /// its last one failed and the source changed since (its settings were fixed).
+    /// Asks for a check if the source needs one, once its form is complete: a type with
+    /// discovery until its streams are found; a type with a declared check when it has none yet,
+    /// or when its last one failed and the source changed since (its settings were fixed).
+    /// Returns at once: the check runs in `run()`'s task group.
     public func checkIfNeeded(_ source: SourceRecord) {
         guard source.deletedAt == nil, let type = store.catalog[source.type], type.hasConnectionCheck,
             ConfigurationStep.current(for: type, providedProperties: source.providedProperties) != .form
         else { return }
-        if type.supportsDiscovery {
-            guard !source.discovered else { return }
-            Task { await check(source, type: type) }
-            return
-        }
-        Task {
-            let last = try? await store.lastConnectionCheck(sourceID: source.id)
-            if let last {
-                guard last.status == "failed", source.updatedAt.timeIntervalSince1970 >= last.startedAt.timeIntervalSince1970.rounded(.down)
-                else { return }
+        if type.supportsDiscovery, source.discovered { return }
+        requests.continuation.yield(source)
+    }
+
+    /// Runs every requested check, each a child task of this one, until `finish()` is called
+    /// and the checks in flight have ended. The service owns this task; nothing else starts
+    /// tasks for checks.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await source in requests.stream {
+                guard let type = store.catalog[source.type] else { continue }
+                group.addTask { await self.checkIfStillNeeded(source, type: type) }
             }
-            await check(source, type: type)
         }
+    }
+
+    /// No more checks are taken; `run()` returns once those in flight have ended.
+    public func finish() {
+        requests.continuation.finish()
+    }
+
+    private func checkIfStillNeeded(_ source: SourceRecord, type: SourceType) async {
+        if !type.supportsDiscovery, let last = try? await store.lastConnectionCheck(sourceID: source.id) {
+            guard last.status == "failed", source.updatedAt.timeIntervalSince1970 >= last.startedAt.timeIntervalSince1970.rounded(.down)
+            else { return }
+        }
+        await check(source, type: type)
     }
 
     /// Runs one check now and waits for it.
