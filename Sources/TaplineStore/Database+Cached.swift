@@ -8,11 +8,14 @@ extension Database {
         try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
-    func fetchRow(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> Row? {
-        try Row.fetchOne(cachedStatement(sql: sql), arguments: arguments)
-    }
-
     func fetchRows(_ sql: String, _ arguments: StatementArguments = StatementArguments()) throws -> [Row] {
         try Row.fetchAll(cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// One record through a statement compiled once per connection.
+    func fetchOne<Record: FetchableRecord>(
+        _ type: Record.Type, _ sql: String, _ arguments: StatementArguments = StatementArguments()
+    ) throws -> Record? {
+        try Record.fetchOne(cachedStatement(sql: sql), arguments: arguments)
     }
 }

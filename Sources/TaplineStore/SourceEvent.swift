@@ -3,7 +3,7 @@ import GRDB
 import TaplineCore
 
 /// One row of the append-only `source_events` audit table: why a source did or did not run.
-public struct SourceEvent: Sendable, Equatable {
+public struct SourceEvent: Sendable, Equatable, FetchableRecord {
     public enum Kind: String, Sendable {
         case created, updated, paused, unpaused, deleted, skipped
         case systemPaused = "system_paused"
@@ -34,16 +34,16 @@ extension Store {
     /// A source's events, oldest first.
     public func events(sourceID: Int64) async throws -> [SourceEvent] {
         try await writer.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM source_events WHERE source_id = ? ORDER BY id", arguments: [sourceID]
-            ).map { row in
-                guard let kind = SourceEvent.Kind(rawValue: row["kind"]) else {
-                    throw StoreError.corruptValue("event kind")
-                }
-                return SourceEvent(
-                    id: row["id"], sourceID: row["source_id"], at: try StoredTime.required(row["at"]), kind: kind,
-                    actor: row["actor"], reason: row["reason"], detail: row["detail"])
-            }
+            try SourceEvent.fetchAll(db, sql: "SELECT * FROM source_events WHERE source_id = ? ORDER BY id", arguments: [sourceID])
         }
+    }
+}
+
+extension SourceEvent {
+    public init(row: Row) throws {
+        guard let kind = SourceEvent.Kind(rawValue: row["kind"]) else { throw StoreError.corruptValue("event kind") }
+        self.init(
+            id: row["id"], sourceID: row["source_id"], at: try StoredTime.required(row["at"]), kind: kind,
+            actor: row["actor"], reason: row["reason"], detail: row["detail"])
     }
 }

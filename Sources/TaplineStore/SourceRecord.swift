@@ -3,7 +3,7 @@ import GRDB
 import TaplineCore
 
 /// A source as stored: what the API shows (minus credentials) and what the scheduler needs.
-public struct SourceRecord: Sendable, Equatable {
+public struct SourceRecord: Sendable, Equatable, FetchableRecord {
     public var id: Int64
     public var name: String
     public var displayName: String
@@ -74,7 +74,7 @@ extension SourceRecord {
         EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id AND ss.selected = 1) AS streams_selected
         """
 
-    init(row: Row) throws {
+    public init(row: Row) throws {
         id = row["id"]
         name = row["name"]
         displayName = row["display_name"]

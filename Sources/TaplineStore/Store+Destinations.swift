@@ -3,7 +3,7 @@ import GRDB
 import TaplineCore
 
 /// The account's destination, as stored. Credentials are kept apart and never returned.
-public struct DestinationRecord: Sendable, Equatable {
+public struct DestinationRecord: Sendable, Equatable, FetchableRecord {
     public var id: Int64
     /// The configured destination type's name.
     public var type: String
@@ -13,7 +13,7 @@ public struct DestinationRecord: Sendable, Equatable {
     public var updatedAt: Date
     public var deletedAt: Date?
 
-    init(row: Row) throws {
+    public init(row: Row) throws {
         id = row["id"]
         type = row["type"]
         properties = try StoredJSON.decodeStrings(row["properties"])
@@ -30,12 +30,12 @@ extension Store {
 
     public func destinations() async throws -> [DestinationRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM destinations ORDER BY id").map(DestinationRecord.init(row:))
+            try DestinationRecord.fetchAll(db, sql: "SELECT * FROM destinations ORDER BY id")
         }
     }
 
     static func liveDestination(_ db: Database) throws -> DestinationRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM destinations WHERE deleted_at IS NULL").map(DestinationRecord.init(row:))
+        try DestinationRecord.fetchOne(db, sql: "SELECT * FROM destinations WHERE deleted_at IS NULL")
     }
 
     /// Creates the destination a fresh install starts with, once: only when the table has never
@@ -62,10 +62,10 @@ extension Store {
             guard try Self.liveDestination(db) == nil else { throw DestinationError.alreadyExists }
             let id = try Self.insertDestination(db, type: type, properties: properties, credentials: credentials, now: now)
             let created = try Self.fetchDestination(db, id: id)!
-            let waiting = try Row.fetchAll(
+            let waiting = try SourceRecord.fetchAll(
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE deleted_at IS NULL AND system_pause_reason = ?",
                 arguments: [Self.noDestinationReason]
-            ).map(SourceRecord.init(row:))
+            )
             for before in waiting {
                 try db.run(
                     "UPDATE sources SET system_paused_at = NULL, system_pause_reason = NULL, updated_at = ? WHERE id = ?",
@@ -105,9 +105,9 @@ extension Store {
             }
             try db.run("UPDATE destinations SET deleted_at = ?, updated_at = ? WHERE id = ?", [StoredTime.seconds(now), StoredTime.seconds(now), id])
             let deleted = try Self.fetchDestination(db, id: id)!
-            let live = try Row.fetchAll(
+            let live = try SourceRecord.fetchAll(
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE deleted_at IS NULL AND system_paused_at IS NULL"
-            ).map(SourceRecord.init(row:))
+            )
             for source in live {
                 try Self.systemPause(db, source: source, reason: Self.noDestinationReason, now: now)
             }
@@ -126,6 +126,6 @@ extension Store {
     }
 
     static func fetchDestination(_ db: Database, id: Int64) throws -> DestinationRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM destinations WHERE id = ?", arguments: [id]).map(DestinationRecord.init(row:))
+        try DestinationRecord.fetchOne(db, sql: "SELECT * FROM destinations WHERE id = ?", arguments: [id])
     }
 }

@@ -3,7 +3,7 @@ import GRDB
 import TaplineCore
 
 /// The latest load of one stream (Stitch's load object).
-public struct StreamLoad: Sendable, Equatable {
+public struct StreamLoad: Sendable, Equatable, FetchableRecord {
     public var sourceID: Int64
     public var sourceName: String
     public var streamName: String
@@ -62,22 +62,25 @@ extension Store {
         try await writer.read { db in
             let total = try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM stream_loads WHERE updated_at >= ?", arguments: [StoredTime.millis(since)]) ?? 0
-            let rows = try Row.fetchAll(
+            let rows = try StreamLoad.fetchAll(
                 db,
                 sql: """
                     SELECT l.*, s.name AS source_name FROM stream_loads l JOIN sources s ON s.id = l.source_id
                     WHERE l.updated_at >= ? ORDER BY l.stream_name, l.source_id LIMIT ? OFFSET ?
                     """,
                 arguments: [StoredTime.millis(since), perPage, (page - 1) * perPage])
-            return (
-                try rows.map { row in
-                    StreamLoad(
-                        sourceID: row["source_id"], sourceName: row["source_name"], streamName: row["stream_name"],
-                        lastBatchLoadedAt: try StoredTime.optional(row["last_batch_loaded_at"]),
-                        failure: try (row["error_state"] as String?).map(LoadFailure.init(json:)),
-                        records: row["records"], jobName: row["job_name"])
-                }, total
-            )
+            return (rows, total)
         }
+    }
+}
+
+extension StreamLoad {
+    /// A `stream_loads` row joined with its source's `name` as `source_name`.
+    public init(row: Row) throws {
+        self.init(
+            sourceID: row["source_id"], sourceName: row["source_name"], streamName: row["stream_name"],
+            lastBatchLoadedAt: try StoredTime.optional(row["last_batch_loaded_at"]),
+            failure: try (row["error_state"] as String?).map(LoadFailure.init(json:)),
+            records: row["records"], jobName: row["job_name"])
     }
 }

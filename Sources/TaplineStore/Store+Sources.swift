@@ -22,16 +22,16 @@ extension Store {
     /// Every source, including paused and deleted ones, by id.
     public func allSources() async throws -> [SourceRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(SourceRecord.columns) FROM sources ORDER BY id").map(SourceRecord.init(row:))
+            try SourceRecord.fetchAll(db, sql: "SELECT \(SourceRecord.columns) FROM sources ORDER BY id")
         }
     }
 
     /// A page of sources by id, from after `id` on: how a large listing is read in bounded pieces.
     public func sources(after id: Int64, limit: Int) async throws -> [SourceRecord] {
         try await writer.read { db in
-            try Row.fetchAll(
+            try SourceRecord.fetchAll(
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, limit]
-            ).map(SourceRecord.init(row:))
+            )
         }
     }
 
@@ -44,7 +44,7 @@ extension Store {
         guard !types.isEmpty || !checked.isEmpty else { return [] }
         return try await writer.read { db in
             func marks(_ n: Int) -> String { n == 0 ? "NULL" : Array(repeating: "?", count: n).joined(separator: ",") }
-            return try Row.fetchAll(
+            return try SourceRecord.fetchAll(
                 db,
                 sql: """
                     SELECT \(SourceRecord.columns) FROM sources
@@ -55,12 +55,12 @@ extension Store {
                          AND NOT EXISTS (SELECT 1 FROM connection_checks cc WHERE cc.source_id = sources.id)))
                     ORDER BY id
                     """, arguments: StatementArguments(types + checked)
-            ).map(SourceRecord.init(row:))
+            )
         }
     }
 
     static func fetchSource(_ db: Database, id: Int64) throws -> SourceRecord? {
-        try db.fetchRow("SELECT \(SourceRecord.columns) FROM sources WHERE id = ?", [id]).map(SourceRecord.init(row:))
+        try db.fetchOne(SourceRecord.self, "SELECT \(SourceRecord.columns) FROM sources WHERE id = ?", [id])
     }
 
     // MARK: Create

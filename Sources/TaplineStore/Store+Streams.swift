@@ -24,7 +24,7 @@ public struct DiscoveredStream: Sendable, Equatable {
 }
 
 /// A discovered stream with its selection.
-public struct StreamRecord: Sendable, Equatable {
+public struct StreamRecord: Sendable, Equatable, FetchableRecord {
     public var id: Int64
     public var sourceID: Int64
     public var stream: DiscoveredStream
@@ -33,7 +33,7 @@ public struct StreamRecord: Sendable, Equatable {
 }
 
 /// A connection check: one discovery run.
-public struct ConnectionCheck: Sendable, Equatable {
+public struct ConnectionCheck: Sendable, Equatable, FetchableRecord {
     public var name: String
     public var sourceID: Int64
     public var status: String
@@ -113,14 +113,8 @@ extension Store {
 
     public func lastConnectionCheck(sourceID: Int64) async throws -> ConnectionCheck? {
         try await writer.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM connection_checks WHERE source_id = ? ORDER BY id DESC LIMIT 1", arguments: [sourceID]
-            ).map { row in
-                ConnectionCheck(
-                    name: row["name"], sourceID: row["source_id"], status: row["status"],
-                    startedAt: try StoredTime.required(row["started_at"]), completedAt: try StoredTime.optional(row["completed_at"]),
-                    discoveryExitStatus: row["discovery_exit_status"], discoveryErrorMessage: row["discovery_error_message"])
-            }
+            try ConnectionCheck.fetchOne(
+                db, sql: "SELECT * FROM connection_checks WHERE source_id = ? ORDER BY id DESC LIMIT 1", arguments: [sourceID])
         }
     }
 
@@ -128,7 +122,7 @@ extension Store {
 
     public func streams(sourceID: Int64) async throws -> [StreamRecord] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID]).map(Self.stream)
+            try StreamRecord.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID])
         }
     }
 
@@ -138,8 +132,7 @@ extension Store {
     }
 
     static func selectedCatalog(_ db: Database, sourceID: Int64) throws -> String? {
-        let streams = try Row.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID])
-            .map(Self.stream)
+        let streams = try StreamRecord.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID])
         guard !streams.isEmpty else { return nil }
         let entries: [[String: Any]] = streams.map { record in
             // The tap's own entry, every key kept; only the metadata (which holds the selection)
@@ -175,7 +168,7 @@ extension Store {
                 ($0.tapStreamID, (try? JSONSerialization.jsonObject(with: $0.entries)) as? [[String: Any]] ?? [])
             }
             guard let before = try Self.fetchSource(db, id: sourceID) else { throw SourceError.invalidID(sourceID) }
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ?", arguments: [sourceID]).map(Self.stream)
+            let rows = try StreamRecord.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ?", arguments: [sourceID])
             let byID = Dictionary(rows.map { ($0.stream.tapStreamID, $0) }, uniquingKeysWith: { a, _ in a })
             let unknown = changes.map(\.tapStreamID).filter { byID[$0] == nil }
             if !unknown.isEmpty { throw StreamMetadataError.invalidTapStreamIDs(unknown) }
@@ -214,15 +207,6 @@ extension Store {
 
     // MARK: Helpers
 
-    static func stream(_ row: Row) -> StreamRecord {
-        StreamRecord(
-            id: row["id"], sourceID: row["source_id"],
-            stream: DiscoveredStream(
-                tapStreamID: row["tap_stream_id"], streamName: row["stream_name"], schema: row["schema"], metadata: row["metadata"],
-                catalogEntry: row["catalog_entry"]),
-            selected: row["selected"])
-    }
-
     /// Sets `selected` at the empty breadcrumb of a metadata array (kept across rediscovery).
     static func settingSelected(_ metadata: String, _ selected: Bool) -> String {
         guard var entries = (try? JSONSerialization.jsonObject(with: Data(metadata.utf8))) as? [[String: Any]] else { return metadata }
@@ -245,5 +229,25 @@ extension Store {
         result.nextFireAt = try nextFire(db, before: before, after: after, scheduleEdited: false, catalog: catalog, now: now)
         if result.nextFireAt != after.nextFireAt { try setNextFire(db, sourceID: after.id, result.nextFireAt) }
         return result
+    }
+}
+
+extension StreamRecord {
+    public init(row: Row) throws {
+        self.init(
+            id: row["id"], sourceID: row["source_id"],
+            stream: DiscoveredStream(
+                tapStreamID: row["tap_stream_id"], streamName: row["stream_name"], schema: row["schema"], metadata: row["metadata"],
+                catalogEntry: row["catalog_entry"]),
+            selected: row["selected"])
+    }
+}
+
+extension ConnectionCheck {
+    public init(row: Row) throws {
+        self.init(
+            name: row["name"], sourceID: row["source_id"], status: row["status"],
+            startedAt: try StoredTime.required(row["started_at"]), completedAt: try StoredTime.optional(row["completed_at"]),
+            discoveryExitStatus: row["discovery_exit_status"], discoveryErrorMessage: row["discovery_error_message"])
     }
 }

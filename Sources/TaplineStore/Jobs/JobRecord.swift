@@ -15,7 +15,7 @@ public enum JobStatus: String, Sendable {
 }
 
 /// A replication job as stored, in the shape of Stitch's extraction object.
-public struct JobRecord: Sendable, Equatable {
+public struct JobRecord: Sendable, Equatable, FetchableRecord {
     public var id: Int64
     public var jobName: String
     public var sourceID: Int64
@@ -38,7 +38,7 @@ public struct JobRecord: Sendable, Equatable {
     /// RECORD messages relayed, per stream.
     public var streamRecords: [String: Int]?
 
-    init(row: Row) throws {
+    public init(row: Row) throws {
         id = row["id"]
         jobName = row["job_name"]
         sourceID = row["source_id"]

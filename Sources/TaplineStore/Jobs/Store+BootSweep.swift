@@ -8,8 +8,7 @@ extension Store {
     /// Returns them (with their process groups) so the caller can end orphaned processes.
     public func interruptRunningJobs(now: Date) throws -> [JobRecord] {
         try writer.write { db in
-            let running = try Row.fetchAll(db, sql: "SELECT \(Self.jobColumns) FROM jobs WHERE status = 'running'")
-                .map(JobRecord.init(row:))
+            let running = try JobRecord.fetchAll(db, sql: "SELECT \(Self.jobColumns) FROM jobs WHERE status = 'running'")
             try db.execute(
                 sql: """
                     UPDATE jobs SET status = 'interrupted', completed_at = ?,

@@ -22,25 +22,24 @@ extension Store {
             let base: [any DatabaseValueConvertible] = [sourceID] + values
             let total = try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM jobs WHERE source_id = ?\(condition)", arguments: StatementArguments(base)) ?? 0
-            let rows = try Row.fetchAll(
+            let jobs = try JobRecord.fetchAll(
                 db,
                 sql: "SELECT \(Self.jobColumns) FROM jobs WHERE source_id = ?\(condition) ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
                 arguments: StatementArguments(base + [perPage, (page - 1) * perPage]))
-            return (try rows.map(JobRecord.init(row:)), total)
+            return (jobs, total)
         }
     }
 
     static func runningJob(_ db: Database, sourceID: Int64) throws -> JobRecord? {
-        try db.fetchRow("SELECT \(jobColumns) FROM jobs WHERE source_id = ? AND status = 'running'", [sourceID])
-            .map(JobRecord.init(row:))
+        try db.fetchOne(JobRecord.self, "SELECT \(jobColumns) FROM jobs WHERE source_id = ? AND status = 'running'", [sourceID])
     }
 
     static func fetchJob(_ db: Database, name: String) throws -> JobRecord? {
-        try db.fetchRow("SELECT \(jobColumns) FROM jobs WHERE job_name = ?", [name]).map(JobRecord.init(row:))
+        try db.fetchOne(JobRecord.self, "SELECT \(jobColumns) FROM jobs WHERE job_name = ?", [name])
     }
 
     static func fetchJob(_ db: Database, id: Int64) throws -> JobRecord? {
-        try db.fetchRow("SELECT \(jobColumns) FROM jobs WHERE id = ?", [id]).map(JobRecord.init(row:))
+        try db.fetchOne(JobRecord.self, "SELECT \(jobColumns) FROM jobs WHERE id = ?", [id])
     }
 
     /// What a job of the source needs from the database, in one read (a burst of starts would

@@ -14,10 +14,10 @@ extension Store {
         let catalog = self.catalog
         return try writer.write { db in
             var skipped = 0
-            let due = try Row.fetchAll(
+            let due = try SourceRecord.fetchAll(
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE next_fire_at IS NOT NULL AND next_fire_at < ?",
                 arguments: [StoredTime.millis(now)]
-            ).map(SourceRecord.init(row:))
+            )
             for source in due {
                 guard let nextFire = source.nextFireAt else { continue }
                 switch CatchUpPolicy.decide(source.schedule(type: catalog[source.type]), nextFire: nextFire, now: now, window: catchUpWindow) {
