@@ -158,7 +158,7 @@ extension Store {
         sourceID: Int64, changes: [(tapStreamID: String, entries: [[String: Any]])], now: Date
     ) async throws -> SourceRecord {
         let catalog = self.catalog
-        let writable: Set<String> = ["selected", "replication-method", "replication-key", "view-key-properties"]
+        let writable = Set(StreamMetadataKeys.writable)
         // JSON text crosses into the write closure (Foundation objects are not Sendable).
         let sent: [(tapStreamID: String, entries: Data)] = try changes.map {
             ($0.tapStreamID, try JSONSerialization.data(withJSONObject: $0.entries))

@@ -8,7 +8,6 @@ import TaplineStore
 /// `/last-connection-check`: what discovery found and which streams are selected.
 struct StreamsController {
     let dependencies: APIDependencies
-    static let nonDiscoverableKeys = ["selected", "replication-method", "replication-key", "view-key-properties"]
     static let malformedBody = "body must contain a 'streams' property with a list of metadatas by tap_stream_id"
 
     func addRoutes(to group: RouterGroup<TaplineRequestContext>) {
@@ -44,7 +43,7 @@ struct StreamsController {
             .object([
                 ("schema", .string(record.stream.schema)),
                 ("metadata", .raw(Self.metadataWithSelection(record.stream.metadata))),
-                ("non-discoverable-metadata-keys", .array(Self.nonDiscoverableKeys.map(WireJSON.string))),
+                ("non-discoverable-metadata-keys", .array(StreamMetadataKeys.writable.map(WireJSON.string))),
             ]))
     }
 

@@ -15,23 +15,16 @@ public enum ConfigurationLoader {
         var config = try path.map { p throws(ConfigurationError) in try TaplineConfiguration.load(path: p) }
             ?? TaplineConfiguration()
         if let value = environment[listenVariable], !value.isEmpty {
-            config.listen = try parseListen(value, origin: listenVariable)
+            config.listen = try ListenAddress.parse(value, origin: listenVariable)
         }
         if let value = environment[stateDirectoryVariable], !value.isEmpty { config.stateDirectory = value }
         if let value = environment[tokenFileVariable], !value.isEmpty { config.tokenFile = value }
-        if let listen { config.listen = try parseListen(listen, origin: "--listen") }
+        if let listen { config.listen = try ListenAddress.parse(listen, origin: "--listen") }
         if let stateDirectory {
             guard !stateDirectory.isEmpty else { throw ConfigurationError("--state-dir: must not be empty") }
             config.stateDirectory = stateDirectory
         }
         let resolved = config.resolvingPaths(environment: environment)
         return describeTaps ? try resolved.describingTaps(environment: environment) : resolved
-    }
-
-    private static func parseListen(_ text: String, origin: String) throws(ConfigurationError) -> ListenAddress {
-        guard let address = ListenAddress(parsing: text) else {
-            throw ConfigurationError("\(origin): expected HOST:PORT, got \"\(text)\"")
-        }
-        return address
     }
 }

@@ -50,10 +50,7 @@ struct FileShape: Decodable {
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
         if let listen {
-            guard let address = ListenAddress(parsing: listen) else {
-                throw ConfigurationError("listen: expected HOST:PORT, got \"\(listen)\"")
-            }
-            config.listen = address
+            config.listen = try ListenAddress.parse(listen, origin: "listen")
         }
         if let stateDir {
             guard !stateDir.isEmpty else { throw ConfigurationError("state_dir: must not be empty") }

@@ -10,8 +10,7 @@ extension TapAbout {
     /// Runs `tap --about --format json` and reads what it prints. The tap gets `seconds` to
     /// answer (a Python tap imports its whole SDK first); its output is capped at 8 MiB.
     static func run(_ tap: [String], environment: [String: String], seconds: Double = 60) throws(TapAboutError) -> TapAbout {
-        let argv = [tap[0] == "tapline" ? ProcessPipelineLauncher.currentExecutable() : tap[0]]
-            + tap.dropFirst() + ["--about", "--format", "json"]
+        let argv = ProcessPipelineLauncher.resolve(tap + ["--about", "--format", "json"])
         var out: [Int32] = [0, 0]
         var err: [Int32] = [0, 0]
         guard tapline_pipe_cloexec(&out) == 0 else { throw TapAboutError("cannot make a pipe: \(String(cString: strerror(errno)))") }

@@ -123,6 +123,15 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses `HOST:PORT` (`[::1]:8080` for IPv6).
+    /// `HOST:PORT` from the configuration file, `--listen` or `TAPLINE_LISTEN`; the error
+    /// names where the text came from.
+    public static func parse(_ text: String, origin: String) throws(ConfigurationError) -> ListenAddress {
+        guard let address = ListenAddress(parsing: text) else {
+            throw ConfigurationError("\(origin): expected HOST:PORT, got \"\(text)\"")
+        }
+        return address
+    }
+
     public init?(parsing text: String) {
         var hostPart: Substring
         let portPart: Substring

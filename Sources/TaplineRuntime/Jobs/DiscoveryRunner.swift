@@ -115,9 +115,9 @@ public final class DiscoveryRunner: StoreObserver {
         try JobWorkspace.makeDirectories(workingDirectory)
         let config = try workspace.write(JobRunner.tapConfiguration(source: source, type: type), to: "tap-config.json")
         let readsCatalog = type.supportsDiscovery || type.checkCommand == nil
-        var argv = readsCatalog ? type.tapCommand + ["--config", config, "--discover"] : type.checkCommand! + ["--config", config]
-        if argv[0] == "tapline" { argv[0] = selfExecutable }
-        let command = argv
+        let command = ProcessPipelineLauncher.resolve(
+            readsCatalog ? type.tapCommand + ["--config", config, "--discover"] : type.checkCommand! + ["--config", config],
+            selfExecutable: selfExecutable)
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(with: Result { try runToCompletion(command, directory: workingDirectory, readsCatalog: readsCatalog) })

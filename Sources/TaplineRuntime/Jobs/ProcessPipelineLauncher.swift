@@ -31,6 +31,14 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// A command whose first word is exactly `tapline` runs this executable itself (the
+    /// built-in demo tap, its check and the JSONL target); any other command is run as written.
+    /// Every spawn (jobs, checks, `--about`) resolves its command here.
+    public static func resolve(_ argv: [String], selfExecutable: String = currentExecutable()) -> [String] {
+        guard argv.first == "tapline" else { return argv }
+        return [selfExecutable] + argv.dropFirst()
+    }
+
     public func launch(_ spec: PipelineSpec, onExit: @escaping @Sendable (PipelineExit) -> Void) throws -> any RunningPipeline {
         var parentEnds: [Int32] = []
         var childEnds: [Int32] = []
@@ -54,7 +62,7 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
         let targetPid: pid_t
         do {
             tapPid = try ProcessSpawn.spawn(
-                resolve(spec.tap), role: "tap", environment: environment, stdin: devNull, stdout: tapOut.write,
+                Self.resolve(spec.tap, selfExecutable: selfExecutable), role: "tap", environment: environment, stdin: devNull, stdout: tapOut.write,
                 stderr: tapErr.write, group: 0, cwd: spec.workingDirectory)
         } catch {
             parentEnds.forEach { close($0) }
@@ -62,7 +70,7 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
         }
         do {
             targetPid = try ProcessSpawn.spawn(
-                resolve(spec.target), role: "target", environment: environment, stdin: targetIn.read,
+                Self.resolve(spec.target, selfExecutable: selfExecutable), role: "target", environment: environment, stdin: targetIn.read,
                 stdout: targetOut.write, stderr: targetErr.write, group: tapPid, cwd: spec.workingDirectory)
         } catch {
             kill(tapPid, SIGKILL)
@@ -103,11 +111,6 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
             report()
         }
         return running
-    }
-
-    private func resolve(_ argv: [String]) -> [String] {
-        guard argv.first == "tapline" else { return argv }
-        return [selfExecutable] + argv.dropFirst()
     }
 
     /// Calls `body` once when `pid` has exited, after reaping it.
