@@ -68,20 +68,47 @@ def machine():
     return "%d cores, %s" % (os.cpu_count(), model)
 
 
+def job_processes():
+    """pid -> TAPLINE_JOB_NAME for every live process of a tapline job."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            env = open("/proc/%s/environ" % entry, "rb").read().split(b"\0")
+        except OSError:
+            continue
+        for item in env:
+            if item.startswith(b"TAPLINE_JOB_NAME="):
+                found[int(entry)] = item.split(b"=", 1)[1].decode()
+    return found
+
+
 class Daemon:
     """A tapline daemon on 127.0.0.1 with an ephemeral port, job directories on /dev/shm (as
-    under systemd's RuntimeDirectory=), stderr kept in <dir>/daemon.log."""
+    under systemd's RuntimeDirectory=), stderr kept in <dir>/daemon.log.
 
-    def __init__(self, binary, config="", env=None, ready_timeout=60):
+    `state`: an existing state directory to run on (a restart after `kill()`); it is kept by
+    `stop()`. `runtime_dir=False` leaves job directories under the state directory, so a
+    restart sees the ones a killed life left."""
+
+    def __init__(self, binary, config="", env=None, ready_timeout=60, state=None, runtime_dir=True):
         self.dir = tempfile.mkdtemp(prefix="tapline-script-")
-        self.state = os.path.join(self.dir, "state")
+        self.state = state or os.path.join(self.dir, "state")
         self.config_path = os.path.join(self.dir, "tapline.yaml")
         with open(self.config_path, "w") as f:
             f.write("listen: 127.0.0.1:0\nlog_level: warning\n" + config)
         self.log_path = os.path.join(self.dir, "daemon.log")
         self.log = open(self.log_path, "w")
-        self.runtime = tempfile.mkdtemp(prefix="tapline-script-run-", dir="/dev/shm")
-        environment = dict(os.environ, RUNTIME_DIRECTORY=self.runtime)
+        try:
+            os.remove(os.path.join(self.state, "http.address"))  # a killed life's address is stale
+        except FileNotFoundError:
+            pass
+        environment = dict(os.environ)
+        self.runtime = None
+        if runtime_dir:
+            self.runtime = tempfile.mkdtemp(prefix="tapline-script-run-", dir="/dev/shm")
+            environment["RUNTIME_DIRECTORY"] = self.runtime
         environment.update(env or {})
         self.started = time.time()
         self.proc = subprocess.Popen(
@@ -175,6 +202,15 @@ class Daemon:
                     live += 1
         return live, zombies
 
+    def kill(self):
+        """SIGKILL, as a crash; the state directory stays for a restart."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.runtime:
+            shutil.rmtree(self.runtime, ignore_errors=True)
+
     def stop(self, keep=False):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -186,5 +222,6 @@ class Daemon:
         self.log.close()
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
-        shutil.rmtree(self.runtime, ignore_errors=True)
+        if self.runtime:
+            shutil.rmtree(self.runtime, ignore_errors=True)
         return self.proc.returncode
