@@ -37,17 +37,6 @@ extension CronExpression {
         return nil
     }
 
-    /// The next `count` fire times after `date` (fewer if the expression stops firing).
-    public func nextFires(after date: Date, count: Int) -> [Date] {
-        var result: [Date] = []
-        var cursor = date
-        while result.count < count, let next = nextFire(after: cursor) {
-            result.append(next)
-            cursor = next
-        }
-        return result
-    }
-
     /// The earliest time of day at or after `hour:minute:second` that matches, if any.
     private func firstTime(hour: Int, minute: Int, second: Int) -> (hour: Int, minute: Int, second: Int)? {
         var h = hours.firstBit(from: hour)

@@ -140,11 +140,6 @@ public enum Timestamp {
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         return Date(timeIntervalSince1970: Double(seconds) + Double(nanos) / 1e9)
     }
-
-    /// Parses and re-formats in the canonical `YYYY-MM-DDTHH:MM:SSZ` form (sub-second part dropped).
-    public static func normalize(_ text: String) -> String? {
-        parse(text).map(format)
-    }
 }
 
 /// A byte cursor for the hand-written ISO 8601 parser.

@@ -46,7 +46,7 @@ struct TimestampTests {
         #expect(Timestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
         #expect(Timestamp.format(Date(timeIntervalSince1970: 0.999)) == "1970-01-01T00:00:00Z")
         #expect(Timestamp.formatMilliseconds(Date(timeIntervalSince1970: 1.5)) == "1970-01-01T00:00:01.500Z")
-        #expect(Timestamp.normalize("2019-06-01T14:30:15.9+02:00") == "2019-06-01T12:30:15Z")
+        #expect(Timestamp.parse("2019-06-01T14:30:15.9+02:00").map(Timestamp.format) == "2019-06-01T12:30:15Z")
     }
 
     @Test("calendar arithmetic agrees with Foundation over four centuries of days")
