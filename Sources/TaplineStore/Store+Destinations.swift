@@ -58,7 +58,7 @@ extension Store {
         async throws -> DestinationRecord
     {
         let catalog = self.catalog
-        return try await write { db in
+        return try await writer.write { db in
             guard try Self.liveDestination(db) == nil else { throw DestinationError.alreadyExists }
             let id = try Self.insertDestination(db, type: type, properties: properties, credentials: credentials, now: now)
             let created = try Self.fetchDestination(db, id: id)!
@@ -82,7 +82,7 @@ extension Store {
     public func updateDestination(
         id: Int64, regular: [String: ValueChange<String>], credentials: [String: ValueChange<String>], now: Date
     ) async throws -> DestinationRecord {
-        try await write { db in
+        try await writer.write { db in
             guard var record = try Self.fetchDestination(db, id: id), record.deletedAt == nil else {
                 throw DestinationError.unknownID(id)
             }
@@ -99,7 +99,7 @@ extension Store {
     /// every live source that is not already system paused: no scheduled job can start until a
     /// new destination exists, enforced by the pause re-check of the start transaction.
     public func deleteDestination(id: Int64, now: Date) async throws -> DestinationRecord {
-        try await write { db in
+        try await writer.write { db in
             guard let record = try Self.fetchDestination(db, id: id), record.deletedAt == nil else {
                 throw DestinationError.unknownID(id)
             }

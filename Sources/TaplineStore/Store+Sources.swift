@@ -70,7 +70,7 @@ extension Store {
     public func createSource(_ new: NewSource, actor: Actor, now: Date) async throws -> SourceRecord {
         let catalog = self.catalog
         let announcer = self.announcer
-        return try await write { db in
+        return try await writer.write { db in
             if try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE display_name = ? AND deleted_at IS NULL)",
                 arguments: [new.displayName]) == true
@@ -123,7 +123,7 @@ extension Store {
     public func updateSource(id: Int64, patch: SourcePatch, actor: Actor, now: Date) async throws -> SourceRecord {
         let catalog = self.catalog
         let announcer = self.announcer
-        return try await write { db in
+        return try await writer.write { db in
             guard let before = try Self.fetchSource(db, id: id) else { throw SourceError.invalidID(id) }
             guard before.deletedAt == nil else { throw SourceError.deleted(id) }
             guard !patch.isEmpty else { return before }
@@ -187,7 +187,7 @@ extension Store {
     /// Soft-deletes a source: it stays readable, never runs again, and keeps its name reserved.
     /// Deleting a deleted source changes nothing and returns it.
     public func deleteSource(id: Int64, actor: Actor, now: Date) async throws -> SourceRecord {
-        try await write { db in
+        try await writer.write { db in
             guard let before = try Self.fetchSource(db, id: id) else { throw SourceError.invalidID(id) }
             guard before.deletedAt == nil else { return before }
             try db.execute(

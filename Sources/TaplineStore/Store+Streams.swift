@@ -56,7 +56,7 @@ extension Store {
     /// Records the start of a connection check and makes it the source's `check_job_name`.
     /// Returns `false` if one is already running for the source.
     public func startConnectionCheck(sourceID: Int64, name: String, now: Date) async throws -> Bool {
-        try await write { db in
+        try await writer.write { db in
             guard try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM connection_checks WHERE source_id = ? AND status = 'running'", arguments: [sourceID]) == 0
             else { return false }
@@ -76,7 +76,7 @@ extension Store {
         name: String, exitStatus: Int, errorMessage: String?, streams: [DiscoveredStream]?, now: Date
     ) async throws -> SourceRecord? {
         let catalog = self.catalog
-        return try await write { db in
+        return try await writer.write { db in
             guard let sourceID = try Int64.fetchOne(db, sql: "SELECT source_id FROM connection_checks WHERE name = ?", arguments: [name]),
                 let before = try Self.fetchSource(db, id: sourceID)
             else { return nil }
@@ -163,7 +163,7 @@ extension Store {
         let sent: [(tapStreamID: String, entries: Data)] = try changes.map {
             ($0.tapStreamID, try JSONSerialization.data(withJSONObject: $0.entries))
         }
-        return try await write { db in
+        return try await writer.write { db in
             let changes: [(tapStreamID: String, entries: [[String: Any]])] = sent.map {
                 ($0.tapStreamID, (try? JSONSerialization.jsonObject(with: $0.entries)) as? [[String: Any]] ?? [])
             }

@@ -12,7 +12,7 @@ extension Store {
     /// original time and reason.
     @discardableResult
     public func systemPause(sourceID: Int64, reason: String, now: Date) async throws -> SourceRecord? {
-        try await write { db in
+        try await writer.write { db in
             guard let before = try Self.fetchSource(db, id: sourceID) else { return nil }
             try Self.systemPause(db, source: before, reason: reason, now: now)
             return try Self.fetchSource(db, id: sourceID)

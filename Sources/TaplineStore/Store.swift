@@ -4,10 +4,8 @@ import TaplineCore
 
 /// The only code that touches SQLite.
 ///
-/// Every control-plane write runs in an IMMEDIATE transaction (the API's writes in a savepoint
-/// each of one shared by those that arrive together, `GroupCommit`), committed with
-/// `synchronous=FULL` before the caller answers, so an acknowledged change survives a crash or
-/// power loss. Methods
+/// Every control-plane write is one IMMEDIATE transaction, committed with `synchronous=FULL`
+/// before the caller answers, so an acknowledged change survives a crash or power loss. Methods
 /// are named by intent (`pause`, `createSource`), never by table.
 public final class Store: Sendable {
     /// The GRDB writer: a `DatabasePool` (WAL, concurrent readers) on disk, a `DatabaseQueue` in
@@ -22,21 +20,12 @@ public final class Store: Sendable {
     let announcer = ChangeAnnouncer()
     /// Occurrences coalesced by late starts, for their rate-limited events.
     let coalescing = CoalescingLedger()
-    /// The API's writes, committed in groups (`write(_:)`).
-    let groupCommit: GroupCommit
 
     init(writer: any DatabaseWriter, catalog: SourceTypeCatalog) throws {
         self.writer = writer
         self.catalog = catalog
-        self.groupCommit = GroupCommit(writer: writer)
         try Self.migrator.migrate(writer)
         writer.add(transactionObserver: announcer, extent: .databaseLifetime)
-    }
-
-    /// One write of an API request: its own savepoint in a transaction shared with the writes
-    /// that arrived with it, acknowledged after that transaction commits (`GroupCommit`).
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await groupCommit.write(body)
     }
 
     /// Registers an observer of committed source changes (held weakly). The scheduler learns

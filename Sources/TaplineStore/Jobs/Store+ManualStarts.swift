@@ -19,7 +19,7 @@ extension Store {
     /// A plain-interval schedule then counts from this start, as in Stitch.
     public func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult {
         let catalog = self.catalog
-        return try await write { db in
+        return try await writer.write { db in
             guard let source = try Self.fetchSource(db, id: sourceID) else { return .unknownSource }
             guard source.deletedAt == nil else { return .deleted }
             guard let type = catalog[source.type] else { return .typeMissing(source.type) }
