@@ -22,6 +22,9 @@ public struct SourceType: Sendable, Hashable {
     /// `--config <tap-config.json>` appended; exit status 0 means the source's settings work.
     /// (A type with discovery is checked by `tap --discover`.)
     public var checkCommand: [String]?
+    /// How long a job of this type may run before it is stopped and fails; `nil`: the
+    /// configuration's `jobs.timeout_seconds`; 0: no limit.
+    public var timeoutSeconds: Double?
     /// Report-card details.
     public var defaultStartDate: String?
     public var pipelineState: String
@@ -37,8 +40,9 @@ public struct SourceType: Sendable, Hashable {
         defaultFrequencyMinutes: Int = 60, allowedFrequencies: [Int] = Frequency.allowedMinutes,
         supportsDiscovery: Bool = false, tapCommand: [String], defaultStartDate: String? = nil,
         pipelineState: String = "released", describesItself: Bool = false, discoveryDeclared: Bool = true,
-        checkCommand: [String]? = nil
+        checkCommand: [String]? = nil, timeoutSeconds: Double? = nil
     ) {
+        self.timeoutSeconds = timeoutSeconds
         self.checkCommand = checkCommand
         self.describesItself = describesItself
         self.discoveryDeclared = discoveryDeclared

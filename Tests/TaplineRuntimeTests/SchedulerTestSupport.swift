@@ -25,17 +25,19 @@ struct Harness {
 
     init(
         store: Store? = nil, settings: SchedulerSettings = SchedulerSettings(), clock: ManualClock = ManualClock(start),
-        autoExit: Bool = false, metrics: TaplineMetrics? = nil
+        autoExit: Bool = false, metrics: TaplineMetrics? = nil, jobs: JobPolicy = JobPolicy()
     ) throws {
         self.store = try store ?? Store.inMemory(catalog: testCatalog).withTestDestination()
         self.clock = clock
         launcher = FakeLauncher(autoExit: autoExit)
         directory = NSTemporaryDirectory() + "tapline-sched-" + UUID().uuidString
+        var jobSettings = JobSettings(stateDirectory: directory)
+        jobSettings.policy = jobs
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let clockRef = clock
         runner = JobRunner(
-            store: self.store, launcher: launcher, settings: JobSettings(stateDirectory: directory), logger: logger,
+            store: self.store, launcher: launcher, settings: jobSettings, logger: logger,
             now: { clockRef.now })
         scheduler = Scheduler(
             store: self.store, runner: runner, settings: settings, stitchClientID: 1, logger: logger,

@@ -52,6 +52,7 @@ struct JobsShape: Decodable {
     var historyPerSource: Int?
     var logsPerSource: Int?
     var failuresBeforeSystemPause: Int?
+    var timeoutSeconds: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case stopGraceSeconds = "stop_grace_seconds"
@@ -64,6 +65,7 @@ struct JobsShape: Decodable {
         case historyPerSource = "history_per_source"
         case logsPerSource = "logs_per_source"
         case failuresBeforeSystemPause = "failures_before_system_pause"
+        case timeoutSeconds = "timeout_seconds"
     }
 
     init(from decoder: any Decoder) throws {
@@ -79,6 +81,7 @@ struct JobsShape: Decodable {
         historyPerSource = try c.decodeIfPresent(Int.self, forKey: .historyPerSource)
         logsPerSource = try c.decodeIfPresent(Int.self, forKey: .logsPerSource)
         failuresBeforeSystemPause = try c.decodeIfPresent(Int.self, forKey: .failuresBeforeSystemPause)
+        timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds)
     }
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
@@ -87,6 +90,12 @@ struct JobsShape: Decodable {
                 throw ConfigurationError("jobs.stop_grace_seconds: must be between 0 and 3600")
             }
             config.jobs.stopGraceSeconds = stopGraceSeconds
+        }
+        if let timeoutSeconds {
+            guard (0...(30 * 86_400)).contains(timeoutSeconds) else {
+                throw ConfigurationError("jobs.timeout_seconds: must be between 0 (no limit) and 2592000 (30 days)")
+            }
+            config.jobs.timeoutSeconds = timeoutSeconds
         }
         if let shutdownGraceSeconds {
             guard (0...86_400).contains(shutdownGraceSeconds) else {

@@ -12,6 +12,7 @@ struct SourceTypeShape: Decodable {
     var defaultStartDate: String?
     var about: Bool?
     var check: [String]?
+    var timeoutSeconds: Double?
     var properties: [PropertyShape]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -23,6 +24,7 @@ struct SourceTypeShape: Decodable {
         case allowedFrequencies = "allowed_frequencies"
         case defaultStartDate = "default_start_date"
         case about, check
+        case timeoutSeconds = "timeout_seconds"
         case properties
     }
 
@@ -38,6 +40,7 @@ struct SourceTypeShape: Decodable {
         defaultStartDate = try c.decodeIfPresent(String.self, forKey: .defaultStartDate)
         about = try c.decodeIfPresent(Bool.self, forKey: .about)
         check = try c.decodeIfPresent([String].self, forKey: .check)
+        timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds)
         properties = try c.decodeIfPresent([PropertyShape].self, forKey: .properties)
     }
 
@@ -56,6 +59,9 @@ struct SourceTypeShape: Decodable {
                 throw ConfigurationError("\(path).check: a type with discovery is checked by its tap's --discover; give only one")
             }
         }
+        if let timeoutSeconds, !(0...(30 * 86_400)).contains(timeoutSeconds) {
+            throw ConfigurationError("\(path).timeout_seconds: must be between 0 (no limit) and 2592000 (30 days)")
+        }
         let allowed = allowedFrequencies ?? Frequency.allowedMinutes
         guard !allowed.isEmpty, allowed.allSatisfy(Frequency.allowedMinutes.contains) else {
             throw ConfigurationError(
@@ -70,7 +76,7 @@ struct SourceTypeShape: Decodable {
             type: type, displayName: displayName ?? type, properties: specs, defaultFrequencyMinutes: defaultFrequency,
             allowedFrequencies: allowed, supportsDiscovery: discovery ?? false, tapCommand: tap,
             defaultStartDate: defaultStartDate, describesItself: about ?? false, discoveryDeclared: discovery != nil,
-            checkCommand: check)
+            checkCommand: check, timeoutSeconds: timeoutSeconds)
     }
 }
 

@@ -33,6 +33,20 @@ extension JobOutcome {
             streamRecords: relay.recordsByStream, loadedRecords: loaded, confirmedState: relay.lastState)
     }
 
+    /// A job stopped by its timeout: failed (it counts toward the system pause like any failed
+    /// scheduled job), with a description that says so; the statuses are how the processes
+    /// ended, and what the target proved it loaded and the state it confirmed are kept.
+    public static func timedOut(_ exit: PipelineExit, after seconds: Double, at date: Date) -> JobOutcome {
+        let relay = exit.relay
+        let loaded = exit.target.succeeded ? relay.recordsByStream : relay.confirmedRecordsByStream
+        let limit = seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+        let description = "the job ran longer than its timeout (\(limit) s, jobs.timeout_seconds) and was stopped"
+        return JobOutcome(
+            status: .failed, completedAt: date, discoveryExitStatus: 0, tapExitStatus: exit.tap.code,
+            tapDescription: description, targetExitStatus: exit.target.code, targetDescription: description,
+            streamRecords: relay.recordsByStream, loadedRecords: loaded, confirmedState: relay.lastState)
+    }
+
     /// A job whose pipeline could not be started.
     public static func launchFailed(_ error: LaunchError, at date: Date) -> JobOutcome {
         let description = error.description

@@ -1,6 +1,9 @@
 /// How jobs behave, as the `jobs:` section of the configuration sets it. The defaults written
 /// here are the only ones: the configuration and the runner's settings both hold this value.
 public struct JobPolicy: Sendable, Equatable {
+    /// A job running longer than this (seconds) is stopped as `DELETE …/sync` stops it and ends
+    /// `failed`; 0: no limit. A source type's `timeout_seconds` overrides it.
+    public var timeoutSeconds: Double = 0
     /// SIGTERM first; SIGKILL to the job's process group after this many seconds.
     public var stopGraceSeconds: Double = 10
     /// How many job logs to keep per source (older ones are deleted as new jobs end); 0 keeps all.

@@ -13,6 +13,8 @@ final class JobRegistry: Sendable {
         var job: JobRecord
         var pipeline: (any RunningPipeline)?
         var stopRequested = false
+        /// The stop came from the job's timeout (seconds), not from a caller.
+        var timedOutAfter: Double?
     }
 
     private struct State {
@@ -38,8 +40,30 @@ final class JobRegistry: Sendable {
         }
     }
 
-    func stopRequested(_ job: JobRecord) -> Bool {
-        state.withLock { $0.entries[job.sourceID]?.job.id == job.id && $0.entries[job.sourceID]?.stopRequested == true }
+    enum StopReason: Equatable {
+        /// `DELETE …/sync`, or shutdown.
+        case caller
+        /// The job's timeout, in seconds, ran out.
+        case timeout(Double)
+    }
+
+    /// Why the job is stopping; `nil` if nobody stopped it.
+    func stopReason(_ job: JobRecord) -> StopReason? {
+        state.withLock { state in
+            guard let entry = state.entries[job.sourceID], entry.job.id == job.id, entry.stopRequested else { return nil }
+            return entry.timedOutAfter.map(StopReason.timeout) ?? .caller
+        }
+    }
+
+    /// The job's timeout ran out: marks it as stopping for that reason and returns its pipeline,
+    /// unless it already ended or was stopped by a caller.
+    func timeOut(_ job: JobRecord, after seconds: Double) -> (any RunningPipeline)? {
+        state.withLock { state in
+            guard let entry = state.entries[job.sourceID], entry.job.id == job.id, !entry.stopRequested else { return nil }
+            state.entries[job.sourceID]?.stopRequested = true
+            state.entries[job.sourceID]?.timedOutAfter = seconds
+            return entry.pipeline
+        }
     }
 
     /// Marks the source's job as stopping. `nil`: no job runs; `.some(nil)`: registered but not

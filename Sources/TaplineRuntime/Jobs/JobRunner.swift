@@ -93,13 +93,27 @@ public final class JobRunner: Sendable {
                 if let problem = exit.relay.logError {
                     logger.warning("job ran without its log", metadata: ["job.name": "\(job.jobName)", "error": "\(problem)"])
                 }
-                let stopRequested = running.stopRequested(job)
-                let outcome = JobOutcome.from(exit, stopRequested: stopRequested, at: now())
+                let outcome: JobOutcome
+                switch running.stopReason(job) {
+                case nil: outcome = JobOutcome.from(exit, stopRequested: false, at: now())
+                case .caller: outcome = JobOutcome.from(exit, stopRequested: true, at: now())
+                case .timeout(let seconds): outcome = JobOutcome.timedOut(exit, after: seconds, at: now())
+                }
                 Self.appendSummary(to: spec.logPath, outcome: outcome)
                 finish(job, outcome: outcome)
             }
             let stopNow = running.attach(pipeline, to: job)
             if stopNow { signalStop(pipeline) }
+            let timeout = store.catalog[source.type]?.timeoutSeconds ?? settings.policy.timeoutSeconds
+            if timeout > 0 {
+                timers.asyncAfter(deadline: .now() + timeout) { [self] in
+                    guard let pipeline = running.timeOut(job, after: timeout) else { return }
+                    logger.warning(
+                        "job timed out; stopping it",
+                        metadata: ["job.name": "\(job.jobName)", "timeout.seconds": "\(timeout)"])
+                    signalStop(pipeline)
+                }
+            }
             let spawnedAt = now()
             recorder.spawned(jobID: job.id, processGroup: pipeline.processGroup, at: spawnedAt, logPath: spec.logPath)
             if let metrics {

@@ -1,0 +1,78 @@
+import Foundation
+import TaplineCore
+import TaplineStore
+import TaplineTestSupport
+import Testing
+
+@testable import TaplineRuntime
+
+@Suite("Job timeout")
+struct JobTimeoutTests {
+    func waitForSignal(_ pipeline: FakePipeline, seconds: Double) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while pipeline.received.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        return !pipeline.received.isEmpty
+    }
+
+    @Test("a job running past jobs.timeout_seconds is stopped as DELETE …/sync stops it and ends failed, saying why")
+    func timesOut() async throws {
+        var jobs = JobPolicy()
+        jobs.timeoutSeconds = 0.2
+        let h = try Harness(jobs: jobs)
+        defer { h.cleanup() }
+        try h.scheduler.start()
+        let source = try await h.createSource("slow", properties: [:])
+        await h.tick()
+        let pipeline = try #require(h.launcher.all.first?.pipeline)
+        #expect(try await waitForSignal(pipeline, seconds: 5))
+        #expect(pipeline.received == [SIGTERM])
+        h.launcher.exit(0, tap: .signaled(SIGTERM), target: .signaled(SIGTERM))
+        await h.runner.waitForRecords()
+        let job = try #require(try await h.jobs(source.id).first)
+        #expect(job.status == .failed, "a timeout is a failure (it counts toward the system pause), not a stop")
+        #expect(job.tapDescription == "the job ran longer than its timeout (0.2 s, jobs.timeout_seconds) and was stopped")
+        #expect(job.discoveryExitStatus == 0)
+    }
+
+    @Test("a job that ends before its timeout is not signalled afterwards; 0 means no limit")
+    func endsInTime() async throws {
+        var jobs = JobPolicy()
+        jobs.timeoutSeconds = 0.2
+        let h = try Harness(jobs: jobs)
+        defer { h.cleanup() }
+        try h.scheduler.start()
+        let source = try await h.createSource("quick", properties: [:])
+        await h.tick()
+        h.launcher.exit(0)
+        await h.runner.waitForRecords()
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(h.launcher.all[0].pipeline.received.isEmpty)
+        #expect(try await h.jobs(source.id).first?.status == .succeeded)
+
+        let unlimited = try Harness()
+        defer { unlimited.cleanup() }
+        try unlimited.scheduler.start()
+        _ = try await unlimited.createSource("long", properties: [:])
+        await unlimited.tick()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(unlimited.launcher.all[0].pipeline.received.isEmpty)
+    }
+
+    @Test("jobs.timeout_seconds and a source type's timeout_seconds are read and checked")
+    func configuration() throws {
+        let config = try TaplineConfiguration.parse(yaml: """
+            jobs:
+              timeout_seconds: 3600
+            source_types:
+              - type: platform.x
+                tap: [tap-x]
+                timeout_seconds: 0
+            """)
+        #expect(config.jobs.timeoutSeconds == 3600)
+        #expect(config.catalog["platform.x"]?.timeoutSeconds == 0)
+        #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "jobs:\n  timeout_seconds: -1\n") }
+        #expect(throws: ConfigurationError.self) {
+            try TaplineConfiguration.parse(yaml: "source_types:\n  - type: platform.x\n    tap: [tap-x]\n    timeout_seconds: 9999999999\n")
+        }
+    }
+}
