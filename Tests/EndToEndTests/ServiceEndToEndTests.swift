@@ -81,6 +81,10 @@ struct ServiceEndToEndTests {
             "POST", "/v4/sources",
             #"{"type":"platform.demo","display_name":"Long","properties":{"record_count":"10000","record_delay_ms":"5","frequency_in_minutes":"1440"}}"#)
         try await api.waitFor("the job to run") { try await api.jobs(1).first?["status"] as? String == "running" }
+        // The row is committed before the spawn, and the spawn is counted after it: wait for the count.
+        try await api.waitFor("the start to be counted") {
+            try await api.text("/metrics").1.contains(#"tapline_jobs_started_total{trigger="scheduled"} 1"#)
+        }
         let (metricsStatus, metrics) = try await api.text("/metrics")
         #expect(metricsStatus == 200)
         #expect(metrics.contains(#"tapline_jobs_started_total{trigger="scheduled"} 1"#))
@@ -165,6 +169,18 @@ struct ServiceEndToEndTests {
         #expect(try DaemonProcess.cli(["sources", "pause", "1"] + state).out.contains("paused"))
         let started = try DaemonProcess.cli(["jobs", "start", "1"] + state)
         #expect(started.status == 0 && started.out.hasPrefix("1.1.sync."))
+        // History filters: the API's status, trigger and time range, with spans back from now.
+        func history(_ filter: [String]) throws -> [[String: Any]] {
+            let out = try DaemonProcess.cli(["jobs", "list", "1", "--json"] + filter + state).out
+            return (try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["data"] as? [[String: Any]] ?? []
+        }
+        #expect(try history(["--trigger", "manual", "--since", "1d"]).count == 1)
+        #expect(try history(["--status", "failed", "--since", "1d"]).isEmpty)
+        #expect(try history(["--until", "1d"]).isEmpty, "nothing started before yesterday")
+        let badSince = try DaemonProcess.cli(["jobs", "list", "1", "--since", "yesterday"] + state)
+        #expect(badSince.status != 0 && badSince.err.contains("--since"))
+        let badStatus = try DaemonProcess.cli(["jobs", "list", "1", "--status", "lost"] + state)
+        #expect(badStatus.status == 1 && badStatus.err.contains("invalid_filter"), "\(badStatus.err)")
         let bad = try DaemonProcess.cli(["sources", "update", "1", "--property", "frequency_in_minutes=7"] + state)
         #expect(bad.status == 1)
         #expect(bad.err.contains("InvalidProperties"))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TaplineCore
 
 /// `tapline jobs …`: start, stop, list and read the logs of replication jobs.
 struct JobsCommand: AsyncParsableCommand {
@@ -33,13 +34,47 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A source's jobs, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "A source's jobs, newest first.",
+            discussion: "tapline jobs list 1 --status failed --since 1d: the failed jobs of source 1 that started in the last day.")
         @OptionGroup var options: ClientOptions
         @Argument var sourceID: Int
         @Option var page = 1
+        @Option(help: "Only jobs with this status (running, succeeded, failed, stopped, interrupted); a comma-separated list for several.")
+        var status: String?
+        @Option(help: "Only scheduled or manual jobs.")
+        var trigger: String?
+        @Option(help: "Only jobs started at or after this: an ISO 8601 instant or a span back from now (90s, 30m, 12h, 1d, 2w).")
+        var since: String?
+        @Option(help: "Only jobs started before this (same forms as --since).")
+        var until: String?
+
+        func validate() throws {
+            for (name, value) in [("--since", since), ("--until", until)] {
+                if let value, RelativeTime.parse(value) == nil {
+                    throw ValidationError("\(name): expected an ISO 8601 instant or a span such as 1d, 12h, 30m, got \"\(value)\"")
+                }
+            }
+        }
+
+        /// The listing's query; the API checks the values and answers a clear 400 for a bad one.
+        var query: String {
+            var items = [URLQueryItem(name: "page", value: String(page))]
+            if let status { items.append(URLQueryItem(name: "status", value: status)) }
+            if let trigger { items.append(URLQueryItem(name: "trigger", value: trigger)) }
+            for (name, value) in [("since", since), ("until", until)] {
+                if let value, let date = RelativeTime.parse(value) {
+                    items.append(URLQueryItem(name: name, value: Timestamp.formatMilliseconds(date)))
+                }
+            }
+            var components = URLComponents()
+            components.queryItems = items
+            return components.percentEncodedQuery ?? ""
+        }
+
         func run() async throws {
             try await runCLI {
-                let reply = try await options.client().call("GET", "/v4/sources/\(sourceID)/jobs?page=\(page)")
+                let reply = try await options.client().call("GET", "/v4/sources/\(sourceID)/jobs?\(query)")
                 if options.json { return printJSON(reply) }
                 let jobs = (reply.json as? [String: Any])?["data"] as? [[String: Any]] ?? []
                 func text(_ value: Any?) -> String { value.map { $0 is NSNull ? "-" : "\($0)" } ?? "-" }
