@@ -37,6 +37,7 @@ public enum API {
         }
         let v4 = router.group("v4").add(middleware: BearerAuthMiddleware(tokens: dependencies.tokens))
         SourcesController(dependencies: dependencies).addRoutes(to: v4)
+        SourceStateController(dependencies: dependencies).addRoutes(to: v4)
         SourceTypesController(dependencies: dependencies).addRoutes(to: v4)
         ReplicationJobsController(dependencies: dependencies).addRoutes(to: v4)
         ExtractionsController(dependencies: dependencies).addRoutes(to: v4)
