@@ -37,15 +37,17 @@ struct JobTimeoutTests {
     @Test("a job that ends before its timeout is not signalled afterwards; 0 means no limit")
     func endsInTime() async throws {
         var jobs = JobPolicy()
-        jobs.timeoutSeconds = 0.2
-        let h = try Harness(jobs: jobs)
+        jobs.timeoutSeconds = 1
+        // The pipeline exits as soon as it is launched, well inside its second.
+        let h = try Harness(autoExit: true, jobs: jobs)
         defer { h.cleanup() }
         try h.scheduler.start()
         let source = try await h.createSource("quick", properties: [:])
         await h.tick()
-        h.launcher.exit(0)
-        await h.runner.waitForRecords()
-        try await Task.sleep(for: .milliseconds(400))
+        for _ in 0..<200 where try await h.jobs(source.id).first?.status == .running {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Task.sleep(for: .milliseconds(1300))
         #expect(h.launcher.all[0].pipeline.received.isEmpty)
         #expect(try await h.jobs(source.id).first?.status == .succeeded)
 
