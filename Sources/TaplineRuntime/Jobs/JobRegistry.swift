@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 import TaplineStore
@@ -15,6 +16,8 @@ final class JobRegistry: Sendable {
         var stopRequested = false
         /// The stop came from the job's timeout (seconds), not from a caller.
         var timedOutAfter: Double?
+        /// The job's timeout, cancelled when the job leaves.
+        var timeout: JobTimeoutTimer?
     }
 
     private struct State {
@@ -48,6 +51,16 @@ final class JobRegistry: Sendable {
     }
 
     /// Why the job is stopping; `nil` if nobody stopped it.
+    /// Keeps the job's timeout until it leaves; cancels it at once if it already left.
+    func attach(_ timer: JobTimeoutTimer, to job: JobRecord) {
+        let kept = state.withLock { state -> Bool in
+            guard state.entries[job.sourceID]?.job.id == job.id else { return false }
+            state.entries[job.sourceID]?.timeout = timer
+            return true
+        }
+        if !kept { timer.cancel() }
+    }
+
     func stopReason(_ job: JobRecord) -> StopReason? {
         state.withLock { state in
             guard let entry = state.entries[job.sourceID], entry.job.id == job.id, entry.stopRequested else { return nil }
@@ -78,12 +91,17 @@ final class JobRegistry: Sendable {
 
     /// Removes this job (only this one) and wakes whoever waits for the registry to empty.
     func remove(_ job: JobRecord) {
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            if state.entries[job.sourceID]?.job.id == job.id { state.entries[job.sourceID] = nil }
-            guard state.entries.isEmpty else { return [] }
+        let (timer, woken) = state.withLock { state -> (JobTimeoutTimer?, [CheckedContinuation<Void, Never>]) in
+            var timer: JobTimeoutTimer?
+            if state.entries[job.sourceID]?.job.id == job.id {
+                timer = state.entries[job.sourceID]?.timeout
+                state.entries[job.sourceID] = nil
+            }
+            guard state.entries.isEmpty else { return (timer, []) }
             defer { state.waiters = [:] }
-            return Array(state.waiters.values)
+            return (timer, Array(state.waiters.values))
         }
+        timer?.cancel()
         for continuation in woken { continuation.resume() }
     }
 
@@ -112,4 +130,19 @@ final class JobRegistry: Sendable {
             state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
+}
+
+/// One job's timeout: a Dispatch timer that fires once, unless cancelled first. Dispatch
+/// sources are thread-safe, but the type is not marked `Sendable`.
+final class JobTimeoutTimer: @unchecked Sendable {
+    private let source: any DispatchSourceTimer
+
+    init(queue: DispatchQueue, after seconds: Double, _ handler: @escaping @Sendable () -> Void) {
+        source = DispatchSource.makeTimerSource(queue: queue)
+        source.setEventHandler(handler: handler)
+        source.schedule(deadline: .now() + seconds, repeating: .never)
+        source.resume()
+    }
+
+    func cancel() { source.cancel() }
 }

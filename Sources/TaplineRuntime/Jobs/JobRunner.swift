@@ -106,13 +106,17 @@ public final class JobRunner: Sendable {
             if stopNow { signalStop(pipeline) }
             let timeout = store.catalog[source.type]?.timeoutSeconds ?? settings.policy.timeoutSeconds
             if timeout > 0 {
-                timers.asyncAfter(deadline: .now() + timeout) { [self] in
+                // A timer of the job's own, cancelled when the job leaves the registry: a queued
+                // block per job would outlive short jobs by the whole timeout (an hour's timeout
+                // at hundreds of jobs a second is a million pending blocks).
+                let timer = JobTimeoutTimer(queue: timers, after: timeout) { [self] in
                     guard let pipeline = running.timeOut(job, after: timeout) else { return }
                     logger.warning(
                         "job timed out; stopping it",
                         metadata: ["job.name": "\(job.jobName)", "timeout.seconds": "\(timeout)"])
                     signalStop(pipeline)
                 }
+                running.attach(timer, to: job)
             }
             let spawnedAt = now()
             recorder.spawned(jobID: job.id, processGroup: pipeline.processGroup, at: spawnedAt, logPath: spec.logPath)
