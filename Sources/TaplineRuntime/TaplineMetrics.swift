@@ -29,10 +29,16 @@ public final class TaplineMetrics: Sendable {
         MetricNameDescriptor(namespace: "tapline", metricName: metric, unitName: unit, helpText: help)
     }
 
-    public func jobStarted(trigger: JobTrigger) {
+    /// A job started; a retry (attempt 2 or later) is also counted on its own.
+    public func jobStarted(_ job: JobRecord) {
         registry.makeCounter(
-            descriptor: Self.name("jobs_started", unit: "total", help: "Jobs started, by trigger."), labels: [("trigger", trigger.rawValue)]
+            descriptor: Self.name("jobs_started", unit: "total", help: "Jobs started, by trigger."), labels: [("trigger", job.trigger.rawValue)]
         ).increment()
+        if job.attempt > 1 {
+            registry.makeCounter(
+                descriptor: Self.name("job_retries_started", unit: "total", help: "Retries of failed scheduled jobs started."), labels: []
+            ).increment()
+        }
     }
 
     public func scheduledStart(lateness seconds: TimeInterval) {

@@ -24,6 +24,9 @@ public struct SourceRecord: Sendable, Equatable, FetchableRecord {
     /// When the next scheduled job is due; `nil` while paused, system paused, deleted, not fully
     /// configured, or when the schedule never fires again.
     public var nextFireAt: Date?
+    /// A failed scheduled job's retry waiting for its time (`nextFireAt` is then the retry's).
+    /// Any other change of the due time (pause, delete, edit, unpause, a manual start) drops it.
+    public var pendingRetry: PendingRetry?
     public var checkJobName: String?
     public var createdAt: Date
     public var updatedAt: Date
@@ -69,7 +72,7 @@ extension SourceRecord {
     static let columns = """
         id, name, display_name, type, properties, credentials, frequency_in_minutes, anchor_time,
         cron_expression, destination_id, paused_at, system_paused_at, system_pause_reason, deleted_at,
-        next_fire_at, check_job_name, created_at, updated_at,
+        next_fire_at, retry_attempt, retry_occurrence, retry_resume_at, check_job_name, created_at, updated_at,
         EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id) AS discovered,
         EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id AND ss.selected = 1) AS streams_selected
         """
@@ -90,6 +93,10 @@ extension SourceRecord {
         systemPauseReason = row["system_pause_reason"]
         deletedAt = try StoredTime.optional(row["deleted_at"])
         nextFireAt = try StoredTime.optional(row["next_fire_at"])
+        if let attempt = row["retry_attempt"] as Int?, let occurrence = try StoredTime.optional(row["retry_occurrence"]) {
+            pendingRetry = PendingRetry(
+                attempt: attempt, occurrence: occurrence, resumeAt: try StoredTime.optional(row["retry_resume_at"]))
+        }
         checkJobName = row["check_job_name"]
         createdAt = try StoredTime.required(row["created_at"])
         updatedAt = try StoredTime.required(row["updated_at"])

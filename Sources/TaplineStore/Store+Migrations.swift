@@ -76,6 +76,27 @@ extension Store {
                     WHERE error_state IS NOT NULL AND json_extract(error_state, '$.notification_data') IS NOT NULL
                     """)
         }
+        // Retries of failed scheduled jobs: each attempt is a job row of its occurrence, and a
+        // retry waiting for its time is held on the source, as its due time.
+        migrator.registerMigration("v7: retries") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1
+                        CHECK (attempt >= 1 AND (attempt = 1 OR scheduled_for IS NOT NULL));
+                    DROP INDEX jobs_one_per_occurrence;
+                    -- Each attempt of a scheduled occurrence starts at most one job, even across crashes.
+                    CREATE UNIQUE INDEX jobs_one_per_attempt ON jobs(source_id, scheduled_for, attempt)
+                        WHERE scheduled_for IS NOT NULL;
+                    -- A pending retry is the source's due time: it goes when the due time goes (a
+                    -- pause, a delete, a system pause).
+                    ALTER TABLE sources ADD COLUMN retry_attempt INTEGER
+                        CHECK (retry_attempt IS NULL OR (retry_attempt >= 2 AND next_fire_at IS NOT NULL));
+                    ALTER TABLE sources ADD COLUMN retry_occurrence TEXT
+                        CHECK ((retry_occurrence IS NULL) = (retry_attempt IS NULL));
+                    ALTER TABLE sources ADD COLUMN retry_resume_at TEXT
+                        CHECK (retry_resume_at IS NULL OR retry_attempt IS NOT NULL);
+                    """)
+        }
         return migrator
     }
 

@@ -145,6 +145,8 @@ extension Store {
             after.nextFireAt = try Self.nextFire(
                 db, before: before, after: after, scheduleEdited: patch.changes.touchesSchedule, catalog: catalog, now: now)
             after.updatedAt = now
+            // A retry lives only as long as the due time it set.
+            if after.nextFireAt != before.nextFireAt { after.pendingRetry = nil }
 
             if before.pausedAt == nil, after.pausedAt != nil {
                 try Self.appendEvent(db, sourceID: id, kind: .paused, actor: actor, at: now)
@@ -167,7 +169,8 @@ extension Store {
                 sql: """
                     UPDATE sources SET display_name = ?, properties = ?, credentials = ?, frequency_in_minutes = ?,
                         anchor_time = ?, cron_expression = ?, destination_id = ?, paused_at = ?,
-                        system_paused_at = ?, system_pause_reason = ?, next_fire_at = ?, updated_at = ?
+                        system_paused_at = ?, system_pause_reason = ?, next_fire_at = ?, retry_attempt = ?,
+                        retry_occurrence = ?, retry_resume_at = ?, updated_at = ?
                     WHERE id = ?
                     """,
                 arguments: [
@@ -175,7 +178,9 @@ extension Store {
                     after.frequencyMinutes, after.anchorTime.map(StoredTime.millis), after.cronExpression,
                     after.destinationID, after.pausedAt.map(StoredTime.seconds),
                     after.systemPausedAt.map(StoredTime.seconds), after.systemPauseReason,
-                    after.nextFireAt.map(StoredTime.millis), StoredTime.seconds(now), id,
+                    after.nextFireAt.map(StoredTime.millis), after.pendingRetry?.attempt,
+                    after.pendingRetry.map { StoredTime.millis($0.occurrence) },
+                    after.pendingRetry?.resumeAt.map(StoredTime.millis), StoredTime.seconds(now), id,
                 ])
             guard let stored = try Self.fetchSource(db, id: id) else { throw StoreError.corruptValue("source row") }
             return stored
@@ -191,7 +196,10 @@ extension Store {
             guard let before = try Self.fetchSource(db, id: id) else { throw SourceError.invalidID(id) }
             guard before.deletedAt == nil else { return before }
             try db.execute(
-                sql: "UPDATE sources SET deleted_at = ?, next_fire_at = NULL, updated_at = ? WHERE id = ?",
+                sql: """
+                    UPDATE sources SET deleted_at = ?, next_fire_at = NULL, retry_attempt = NULL, retry_occurrence = NULL,
+                        retry_resume_at = NULL, updated_at = ? WHERE id = ?
+                    """,
                 arguments: [StoredTime.seconds(now), StoredTime.seconds(now), id])
             try Self.appendEvent(db, sourceID: id, kind: .deleted, actor: actor, at: now)
             guard let stored = try Self.fetchSource(db, id: id) else { throw StoreError.corruptValue("source row") }

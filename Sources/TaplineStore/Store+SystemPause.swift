@@ -36,7 +36,8 @@ extension Store {
         guard source.systemPausedAt == nil, source.deletedAt == nil else { return }
         try db.execute(
             sql: """
-                UPDATE sources SET system_paused_at = ?, system_pause_reason = ?, next_fire_at = NULL, updated_at = ?
+                UPDATE sources SET system_paused_at = ?, system_pause_reason = ?, next_fire_at = NULL,
+                    retry_attempt = NULL, retry_occurrence = NULL, retry_resume_at = NULL, updated_at = ?
                 WHERE id = ?
                 """,
             arguments: [StoredTime.seconds(now), reason, StoredTime.seconds(now), source.id])

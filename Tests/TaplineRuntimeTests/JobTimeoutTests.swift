@@ -6,7 +6,7 @@ import Testing
 
 @testable import TaplineRuntime
 
-@Suite("Job timeout")
+@Suite("Job timeouts and retries")
 struct JobTimeoutTests {
     func waitForSignal(_ pipeline: FakePipeline, seconds: Double) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)
@@ -75,6 +75,21 @@ struct JobTimeoutTests {
         #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "jobs:\n  timeout_seconds: -1\n") }
         #expect(throws: ConfigurationError.self) {
             try TaplineConfiguration.parse(yaml: "source_types:\n  - type: platform.x\n    tap: [tap-x]\n    timeout_seconds: 9999999999\n")
+        }
+    }
+
+    @Test("jobs.retries and its backoff are read and checked")
+    func retryConfiguration() throws {
+        let config = try TaplineConfiguration.parse(yaml: "jobs:\n  retries: 3\n  retry_backoff_seconds: 5\n  retry_max_backoff_seconds: 40\n")
+        #expect(config.jobs.retry == RetryPolicy(retries: 3, initialDelay: 5, maxDelay: 40))
+        #expect(try TaplineConfiguration.parse(yaml: "{}").jobs.retry.retries == 0, "no retries unless asked")
+        for (yaml, message) in [
+            ("retries: 21", "jobs.retries: must be between 0 (no retries) and 20"),
+            ("retry_backoff_seconds: 0", "jobs.retry_backoff_seconds: must be between 1 and 86400"),
+            ("retry_backoff_seconds: 120\n  retry_max_backoff_seconds: 60",
+             "jobs.retry_max_backoff_seconds: must not be below jobs.retry_backoff_seconds (120)"),
+        ] {
+            #expect(throws: ConfigurationError("configuration: " + message)) { try TaplineConfiguration.parse(yaml: "jobs:\n  \(yaml)\n") }
         }
     }
 }

@@ -47,7 +47,13 @@ struct OperationRaceTests {
         let store = try Store.open(path: dir + "/ops.db", catalog: testCatalog).withTestDestination()
         var settings = SchedulerSettings()
         settings.startsPerSecond = 100_000
-        let h = try Harness(store: store, settings: settings)
+        // Failed scheduled jobs are retried (a retry fits before the next second's occurrence)
+        // and a job left running for a few rounds times out: both go through the same start
+        // transaction as every scheduled start, and must never start a paused source.
+        var jobPolicy = JobPolicy()
+        jobPolicy.retry = RetryPolicy(retries: 2, initialDelay: 0.3, maxDelay: 0.6)
+        jobPolicy.timeoutSeconds = 0.06
+        let h = try Harness(store: store, settings: settings, jobs: jobPolicy)
         defer { h.cleanup() }
         try h.scheduler.start()
 
@@ -93,7 +99,7 @@ struct OperationRaceTests {
             await ticked
             // Jobs end on their own too: about half of the running pipelines exit each second.
             for index in h.launcher.unexited() where Bool.random(using: &master) {
-                h.launcher.exit(index, tap: Int.random(in: 0..<20, using: &master) == 0 ? .exited(1) : .exited(0))
+                h.launcher.exit(index, tap: Int.random(in: 0..<5, using: &master) == 0 ? .exited(1) : .exited(0))
             }
             await h.runner.waitForRecords()
         }
@@ -141,9 +147,25 @@ struct OperationRaceTests {
         }
         // 3. No duplicate occurrence.
         let duplicates = try await store.writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE trigger = 'scheduled' GROUP BY source_id, scheduled_for HAVING count(*) > 1)") ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE trigger = 'scheduled' GROUP BY source_id, scheduled_for, attempt HAVING count(*) > 1)") ?? 0
         }
         #expect(duplicates == 0)
+        // 3b. A retry only follows a failed attempt of its occurrence.
+        let (retries, orphanRetries, timeouts) = try await store.writer.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE attempt > 1") ?? 0,
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM jobs r WHERE r.attempt > 1 AND NOT EXISTS (
+                            SELECT 1 FROM jobs p WHERE p.source_id = r.source_id AND p.scheduled_for = r.scheduled_for
+                                AND p.attempt = r.attempt - 1 AND p.status = 'failed' AND p.id < r.id)
+                        """) ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE tap_description LIKE '%longer than its timeout%'") ?? 0
+            )
+        }
+        #expect(orphanRetries == 0)
         // 4. Every acknowledged change has exactly its event.
         var expected: [SourceEvent.Kind: Int] = [.created: workers * perWorker]
         for log in logs { expected.merge(log.succeeded, uniquingKeysWith: +) }
@@ -167,6 +189,7 @@ struct OperationRaceTests {
         // The run must have exercised every operation, not just ticked.
         #expect(jobs.filter { $0.trigger == "scheduled" }.count > 300, "scheduled jobs: \(jobs.count)")
         #expect(logs.map(\.manualStarts).reduce(0, +) > 20)
+        #expect(retries > 5 && timeouts > 0, "retries \(retries), timeouts \(timeouts)")
         #expect(logs.map(\.stops).reduce(0, +) > 5)
         #expect(expected[.deleted, default: 0] > 0 && expected[.paused, default: 0] > 20 && expected[.updated, default: 0] > 20)
     }

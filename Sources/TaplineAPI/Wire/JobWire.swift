@@ -11,6 +11,7 @@ enum JobWire {
             ("source_id", .int(job.sourceID)),
             ("trigger", .string(job.trigger.rawValue)),
             ("scheduled_for", .optional(job.scheduledFor.map(Timestamp.format))),
+            ("attempt", .int(Int64(job.attempt))),
             ("started_at", .string(Timestamp.format(job.startedAt))),
             ("completed_at", .optional(job.completedAt.map(Timestamp.format))),
             ("status", .string(job.status.rawValue)),

@@ -1,4 +1,5 @@
 import Foundation
+import TaplineCore
 
 /// `scheduler:` in the configuration file.
 struct SchedulerShape: Decodable {
@@ -53,6 +54,9 @@ struct JobsShape: Decodable {
     var logsPerSource: Int?
     var failuresBeforeSystemPause: Int?
     var timeoutSeconds: Double?
+    var retries: Int?
+    var retryBackoffSeconds: Double?
+    var retryMaxBackoffSeconds: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case stopGraceSeconds = "stop_grace_seconds"
@@ -66,11 +70,17 @@ struct JobsShape: Decodable {
         case logsPerSource = "logs_per_source"
         case failuresBeforeSystemPause = "failures_before_system_pause"
         case timeoutSeconds = "timeout_seconds"
+        case retries
+        case retryBackoffSeconds = "retry_backoff_seconds"
+        case retryMaxBackoffSeconds = "retry_max_backoff_seconds"
     }
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        retries = try c.decodeIfPresent(Int.self, forKey: .retries)
+        retryBackoffSeconds = try c.decodeIfPresent(Double.self, forKey: .retryBackoffSeconds)
+        retryMaxBackoffSeconds = try c.decodeIfPresent(Double.self, forKey: .retryMaxBackoffSeconds)
         stopGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .stopGraceSeconds)
         shutdownGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds)
         directory = try c.decodeIfPresent(String.self, forKey: .directory)
@@ -97,6 +107,7 @@ struct JobsShape: Decodable {
             }
             config.jobs.timeoutSeconds = timeoutSeconds
         }
+        try applyRetry(to: &config.jobs.retry)
         if let shutdownGraceSeconds {
             guard (0...86_400).contains(shutdownGraceSeconds) else {
                 throw ConfigurationError("jobs.shutdown_grace_seconds: must be between 0 and 86400")
@@ -197,6 +208,32 @@ struct APIShape: Decodable {
                 throw ConfigurationError("api.max_header_bytes: must be between 1024 and 1048576")
             }
             limits.maxHeaderBytes = maxHeaderBytes
+        }
+    }
+}
+
+extension JobsShape {
+    /// `jobs.retries` and its backoff; the maximum may not be below the first wait.
+    func applyRetry(to retry: inout RetryPolicy) throws(ConfigurationError) {
+        if let retries {
+            guard (0...20).contains(retries) else { throw ConfigurationError("jobs.retries: must be between 0 (no retries) and 20") }
+            retry.retries = retries
+        }
+        if let retryBackoffSeconds {
+            guard (1...86_400).contains(retryBackoffSeconds) else {
+                throw ConfigurationError("jobs.retry_backoff_seconds: must be between 1 and 86400")
+            }
+            retry.initialDelay = retryBackoffSeconds
+        }
+        if let retryMaxBackoffSeconds {
+            guard (1...(7 * 86_400)).contains(retryMaxBackoffSeconds) else {
+                throw ConfigurationError("jobs.retry_max_backoff_seconds: must be between 1 and 604800")
+            }
+            retry.maxDelay = retryMaxBackoffSeconds
+        }
+        guard retry.maxDelay >= retry.initialDelay else {
+            throw ConfigurationError(
+                "jobs.retry_max_backoff_seconds: must not be below jobs.retry_backoff_seconds (\(Int(retry.initialDelay)))")
         }
     }
 }

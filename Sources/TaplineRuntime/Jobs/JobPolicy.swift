@@ -1,3 +1,5 @@
+import TaplineCore
+
 /// How jobs behave, as the `jobs:` section of the configuration sets it. The defaults written
 /// here are the only ones: the configuration and the runner's settings both hold this value.
 public struct JobPolicy: Sendable, Equatable {
@@ -10,6 +12,9 @@ public struct JobPolicy: Sendable, Equatable {
     public var logsPerSource = 100
     /// Consecutive failed scheduled jobs after which a source is system-paused; 0 disables.
     public var failuresBeforeSystemPause = 5
+    /// Retries of failed scheduled jobs (`jobs.retries`, `jobs.retry_backoff_seconds`,
+    /// `jobs.retry_max_backoff_seconds`); none by default.
+    public var retry = RetryPolicy()
     /// The longest tap line and the largest job log (`jobs.max_line_bytes`, `jobs.max_log_bytes`).
     public var relayLimits = RelayLimits()
 

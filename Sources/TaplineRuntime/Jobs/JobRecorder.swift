@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TaplineCore
 import Logging
 import Synchronization
 import TaplineStore
@@ -89,6 +90,14 @@ final class JobRecorder: Sendable {
                 batch.completions.map { ($0.jobID, $0.outcome) }, policy: policy)
             for job in result.ended { ended[job.id] = job }
             for path in result.expiredLogs { unlink(path) }
+            for retry in result.retries {
+                logger.notice(
+                    "failed scheduled job will be retried",
+                    metadata: [
+                        "source.id": "\(retry.job.sourceID)", "job": "\(retry.job.jobName)",
+                        "next_attempt": "\(retry.job.attempt + 1)", "at": "\(Timestamp.formatMilliseconds(retry.at))",
+                    ])
+            }
             for pause in result.systemPaused {
                 logger.warning("source system paused", metadata: ["source.id": "\(pause.sourceID)", "reason": "\(pause.reason)"])
             }

@@ -45,7 +45,8 @@ public final class JobRunner: Sendable {
         self.recorder = JobRecorder(
             store: store, logger: logger,
             policy: CompletionPolicy(
-                keepLogsPerSource: settings.policy.logsPerSource, failuresBeforeSystemPause: settings.policy.failuresBeforeSystemPause))
+                keepLogsPerSource: settings.policy.logsPerSource, failuresBeforeSystemPause: settings.policy.failuresBeforeSystemPause,
+                retry: settings.policy.retry))
         self.baseEnvironment = ProcessInfo.processInfo.environment
         // Made once here; each source's directory below it is made by the relay of its first job.
         // A failure shows up then, as a job that ran without its log.
@@ -121,8 +122,9 @@ public final class JobRunner: Sendable {
             let spawnedAt = now()
             recorder.spawned(jobID: job.id, processGroup: pipeline.processGroup, at: spawnedAt, logPath: spec.logPath)
             if let metrics {
-                metrics.jobStarted(trigger: job.trigger)
-                if let due = job.scheduledFor { metrics.scheduledStart(lateness: spawnedAt.timeIntervalSince(due)) }
+                metrics.jobStarted(job)
+                // A retry is due after its occurrence by design: lateness is a first attempt's.
+                if let due = job.scheduledFor, job.attempt == 1 { metrics.scheduledStart(lateness: spawnedAt.timeIntervalSince(due)) }
                 metrics.setRunning(runningCount)
             }
             logger.info(

@@ -21,6 +21,8 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord {
     public var sourceID: Int64
     public var trigger: JobTrigger
     public var scheduledFor: Date?
+    /// 1 for an occurrence's first job; 2, 3, … for its retries (`jobs.retries`).
+    public var attempt: Int
     public var status: JobStatus
     public var startedAt: Date
     public var completedAt: Date?
@@ -48,6 +50,7 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord {
         self.trigger = trigger
         self.status = status
         scheduledFor = try StoredTime.optional(row["scheduled_for"])
+        attempt = row["attempt"] ?? 1
         startedAt = try StoredTime.required(row["started_at"])
         completedAt = try StoredTime.optional(row["completed_at"])
         discoveryExitStatus = row["discovery_exit_status"]

@@ -11,6 +11,9 @@ public struct CompletionResult: Sendable {
     /// schedule, these and the clearing of a pause by a manual success, reaches the scheduler
     /// through the store's announcements.)
     public var systemPaused: [(sourceID: Int64, reason: String)] = []
+    /// Retries scheduled for failed scheduled jobs: the job that failed and when its next attempt
+    /// is due.
+    public var retries: [(job: JobRecord, at: Date)] = []
 }
 
 /// What happens around a job's end, from the configuration.
@@ -19,9 +22,19 @@ public struct CompletionPolicy: Sendable {
     public var keepLogsPerSource = 0
     /// Consecutive failed scheduled jobs that system-pause a source; 0 disables.
     public var failuresBeforeSystemPause = 0
-    public init(keepLogsPerSource: Int = 0, failuresBeforeSystemPause: Int = 0) {
+    /// When a failed scheduled job is tried again; the default never retries.
+    public var retry = RetryPolicy()
+    /// A uniform draw from [0, 1) for the retry's jitter (injected so tests can fix it).
+    public var unitRandom: @Sendable () -> Double = { Double.random(in: 0..<1) }
+
+    public init(
+        keepLogsPerSource: Int = 0, failuresBeforeSystemPause: Int = 0, retry: RetryPolicy = RetryPolicy(),
+        unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
         self.keepLogsPerSource = keepLogsPerSource
         self.failuresBeforeSystemPause = failuresBeforeSystemPause
+        self.retry = retry
+        self.unitRandom = unitRandom
     }
 }
 
@@ -50,8 +63,11 @@ extension Store {
     /// - persists the Singer state the target confirmed (even for a failed or stopped job: a target
     ///   confirms a state only once the records before it are stored);
     /// - records each stream's load (Stitch's load object);
-    /// - system-pauses a source after `failuresBeforeSystemPause` consecutive failed scheduled jobs
-    ///   (stopped jobs do not count; 0 disables), and clears a system pause when a manual job
+    /// - schedules a retry of a failed scheduled job (`policy.retry`) while the source is still
+    ///   schedulable and the retry comes before its next regular occurrence;
+    /// - system-pauses a source after `failuresBeforeSystemPause` consecutive scheduled
+    ///   occurrences failed in their last attempt (stopped jobs do not count; an attempt that is
+    ///   retried is not yet a failure; 0 disables), and clears a system pause when a manual job
     ///   succeeds;
     /// - applies log retention: beyond the newest `keepLogsPerSource` logs of a source (0 keeps
     ///   all), older jobs lose their `log_path`; the returned paths are for the caller to delete
@@ -66,6 +82,7 @@ extension Store {
             var ended: [JobRecord] = []
             var expired: [String] = []
             var paused: [(sourceID: Int64, reason: String)] = []
+            var retries: [(job: JobRecord, at: Date)] = []
             for (jobID, o) in completions {
                 try db.run(
                     """
@@ -80,7 +97,9 @@ extension Store {
                 guard db.changesCount == 1, let job = try Self.fetchJob(db, id: jobID) else { continue }
                 ended.append(job)
                 try Self.recordStreams(db, job: job, outcome: o)
-                if let reason = try Self.applyPausePolicy(
+                if let at = try Self.scheduleRetry(db, job: job, policy: policy, now: o.completedAt) {
+                    retries.append((job, at))
+                } else if let reason = try Self.applyPausePolicy(
                     db, job: job, policy: policy, catalog: catalog, now: o.completedAt)
                 {
                     paused.append((job.sourceID, reason))
@@ -97,7 +116,7 @@ extension Store {
                     }
                 }
             }
-            return CompletionResult(ended: ended, expiredLogs: expired, systemPaused: paused)
+            return CompletionResult(ended: ended, expiredLogs: expired, systemPaused: paused, retries: retries)
         }
     }
 
@@ -165,8 +184,14 @@ extension Store {
             return nil
         }
         guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return nil }
+        // The last attempt of each occurrence: a retried failure is one occurrence, not several.
         let recent = try db.fetchRows(
-            "SELECT status FROM jobs WHERE source_id = ? AND trigger = 'scheduled' AND status NOT IN ('stopped', 'running') ORDER BY id DESC LIMIT ?",
+            """
+            SELECT status FROM jobs j WHERE source_id = ? AND trigger = 'scheduled' AND status NOT IN ('stopped', 'running')
+                AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.source_id = j.source_id AND k.scheduled_for = j.scheduled_for
+                                AND k.attempt > j.attempt)
+            ORDER BY id DESC LIMIT ?
+            """,
             [job.sourceID, policy.failuresBeforeSystemPause])
         guard recent.count == policy.failuresBeforeSystemPause, recent.allSatisfy({ $0["status"] as String == "failed" }),
             let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt == nil
@@ -174,5 +199,27 @@ extension Store {
         let reason = "\(policy.failuresBeforeSystemPause) consecutive scheduled jobs failed (last: \(job.jobName))"
         try systemPause(db, source: source, reason: reason, now: now)
         return reason
+    }
+
+    /// Schedules the next attempt of a failed scheduled job: the source's due time becomes the
+    /// retry's and its regular next occurrence is kept to go back to. Returns when it is due, or
+    /// `nil` when there is no retry (not a failed scheduled job, attempts used up, the source no
+    /// longer schedulable, or the retry would not come before the next regular occurrence).
+    static func scheduleRetry(_ db: Database, job: JobRecord, policy: CompletionPolicy, now: Date) throws -> Date? {
+        guard job.trigger == .scheduled, job.status == .failed, policy.retry.retries > 0,
+            let occurrence = job.scheduledFor,
+            let source = try fetchSource(db, id: job.sourceID), source.isActive,
+            let regular = source.nextFireAt, source.pendingRetry == nil
+        else { return nil }
+        guard let at = policy.retry.retryAt(
+            afterFailedAttempt: job.attempt, endedAt: now, regularNext: regular, unit: policy.unitRandom())
+        else { return nil }
+        try db.run(
+            """
+            UPDATE sources SET next_fire_at = ?, retry_attempt = ?, retry_occurrence = ?, retry_resume_at = ?
+            WHERE id = ? AND next_fire_at IS NOT NULL
+            """,
+            [StoredTime.millis(at), job.attempt + 1, StoredTime.millis(occurrence), StoredTime.millis(regular), source.id])
+        return db.changesCount == 1 ? at : nil
     }
 }

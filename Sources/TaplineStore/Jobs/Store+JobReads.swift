@@ -4,7 +4,7 @@ import TaplineCore
 
 extension Store {
     static let jobColumns = """
-        id, job_name, source_id, trigger, scheduled_for, status, started_at, completed_at, discovery_exit_status,
+        id, job_name, source_id, trigger, scheduled_for, attempt, status, started_at, completed_at, discovery_exit_status,
         discovery_description, tap_exit_status, tap_description, target_exit_status, target_description,
         process_group, spawned_at, log_path, stream_records
         """

@@ -16,7 +16,8 @@ public enum ManualStartResult: Sendable, Equatable {
 
 extension Store {
     /// Starts a manual job whether or not the source is paused; the pause state is untouched.
-    /// A plain-interval schedule then counts from this start, as in Stitch.
+    /// A plain-interval schedule then counts from this start, as in Stitch; a pending retry is
+    /// dropped (the manual job is the new attempt).
     public func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult {
         let catalog = self.catalog
         return try await writer.write { db in
@@ -32,8 +33,11 @@ extension Store {
                 arguments: [jobName, sourceID, StoredTime.millis(now)])
             var updated = source
             if source.isSchedulable(in: catalog) {
+                // The manual job stands in for a pending retry: back to the regular occurrence.
+                let current = source.pendingRetry.map(\.resumeAt) ?? source.nextFireAt
                 updated.nextFireAt = NextFirePolicy.afterManualStart(
-                    source.schedule(type: type), current: source.nextFireAt, startedAt: now)
+                    source.schedule(type: type), current: current, startedAt: now)
+                updated.pendingRetry = nil
                 try Self.setNextFire(db, sourceID: sourceID, updated.nextFireAt)
             }
             guard let job = try Self.fetchJob(db, name: jobName) else { throw StoreError.corruptValue("job row") }

@@ -6,8 +6,9 @@ extension Store {
     /// Applies the catch-up rules to every source whose due time passed while tapline was down (or
     /// was skipped over by a forward step of the wall clock, `cause`):
     /// it keeps one coalesced occurrence due now when the latest missed one is within the window,
-    /// else skips them (event `skipped`, reason `outside catch-up window`). Returns every active
-    /// source's due time, for the scheduler's queue.
+    /// else skips them (event `skipped`, reason `outside catch-up window`). A pending retry whose
+    /// time passed is kept due, as long as the regular occurrence after it has not passed too.
+    /// Returns every active source's due time, for the scheduler's queue.
     public func prepareSchedule(now: Date, catchUpWindow: TimeInterval?, cause: CatchUpCause = .downtime) throws
         -> (due: [(sourceID: Int64, due: Date)], skipped: Int)
     {
@@ -19,7 +20,13 @@ extension Store {
                 arguments: [StoredTime.millis(now)]
             )
             for source in due {
-                guard let nextFire = source.nextFireAt else { continue }
+                guard var nextFire = source.nextFireAt else { continue }
+                if let retry = source.pendingRetry {
+                    // A retry whose time passed still runs, unless its regular occurrence passed
+                    // too: then it is dropped and that occurrence falls under the rules below.
+                    guard let resume = retry.resumeAt, resume <= now else { continue }
+                    nextFire = resume
+                }
                 switch CatchUpPolicy.decide(source.schedule(type: catalog[source.type]), nextFire: nextFire, now: now, window: catchUpWindow) {
                 case .runNow(let occurrence):
                     try Self.setNextFire(db, sourceID: source.id, occurrence)
@@ -38,7 +45,11 @@ extension Store {
     }
 
 
+    /// Moves the source's due time. Every move but the one that schedules a retry goes through
+    /// here, and drops a pending retry: a pause, an edit, an unpause or a manual start supersede it.
     static func setNextFire(_ db: Database, sourceID: Int64, _ next: Date?) throws {
-        try db.run("UPDATE sources SET next_fire_at = ? WHERE id = ?", [next.map(StoredTime.millis), sourceID])
+        try db.run(
+            "UPDATE sources SET next_fire_at = ?, retry_attempt = NULL, retry_occurrence = NULL, retry_resume_at = NULL WHERE id = ?",
+            [next.map(StoredTime.millis), sourceID])
     }
 }

@@ -108,6 +108,9 @@ extension Store {
             return .notDue(sourceID: sourceID, nextFire: nil, reason: .systemPaused)
         }
         let schedule = source.schedule(type: type)
+        if let retry = source.pendingRetry {
+            return try claimRetry(db, source: source, retry: retry, schedule: schedule, now: now, jobName: jobName)
+        }
         let late = NextFirePolicy.coalesced(schedule, occurrence: occurrence, now: now)
         if late > 0 {
             coalesced += late
@@ -126,14 +129,7 @@ extension Store {
             return .skippedOverlap(sourceID: sourceID, nextFire: next)
         }
         let name = jobName(sourceID)
-        try db.run(
-            """
-            INSERT INTO jobs (job_name, source_id, trigger, scheduled_for, status, started_at)
-            VALUES (?, ?, 'scheduled', ?, 'running', ?)
-            ON CONFLICT DO NOTHING
-            """,
-            [name, sourceID, StoredTime.millis(occurrence), StoredTime.millis(now)])
-        let inserted = db.changesCount == 1
+        let inserted = try insertScheduledJob(db, name: name, sourceID: sourceID, occurrence: occurrence, attempt: 1, now: now)
         let next = NextFirePolicy.afterOccurrence(schedule, occurrence: occurrence, startedAt: inserted ? now : nil, now: now)
         try setNextFire(db, sourceID: sourceID, next)
         guard inserted, let job = try fetchJob(db, name: name) else {
@@ -143,5 +139,49 @@ extension Store {
         var updated = source
         updated.nextFireAt = next
         return .started(job, source: updated, nextFire: next)
+    }
+
+    /// A retry's due time came: attempt `retry.attempt` of its occurrence starts, through the same
+    /// checks as every scheduled start (the caller has checked the pause columns and the due time).
+    /// The source then goes back to its regular next occurrence. A retry that falls while a job of
+    /// the source runs is dropped, as an overlapping occurrence is.
+    private static func claimRetry(
+        _ db: Database, source: SourceRecord, retry: PendingRetry, schedule: Schedule, now: Date, jobName: (Int64) -> String
+    ) throws -> ClaimResult {
+        // The regular occurrence the retry stood in front of; if it passed meanwhile (a late
+        // scheduler), the next one after now, as for any late start.
+        let resume = retry.resumeAt.flatMap { at in
+            at > now ? at : NextFirePolicy.afterOccurrence(schedule, occurrence: at, startedAt: nil, now: now)
+        }
+        try setNextFire(db, sourceID: source.id, resume)
+        if let running = try runningJob(db, sourceID: source.id) {
+            try appendEvent(
+                db, sourceID: source.id, kind: .skipped, actor: .system, at: now, reason: "overlap",
+                detail: "attempt \(retry.attempt) of occurrence \(StoredTime.millis(retry.occurrence)) fell while \(running.jobName) was running")
+            return .skippedOverlap(sourceID: source.id, nextFire: resume)
+        }
+        let name = jobName(source.id)
+        guard try insertScheduledJob(db, name: name, sourceID: source.id, occurrence: retry.occurrence, attempt: retry.attempt, now: now),
+            let job = try fetchJob(db, name: name)
+        else { return .notDue(sourceID: source.id, nextFire: resume, reason: .moved) }
+        var updated = source
+        updated.nextFireAt = resume
+        updated.pendingRetry = nil
+        return .started(job, source: updated, nextFire: resume)
+    }
+
+    /// Inserts attempt `attempt` of a scheduled occurrence; false when that attempt already has its
+    /// job (it started before a crash): never twice.
+    private static func insertScheduledJob(
+        _ db: Database, name: String, sourceID: Int64, occurrence: Date, attempt: Int, now: Date
+    ) throws -> Bool {
+        try db.run(
+            """
+            INSERT INTO jobs (job_name, source_id, trigger, scheduled_for, attempt, status, started_at)
+            VALUES (?, ?, 'scheduled', ?, ?, 'running', ?)
+            ON CONFLICT DO NOTHING
+            """,
+            [name, sourceID, StoredTime.millis(occurrence), attempt, StoredTime.millis(now)])
+        return db.changesCount == 1
     }
 }
