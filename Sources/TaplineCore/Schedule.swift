@@ -10,13 +10,13 @@ public enum Schedule: Sendable, Hashable {
     case interval(minutes: Int)
     /// At `anchor + k·minutes` for every integer `k`: the anchor fixes the phase, not a start.
     case anchored(minutes: Int, anchor: Date)
-    /// At the fire times of a Quartz expression, in UTC.
-    case cron(CronExpression)
+    /// At the fire times of a Quartz expression, read in `zone` (`nil`: UTC, as in Stitch).
+    case cron(CronExpression, zone: TimeZone? = nil)
 
     /// Resolves the effective schedule from a source's scheduling properties.
-    public init(frequencyMinutes: Int, anchor: Date?, cron: CronExpression?) {
+    public init(frequencyMinutes: Int, anchor: Date?, cron: CronExpression?, zone: TimeZone? = nil) {
         if let cron {
-            self = .cron(cron)
+            self = .cron(cron, zone: zone.flatMap { ZonedWallClock.isUTC($0) ? nil : $0 })
         } else if let anchor, frequencyMinutes >= 60 {
             self = .anchored(minutes: frequencyMinutes, anchor: anchor)
         } else {
@@ -43,8 +43,9 @@ public enum Schedule: Sendable, Hashable {
             let period = Double(minutes * 60)
             let k = ((date.timeIntervalSince(anchor)) / period).rounded(.down) + 1
             return anchor.addingTimeInterval(k * period)
-        case .cron(let expression):
-            return expression.nextFire(after: date)
+        case .cron(let expression, let zone):
+            guard let zone else { return expression.nextFire(after: date) }
+            return expression.nextFire(after: date, in: zone)
         }
     }
 }

@@ -5,7 +5,9 @@ public enum SchedulingProperty {
     public static let frequency = "frequency_in_minutes"
     public static let anchorTime = "anchor_time"
     public static let cronExpression = "cron_expression"
-    public static let all: Set<String> = [frequency, anchorTime, cronExpression]
+    /// The IANA time zone a cron expression is read in (a tapline extension; default UTC).
+    public static let cronTimeZone = "cron_timezone"
+    public static let all: Set<String> = [frequency, anchorTime, cronExpression, cronTimeZone]
 }
 
 /// Size limits on property values: a request may not make tapline store, parse or show
@@ -38,16 +40,19 @@ public struct PropertyChanges: Sendable, Equatable {
     public var frequencyMinutes: ValueChange<Int>?
     public var anchorTime: ValueChange<Date>?
     public var cronExpression: ValueChange<CronExpression>?
+    /// An IANA name, checked to exist.
+    public var cronTimeZone: ValueChange<String>?
 
     public init() {}
 
     public var isEmpty: Bool {
         regular.isEmpty && credentials.isEmpty && frequencyMinutes == nil && anchorTime == nil && cronExpression == nil
+            && cronTimeZone == nil
     }
 
     /// Whether the changes touch the schedule.
     public var touchesSchedule: Bool {
-        frequencyMinutes != nil || anchorTime != nil || cronExpression != nil
+        frequencyMinutes != nil || anchorTime != nil || cronExpression != nil || cronTimeZone != nil
     }
 }
 
@@ -90,6 +95,12 @@ extension SourceType {
                 case .null: changes.anchorTime = .remove
                 case .string(let s):
                     if let date = Timestamp.parse(s) { changes.anchorTime = .set(date) } else { bad.append(key) }
+                default: bad.append(key)
+                }
+            case SchedulingProperty.cronTimeZone:
+                switch value {
+                case .null: changes.cronTimeZone = .remove
+                case .string(let s) where CronTimeZone.named(s) != nil: changes.cronTimeZone = .set(s)
                 default: bad.append(key)
                 }
             case SchedulingProperty.cronExpression:

@@ -16,6 +16,8 @@ public struct SourceRecord: Sendable, Equatable, FetchableRecord {
     public var frequencyMinutes: Int?
     public var anchorTime: Date?
     public var cronExpression: String?
+    /// The IANA zone the cron expression is read in; `nil`: UTC.
+    public var cronTimeZone: String?
     public var destinationID: Int64?
     public var pausedAt: Date?
     public var systemPausedAt: Date?
@@ -44,6 +46,7 @@ public struct SourceRecord: Sendable, Equatable, FetchableRecord {
         if frequencyMinutes != nil { names.insert(SchedulingProperty.frequency) }
         if anchorTime != nil { names.insert(SchedulingProperty.anchorTime) }
         if cronExpression != nil { names.insert(SchedulingProperty.cronExpression) }
+        if cronTimeZone != nil { names.insert(SchedulingProperty.cronTimeZone) }
         return names
     }
 
@@ -64,14 +67,14 @@ public struct SourceRecord: Sendable, Equatable, FetchableRecord {
     public func schedule(type sourceType: SourceType?) -> Schedule {
         let frequency = frequencyMinutes ?? sourceType?.defaultFrequencyMinutes ?? 60
         let cron = cronExpression.flatMap(CronExpression.cached)
-        return Schedule(frequencyMinutes: frequency, anchor: anchorTime, cron: cron)
+        return Schedule(frequencyMinutes: frequency, anchor: anchorTime, cron: cron, zone: cronTimeZone.flatMap(CronTimeZone.named))
     }
 }
 
 extension SourceRecord {
     static let columns = """
         id, name, display_name, type, properties, credentials, frequency_in_minutes, anchor_time,
-        cron_expression, destination_id, paused_at, system_paused_at, system_pause_reason, deleted_at,
+        cron_expression, cron_timezone, destination_id, paused_at, system_paused_at, system_pause_reason, deleted_at,
         next_fire_at, retry_attempt, retry_occurrence, retry_resume_at, check_job_name, created_at, updated_at,
         EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id) AS discovered,
         EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id AND ss.selected = 1) AS streams_selected
@@ -87,6 +90,7 @@ extension SourceRecord {
         frequencyMinutes = row["frequency_in_minutes"]
         anchorTime = try StoredTime.optional(row["anchor_time"])
         cronExpression = row["cron_expression"]
+        cronTimeZone = row["cron_timezone"]
         destinationID = row["destination_id"]
         pausedAt = try StoredTime.optional(row["paused_at"])
         systemPausedAt = try StoredTime.optional(row["system_paused_at"])

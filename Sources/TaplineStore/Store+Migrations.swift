@@ -97,6 +97,11 @@ extension Store {
                         CHECK (retry_resume_at IS NULL OR retry_attempt IS NOT NULL);
                     """)
         }
+        // A cron expression's time zone (an IANA name; NULL: UTC).
+        migrator.registerMigration("v8: cron time zones") { db in
+            try db.execute(
+                sql: "ALTER TABLE sources ADD COLUMN cron_timezone TEXT CHECK (cron_timezone IS NULL OR length(cron_timezone) BETWEEN 1 AND 64)")
+        }
         return migrator
     }
 

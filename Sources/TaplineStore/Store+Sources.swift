@@ -95,13 +95,13 @@ extension Store {
             try db.execute(
                 sql: """
                     INSERT INTO sources (name, display_name, type, properties, credentials, frequency_in_minutes,
-                        anchor_time, cron_expression, destination_id, next_fire_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        anchor_time, cron_expression, cron_timezone, destination_id, next_fire_at, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     record.name, record.displayName, record.type, StoredJSON.encode(record.properties),
                     StoredJSON.encode(record.credentials), record.frequencyMinutes,
-                    record.anchorTime.map(StoredTime.millis), record.cronExpression, record.destinationID,
+                    record.anchorTime.map(StoredTime.millis), record.cronExpression, record.cronTimeZone, record.destinationID,
                     record.nextFireAt.map(StoredTime.millis), StoredTime.seconds(now), StoredTime.seconds(now),
                 ])
             let id = db.lastInsertedRowID
@@ -168,14 +168,14 @@ extension Store {
             try db.execute(
                 sql: """
                     UPDATE sources SET display_name = ?, properties = ?, credentials = ?, frequency_in_minutes = ?,
-                        anchor_time = ?, cron_expression = ?, destination_id = ?, paused_at = ?,
+                        anchor_time = ?, cron_expression = ?, cron_timezone = ?, destination_id = ?, paused_at = ?,
                         system_paused_at = ?, system_pause_reason = ?, next_fire_at = ?, retry_attempt = ?,
                         retry_occurrence = ?, retry_resume_at = ?, updated_at = ?
                     WHERE id = ?
                     """,
                 arguments: [
                     after.displayName, StoredJSON.encode(after.properties), StoredJSON.encode(after.credentials),
-                    after.frequencyMinutes, after.anchorTime.map(StoredTime.millis), after.cronExpression,
+                    after.frequencyMinutes, after.anchorTime.map(StoredTime.millis), after.cronExpression, after.cronTimeZone,
                     after.destinationID, after.pausedAt.map(StoredTime.seconds),
                     after.systemPausedAt.map(StoredTime.seconds), after.systemPauseReason,
                     after.nextFireAt.map(StoredTime.millis), after.pendingRetry?.attempt,
@@ -249,6 +249,7 @@ extension SourceRecord {
         if let change = changes.frequencyMinutes { frequencyMinutes = change.newValue }
         if let change = changes.anchorTime { anchorTime = change.newValue }
         if let change = changes.cronExpression { cronExpression = change.newValue?.text }
+        if let change = changes.cronTimeZone { cronTimeZone = change.newValue }
     }
 }
 
@@ -259,6 +260,7 @@ extension PropertyChanges {
         if frequencyMinutes != nil { keys.append(SchedulingProperty.frequency) }
         if anchorTime != nil { keys.append(SchedulingProperty.anchorTime) }
         if cronExpression != nil { keys.append(SchedulingProperty.cronExpression) }
+        if cronTimeZone != nil { keys.append(SchedulingProperty.cronTimeZone) }
         return keys.sorted()
     }
 }

@@ -52,6 +52,31 @@ struct UpdateAPITests {
         }
     }
 
+    @Test("cron_timezone reads the cron expression in an IANA zone; shown only when set; a bad name is refused")
+    func cronTimeZone() async throws {
+        try await withAPI { api in
+            let plain = try await api.create(#"{"type":"platform.demo","display_name":"A","properties":{"cron_expression":"0 0 12 ? * MON-FRI *"}}"#)
+            #expect(plain["properties"] as? [String: Any] != nil)
+            #expect((plain["properties"] as? [String: Any])?["cron_timezone"] == nil, "a Stitch client sees Stitch's keys only")
+            #expect((plain["schedule"] as? [String: Any])?["cron_timezone"] == nil)
+            let zoned = try await api.call(.put, "/v4/sources/1", body: #"{"properties":{"cron_timezone":"America/New_York"}}"#)
+            #expect(zoned.status == 200, "\(zoned.text)")
+            #expect((zoned["properties"] as? [String: Any])?["cron_timezone"] as? String == "America/New_York")
+            let schedule = try #require(zoned["schedule"] as? [String: Any])
+            // Noon in New York (EST, UTC−5) on Monday 2026-11-30.
+            #expect(schedule["next_fire_time"] as? String == "2026-11-30T17:00:00Z")
+            #expect(schedule["cron_timezone"] as? String == "America/New_York")
+            for bad in ["Mars/Olympus", "EST+5", "america/new_york", ""] {
+                let r = try await api.call(.put, "/v4/sources/1", body: #"{"properties":{"cron_timezone":"\#(bad)"}}"#)
+                #expect(r.status == 400, "\(bad): \(r.text)")
+                #expect(r.text.contains("cron_timezone"), "\(bad): \(r.text)")
+            }
+            let back = try await api.call(.put, "/v4/sources/1", body: #"{"properties":{"cron_timezone":null}}"#)
+            #expect((back["schedule"] as? [String: Any])?["next_fire_time"] as? String == "2026-11-30T12:00:00Z")
+            #expect(try await api.store.events(sourceID: 1).last?.detail == "cron_timezone")
+        }
+    }
+
     @Test("PUT {} changes nothing and returns the source")
     func emptyPut() async throws {
         try await withAPI { api in

@@ -1,7 +1,7 @@
 // Prints the fire times Quartz's own CronExpression computes, for tapline's differential cron tests.
 //
-// Input (stdin), one case per line: EXPRESSION <TAB> START (ISO 8601, UTC) <TAB> COUNT
-// Output (stdout), one line per case: EXPRESSION <TAB> START <TAB> T1 T2 … (UTC, space-separated),
+// Input (stdin), one case per line: EXPRESSION <TAB> START (ISO 8601, UTC) <TAB> COUNT [<TAB> ZONE]
+// Output (stdout), one line per case: EXPRESSION <TAB> START [<TAB> ZONE] <TAB> T1 T2 … (UTC, space-separated),
 // or EXPRESSION <TAB> START <TAB> invalid, or … <TAB> error when Quartz throws while evaluating, or … <TAB> hang when Quartz does not answer within 5 s
 // (some expressions send Quartz's getTimeAfter into an endless loop).
 import java.text.SimpleDateFormat;
@@ -22,7 +22,9 @@ public class QuartzOracle {
             String expression = parts[0];
             Date cursor = iso.parse(parts[1]);
             int count = Integer.parseInt(parts[2]);
+            final String zone = parts.length > 3 ? parts[3] : "UTC";
             StringBuilder out = new StringBuilder(expression).append('\t').append(parts[1]).append('\t');
+            if (parts.length > 3) out.append(zone).append('\t');
             final Date start = cursor;
             ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r);
@@ -36,7 +38,7 @@ public class QuartzOracle {
                 } catch (Exception e) {
                     return "invalid";
                 }
-                cron.setTimeZone(TimeZone.getTimeZone("UTC"));
+                cron.setTimeZone(TimeZone.getTimeZone(zone));
                 List<String> times = new ArrayList<>();
                 Date at = start;
                 for (int i = 0; i < count; i++) {

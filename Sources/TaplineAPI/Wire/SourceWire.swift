@@ -37,6 +37,8 @@ public enum SourceWire {
             members.append((SchedulingProperty.anchorTime, .string(Timestamp.formatMilliseconds(anchor))))
         }
         members.append((SchedulingProperty.cronExpression, .optional(source.cronExpression)))
+        // A tapline extension: shown only when set, so Stitch clients see Stitch's keys alone.
+        if let zone = source.cronTimeZone { members.append((SchedulingProperty.cronTimeZone, .string(zone))) }
         let frequency = source.frequencyMinutes ?? type?.defaultFrequencyMinutes
         members.append((SchedulingProperty.frequency, .optional(frequency.map(String.init))))
         return .object(members.sorted { $0.0 < $1.0 })
@@ -49,10 +51,12 @@ public enum SourceWire {
         guard source.isSchedulable(in: catalog) else { return .null }
         let next = WireJSON.optional(source.nextFireAt.map(Timestamp.format))
         switch source.schedule(type: catalog[source.type]) {
-        case .cron(let expression):
-            return .object([
+        case .cron(let expression, let zone):
+            var members: [(String, WireJSON)] = [
                 ("type", .string("cron")), ("cron_expression", .string(expression.text)), ("next_fire_time", next),
-            ])
+            ]
+            if let zone { members.append(("cron_timezone", .string(zone.identifier))) }
+            return .object(members)
         case .interval(let minutes), .anchored(let minutes, _):
             return .object([
                 ("type", .string("interval")), ("unit", .string("minute")), ("interval", .double(Double(minutes))),
