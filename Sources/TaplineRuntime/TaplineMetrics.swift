@@ -9,6 +9,7 @@ public final class TaplineMetrics: Sendable {
     private let lateness: DurationHistogram
     private let jobDuration: DurationHistogram
     private let running: Gauge
+    private let webhookLatency: DurationHistogram
     private let requests = Mutex<[String: DurationHistogram]>([:])
     private static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -22,6 +23,9 @@ public final class TaplineMetrics: Sendable {
         jobDuration = registry.makeDurationHistogram(
             descriptor: Self.name("job_duration", unit: "seconds", help: "From a job's start to its end."),
             labels: [], buckets: [.seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(900), .seconds(3600), .seconds(4 * 3600)])
+        webhookLatency = registry.makeDurationHistogram(
+            descriptor: Self.name("webhook_delivery_latency", unit: "seconds", help: "From an event's commit to its webhook's delivery."),
+            labels: [], buckets: Self.latencyBuckets)
         running = registry.makeGauge(descriptor: Self.name("jobs_running", unit: "", help: "Jobs running now."), labels: [])
     }
 
@@ -72,6 +76,22 @@ public final class TaplineMetrics: Sendable {
     }
 
     public func setRunning(_ count: Int) { running.set(Double(count)) }
+
+    /// A webhook delivery succeeded, `latency` seconds after its event committed.
+    public func webhookDelivered(event: String, latency: TimeInterval) {
+        registry.makeCounter(
+            descriptor: Self.name("webhook_deliveries", unit: "total", help: "Webhook deliveries that succeeded, by event."),
+            labels: [("event", event)]
+        ).increment()
+        webhookLatency.record(Duration.milliseconds(Int64((max(0, latency) * 1000).rounded())))
+    }
+
+    /// A webhook delivery attempt failed (it is retried, or abandoned when too old).
+    public func webhookFailed() {
+        registry.makeCounter(
+            descriptor: Self.name("webhook_attempts_failed", unit: "total", help: "Webhook delivery attempts that failed."), labels: []
+        ).increment()
+    }
 
     /// One API request.
     public func request(route: String, method: String, status: Int, seconds: TimeInterval) {

@@ -25,6 +25,8 @@ public struct Daemon: Sendable {
     public let runner: JobRunner
     public let scheduler: Scheduler
     public let discovery: DiscoveryRunner
+    /// Delivers the webhook outbox (`notifications.webhooks`).
+    public let webhooks: WebhookDispatcher
     let notifier: SystemdNotifier
     public let metrics = TaplineMetrics()
     let lock: InstanceLock
@@ -62,6 +64,11 @@ public struct Daemon: Sendable {
         discovery = DiscoveryRunner(
             store: store, settings: configuration.jobSettings(stateDirectory: stateDirectory), logger: logger)
         store.observe(discovery)
+        do {
+            webhooks = try WebhookDispatcher(store: store, settings: configuration.notifications, logger: logger, metrics: metrics)
+        } catch let error as WebhookSetupError {
+            throw SetupError(error.description)
+        }
         try Self.bootSweep(store: store, runner: runner, logger: logger)
         if let initial = configuration.initialDestination, let type = configuration.destinationCatalog[initial.type] {
             // The first start only: a destination deleted through the API stays deleted.
@@ -135,7 +142,12 @@ public struct Daemon: Sendable {
             shutdownGraceSeconds: configuration.shutdownGraceSeconds, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: schedulerService), .init(service: application())],
+                // Stopped in reverse order: the API first, then the scheduler (jobs finish and
+                // their ends are queued), the webhook deliveries last.
+                services: [
+                    .init(service: NotificationService(dispatcher: webhooks, enabled: !configuration.notifications.webhooks.isEmpty)),
+                    .init(service: schedulerService), .init(service: application()),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -102,8 +102,57 @@ extension Store {
             try db.execute(
                 sql: "ALTER TABLE sources ADD COLUMN cron_timezone TEXT CHECK (cron_timezone IS NULL OR length(cron_timezone) BETWEEN 1 AND 64)")
         }
+        // Webhook notifications: the configured webhooks (written at start from the
+        // configuration) and a durable outbox that triggers fill in the transaction that ends a
+        // job or changes a system pause, so a committed event is never without its deliveries.
+        migrator.registerMigration("v9: webhook outbox") { db in
+            try db.execute(sql: Self.v9)
+        }
         return migrator
     }
+
+    private static let v9 = """
+        CREATE TABLE webhooks (
+            name   TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+            url    TEXT NOT NULL CHECK (url GLOB 'http://*' OR url GLOB 'https://*'),
+            -- The events it receives, comma-separated (job.succeeded,job.failed,…).
+            events TEXT NOT NULL
+        );
+        CREATE TABLE webhook_deliveries (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            webhook         TEXT NOT NULL,
+            event           TEXT NOT NULL CHECK (event IN ('job.succeeded', 'job.failed', 'job.stopped',
+                                                         'source.system_paused', 'source.system_unpaused')),
+            source_id       INTEGER NOT NULL REFERENCES sources(id),
+            job_id          INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+            reason          TEXT,
+            created_at      TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            next_attempt_at TEXT,
+            delivered_at    TEXT,
+            abandoned_at    TEXT,
+            last_status     INTEGER,
+            last_error      TEXT,
+            -- Pending exactly while it has a next attempt.
+            CHECK ((next_attempt_at IS NULL) = (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)),
+            CHECK (delivered_at IS NULL OR abandoned_at IS NULL)
+        );
+        CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+        CREATE TRIGGER jobs_notify_webhooks AFTER UPDATE OF status ON jobs
+            WHEN OLD.status = 'running' AND NEW.status IN ('succeeded', 'failed', 'stopped')
+            BEGIN
+                INSERT INTO webhook_deliveries (webhook, event, source_id, job_id, created_at, next_attempt_at)
+                SELECT name, 'job.' || NEW.status, NEW.source_id, NEW.id, NEW.completed_at, NEW.completed_at FROM webhooks
+                WHERE instr(',' || events || ',', ',job.' || NEW.status || ',') > 0;
+            END;
+        CREATE TRIGGER source_events_notify_webhooks AFTER INSERT ON source_events
+            WHEN NEW.kind IN ('system_paused', 'system_unpaused')
+            BEGIN
+                INSERT INTO webhook_deliveries (webhook, event, source_id, reason, created_at, next_attempt_at)
+                SELECT name, 'source.' || NEW.kind, NEW.source_id, NEW.reason, NEW.at, NEW.at FROM webhooks
+                WHERE instr(',' || events || ',', ',source.' || NEW.kind || ',') > 0;
+            END;
+        """
 
     private static let v1 = """
         CREATE TABLE sources (

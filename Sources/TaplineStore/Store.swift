@@ -20,12 +20,20 @@ public final class Store: Sendable {
     let announcer = ChangeAnnouncer()
     /// Occurrences coalesced by late starts, for their rate-limited events.
     let coalescing = CoalescingLedger()
+    /// Says when a commit queued webhook deliveries.
+    let deliveries = DeliveryAnnouncer()
 
     init(writer: any DatabaseWriter, catalog: SourceTypeCatalog) throws {
         self.writer = writer
         self.catalog = catalog
         try Self.migrator.migrate(writer)
         writer.add(transactionObserver: announcer, extent: .databaseLifetime)
+        writer.add(transactionObserver: deliveries, extent: .databaseLifetime)
+    }
+
+    /// Called after each commit that queued webhook deliveries (one listener: the dispatcher).
+    public func onDeliveriesQueued(_ callback: @escaping @Sendable () -> Void) {
+        deliveries.setListener(callback)
     }
 
     /// Registers an observer of committed source changes (held weakly). The scheduler learns

@@ -70,6 +70,22 @@ final class DaemonProcess: @unchecked Sendable {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 
+    /// The first column of the first row of `sql` on the database file, as an operator reading it
+    /// with `sqlite3` would see it (through Python's sqlite3 module, present wherever CI runs).
+    static func sqlite(_ path: String, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])", path, sql,
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Waits for the daemon to write its listening address.
     func address(timeout: TimeInterval = 20) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)

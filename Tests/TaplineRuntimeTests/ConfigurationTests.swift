@@ -269,4 +269,32 @@ struct ConfigurationTests {
         #expect(ListenAddress(parsing: "::1:80") == nil)
         #expect(ListenAddress(parsing: "host:") == nil)
     }
+
+    @Test("notifications.webhooks are read and checked, each error naming its key")
+    func webhooks() throws {
+        let config = try TaplineConfiguration.parse(yaml: """
+            notifications:
+              timeout_seconds: 3
+              webhooks:
+                - {name: ops, url: "https://hooks.example.com/t", secret_file: /etc/s, events: [job.failed]}
+                - {name: all, url: "http://127.0.0.1:8000/", secret_credential: hook}
+            """)
+        #expect(config.notifications.timeoutSeconds == 3)
+        #expect(config.notifications.webhooks == [
+            WebhookTarget(name: "ops", url: "https://hooks.example.com/t", secretFile: "/etc/s", events: [.jobFailed]),
+            WebhookTarget(name: "all", url: "http://127.0.0.1:8000/", secretFile: "credential:hook"),
+        ])
+        let resolved = config.resolvingPaths(environment: ["CREDENTIALS_DIRECTORY": "/run/credentials/tapline.service"])
+        #expect(resolved.notifications.webhooks[1].secretFile == "/run/credentials/tapline.service/hook")
+        for (entry, message) in [
+            ("{name: a, url: ftp://x/, secret_file: /s}", "notifications.webhooks[0].url: required, an http:// or https:// URL"),
+            ("{name: a, url: http://x/}", "notifications.webhooks[0]: set exactly one of secret_file (a path) or secret_credential (a systemd credential name)"),
+            ("{name: a, url: http://x/, secret_file: /s, events: [job.done]}", "notifications.webhooks[0].events: unknown event \"job.done\" (known: job.succeeded, job.failed, job.stopped, source.system_paused, source.system_unpaused)"),
+            ("{name: 'a b', url: http://x/, secret_file: /s}", "notifications.webhooks[0].name: required, 1 to 64 letters, digits, '-', '_' or '.'"),
+        ] {
+            #expect(throws: ConfigurationError("configuration: " + message)) {
+                try TaplineConfiguration.parse(yaml: "notifications:\n  webhooks:\n    - \(entry)\n")
+            }
+        }
+    }
 }

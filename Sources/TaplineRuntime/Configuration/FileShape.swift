@@ -17,6 +17,7 @@ struct FileShape: Decodable {
     var jobs: JobsShape?
     var destination: DestinationShape?
     var destinationTypes: [DestinationTypeShape]?
+    var notifications: NotificationsShape?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen
@@ -29,6 +30,7 @@ struct FileShape: Decodable {
         case sourceTypes = "source_types"
         case scheduler, jobs, destination
         case destinationTypes = "destination_types"
+        case notifications
     }
 
     init(from decoder: any Decoder) throws {
@@ -46,6 +48,7 @@ struct FileShape: Decodable {
         jobs = try c.decodeIfPresent(JobsShape.self, forKey: .jobs)
         destination = try c.decodeIfPresent(DestinationShape.self, forKey: .destination)
         destinationTypes = try c.decodeIfPresent([DestinationTypeShape].self, forKey: .destinationTypes)
+        notifications = try c.decodeIfPresent(NotificationsShape.self, forKey: .notifications)
     }
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
@@ -84,6 +87,7 @@ struct FileShape: Decodable {
         try api?.apply(to: &config.http)
         try scheduler?.apply(to: &config)
         try jobs?.apply(to: &config)
+        try notifications?.apply(to: &config.notifications)
         if let sourceTypes {
             var seen = Set<String>()
             config.sourceTypes = []

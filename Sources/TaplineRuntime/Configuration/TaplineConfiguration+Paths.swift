@@ -35,6 +35,16 @@ extension TaplineConfiguration {
         resolved.tokenFile = tokenFile.map { Self.absolute($0) }
         resolved.jobsDirectory = resolvedJobsDirectory(stateDirectory: state, environment: environment) ?? state + "/jobs"
         resolved.workingDirectory = workingDirectory.map { Self.absolute($0) } ?? state + "/work"
+        for i in resolved.notifications.webhooks.indices {
+            let secret = resolved.notifications.webhooks[i].secretFile
+            if secret.hasPrefix(WebhookTarget.credentialPrefix) {
+                let directory = environment["CREDENTIALS_DIRECTORY"] ?? "$CREDENTIALS_DIRECTORY (not set)"
+                resolved.notifications.webhooks[i].secretFile =
+                    directory + "/" + secret.dropFirst(WebhookTarget.credentialPrefix.count)
+            } else {
+                resolved.notifications.webhooks[i].secretFile = Self.absolute(secret)
+            }
+        }
         return resolved
     }
 }

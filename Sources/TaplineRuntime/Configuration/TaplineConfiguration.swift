@@ -51,6 +51,8 @@ public struct TaplineConfiguration: Sendable {
     public var destinationTypes: [DestinationType] = [BuiltInDestinationType.jsonl]
     /// The destination a fresh install starts with (created once, at the first start).
     public var initialDestination: InitialDestination? = InitialDestination(type: BuiltInDestinationType.jsonl.type)
+    /// Webhooks and how they are delivered (`notifications:`).
+    public var notifications = NotificationSettings()
     /// How much job history is kept (`jobs.history_days`, `jobs.history_per_source`).
     public var retention = RetentionPolicy()
     /// Where job directories go; `nil`: `$RUNTIME_DIRECTORY/jobs` under systemd, else
