@@ -33,6 +33,7 @@ let package = Package(
             dependencies: [
                 "TaplineCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         /// Thin C shims for the Linux calls Swift cannot make directly (pidfd_open, posix_spawn
@@ -80,6 +81,7 @@ let package = Package(
             name: "tapline",
             dependencies: [
                 "TaplineCore",
+                "TaplineStore",
                 "TaplineService",
                 "TaplineRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -48,7 +48,8 @@ public struct Daemon: Sendable {
         unlink((stateDirectory as NSString).appendingPathComponent("http.address"))
         tokens = try Self.loadTokens(
             configuration: configuration, stateDirectory: stateDirectory, environment: environment, logger: logger)
-        store = try Store.open(path: database, catalog: configuration.catalog)
+        store = try Self.openStore(
+            database: database, configuration: configuration, stateDirectory: stateDirectory, environment: environment, logger: logger)
         logger.info(
             "store opened",
             metadata: ["db.path": "\(database)", "source_types": "\(configuration.catalog.sorted.map(\.type))"])
@@ -156,6 +157,31 @@ public struct Daemon: Sendable {
     }
 
     // MARK: Setup steps
+
+    /// Opens the store with the credentials key (`CredentialsKeyFile`); a key that is missing or
+    /// does not open the stored credentials is an error naming the key file.
+    static func openStore(
+        database: String, configuration: TaplineConfiguration, stateDirectory: String, environment: [String: String],
+        logger: Logger
+    ) throws -> Store {
+        let key = CredentialsKeyFile.location(
+            configured: configuration.credentialsKeyFile, stateDirectory: stateDirectory, environment: environment)
+        let existed = FileManager.default.fileExists(atPath: key.path)
+        let cipher: CredentialCipher
+        do {
+            cipher = try CredentialsKeyFile.load(path: key.path, generate: key.generate, database: database)
+        } catch let error as CredentialsKeyFile.Failure {
+            throw SetupError(error.description)
+        }
+        if !existed { logger.notice("generated the credentials key", metadata: ["key.path": "\(key.path)"]) }
+        do {
+            let store = try Store.open(path: database, catalog: configuration.catalog, cipher: cipher)
+            logger.info("credentials sealed at rest", metadata: ["key.path": "\(key.path)", "key.id": "\(cipher.keyID)"])
+            return store
+        } catch let error as CredentialKeyError {
+            throw SetupError("credentials key file \(key.path): \(error)")
+        }
+    }
 
     static func makePrivateDirectory(_ path: String) throws {
         do {

@@ -73,7 +73,7 @@ public struct SourceRecord: Sendable, Equatable, FetchableRecord {
 
 extension SourceRecord {
     static let columns = """
-        id, name, display_name, type, properties, credentials, frequency_in_minutes, anchor_time,
+        id, name, display_name, type, properties, tapline_open(credentials) AS credentials, frequency_in_minutes, anchor_time,
         cron_expression, cron_timezone, destination_id, paused_at, system_paused_at, system_pause_reason, deleted_at,
         next_fire_at, retry_attempt, retry_occurrence, retry_resume_at, check_job_name, created_at, updated_at,
         EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id) AS discovered,

@@ -13,6 +13,9 @@ public struct DestinationRecord: Sendable, Equatable, FetchableRecord {
     public var updatedAt: Date
     public var deletedAt: Date?
 
+    /// The columns to read, credentials opened (`CredentialCipher`).
+    static let columns = "id, type, properties, tapline_open(credentials) AS credentials, created_at, updated_at, deleted_at"
+
     public init(row: Row) throws {
         id = row["id"]
         type = row["type"]
@@ -30,12 +33,12 @@ extension Store {
 
     public func destinations() async throws -> [DestinationRecord] {
         try await writer.read { db in
-            try DestinationRecord.fetchAll(db, sql: "SELECT * FROM destinations ORDER BY id")
+            try DestinationRecord.fetchAll(db, sql: "SELECT \(DestinationRecord.columns) FROM destinations ORDER BY id")
         }
     }
 
     static func liveDestination(_ db: Database) throws -> DestinationRecord? {
-        try DestinationRecord.fetchOne(db, sql: "SELECT * FROM destinations WHERE deleted_at IS NULL")
+        try DestinationRecord.fetchOne(db, sql: "SELECT \(DestinationRecord.columns) FROM destinations WHERE deleted_at IS NULL")
     }
 
     /// Creates the destination a fresh install starts with, once: only when the table has never
@@ -89,7 +92,7 @@ extension Store {
             for (key, change) in regular { record.properties[key] = change.newValue }
             for (key, change) in credentials { record.credentials[key] = change.newValue }
             try db.run(
-                "UPDATE destinations SET properties = ?, credentials = ?, updated_at = ? WHERE id = ?",
+                "UPDATE destinations SET properties = ?, credentials = tapline_seal(?), updated_at = ? WHERE id = ?",
                 [StoredJSON.encode(record.properties), StoredJSON.encode(record.credentials), StoredTime.seconds(now), id])
             return try Self.fetchDestination(db, id: id)!
         }
@@ -120,12 +123,12 @@ extension Store {
         throws -> Int64
     {
         try db.run(
-            "INSERT INTO destinations (type, properties, credentials, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO destinations (type, properties, credentials, created_at, updated_at) VALUES (?, ?, tapline_seal(?), ?, ?)",
             [type, StoredJSON.encode(properties), StoredJSON.encode(credentials), StoredTime.seconds(now), StoredTime.seconds(now)])
         return db.lastInsertedRowID
     }
 
     static func fetchDestination(_ db: Database, id: Int64) throws -> DestinationRecord? {
-        try DestinationRecord.fetchOne(db, sql: "SELECT * FROM destinations WHERE id = ?", arguments: [id])
+        try DestinationRecord.fetchOne(db, sql: "SELECT \(DestinationRecord.columns) FROM destinations WHERE id = ?", arguments: [id])
     }
 }

@@ -96,7 +96,7 @@ extension Store {
                 sql: """
                     INSERT INTO sources (name, display_name, type, properties, credentials, frequency_in_minutes,
                         anchor_time, cron_expression, cron_timezone, destination_id, next_fire_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, tapline_seal(?), ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     record.name, record.displayName, record.type, StoredJSON.encode(record.properties),
@@ -167,7 +167,7 @@ extension Store {
             }
             try db.execute(
                 sql: """
-                    UPDATE sources SET display_name = ?, properties = ?, credentials = ?, frequency_in_minutes = ?,
+                    UPDATE sources SET display_name = ?, properties = ?, credentials = tapline_seal(?), frequency_in_minutes = ?,
                         anchor_time = ?, cron_expression = ?, cron_timezone = ?, destination_id = ?, paused_at = ?,
                         system_paused_at = ?, system_pause_reason = ?, next_fire_at = ?, retry_attempt = ?,
                         retry_occurrence = ?, retry_resume_at = ?, updated_at = ?

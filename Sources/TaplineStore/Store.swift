@@ -23,10 +23,15 @@ public final class Store: Sendable {
     /// Says when a commit queued webhook deliveries.
     let deliveries = DeliveryAnnouncer()
 
-    init(writer: any DatabaseWriter, catalog: SourceTypeCatalog) throws {
+    /// Seals credentials at rest; `nil` keeps them as plain JSON (tests).
+    let cipher: CredentialCipher?
+
+    init(writer: any DatabaseWriter, catalog: SourceTypeCatalog, cipher: CredentialCipher? = nil) throws {
         self.writer = writer
         self.catalog = catalog
+        self.cipher = cipher
         try Self.migrator.migrate(writer)
+        try Self.sealPlainCredentials(writer, cipher: cipher)
         writer.add(transactionObserver: announcer, extent: .databaseLifetime)
         writer.add(transactionObserver: deliveries, extent: .databaseLifetime)
     }
@@ -46,17 +51,21 @@ public final class Store: Sendable {
     /// while the daemon runs, and migrates it.
     /// `busyTimeout`: how long a write waits for a lock another process holds (a person
     /// writing with the `sqlite3` CLI) before it fails with `StoreError.busy`.
-    public static func open(path: String, catalog: SourceTypeCatalog, busyTimeout: Double = 5) throws -> Store {
-        let pool = try DatabasePool(path: path, configuration: configuration(busyTimeout: busyTimeout))
-        return try Store(writer: pool, catalog: catalog)
+    /// `cipher`: the credentials key; opening fails (`CredentialKeyError`) when the database's
+    /// credentials are sealed with another key, or sealed and no key is given.
+    public static func open(
+        path: String, catalog: SourceTypeCatalog, busyTimeout: Double = 5, cipher: CredentialCipher? = nil
+    ) throws -> Store {
+        let pool = try DatabasePool(path: path, configuration: configuration(busyTimeout: busyTimeout, cipher: cipher))
+        return try Store(writer: pool, catalog: catalog, cipher: cipher)
     }
 
     /// A private in-memory database with the same schema, for tests.
-    public static func inMemory(catalog: SourceTypeCatalog) throws -> Store {
-        try Store(writer: try DatabaseQueue(configuration: configuration()), catalog: catalog)
+    public static func inMemory(catalog: SourceTypeCatalog, cipher: CredentialCipher? = nil) throws -> Store {
+        try Store(writer: try DatabaseQueue(configuration: configuration(cipher: cipher)), catalog: catalog, cipher: cipher)
     }
 
-    private static func configuration(busyTimeout: Double = 5) -> Configuration {
+    private static func configuration(busyTimeout: Double = 5, cipher: CredentialCipher? = nil) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
         // A person writing with the sqlite3 CLI makes us wait instead of fail.
@@ -64,6 +73,7 @@ public final class Store: Sendable {
         config.prepareDatabase { db in
             // An acknowledged write must survive power loss: fsync the WAL on every commit.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            CredentialCipher.register(cipher, on: db)
         }
         return config
     }

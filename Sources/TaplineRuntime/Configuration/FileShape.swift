@@ -9,6 +9,7 @@ struct FileShape: Decodable {
     var stateDir: String?
     var database: String?
     var tokenFile: String?
+    var credentialsKeyFile: String?
     var stitchClientID: Int64?
     var logLevel: String?
     var api: APIShape?
@@ -24,6 +25,7 @@ struct FileShape: Decodable {
         case stateDir = "state_dir"
         case database
         case tokenFile = "token_file"
+        case credentialsKeyFile = "credentials_key_file"
         case stitchClientID = "stitch_client_id"
         case logLevel = "log_level"
         case api
@@ -40,6 +42,7 @@ struct FileShape: Decodable {
         stateDir = try c.decodeIfPresent(String.self, forKey: .stateDir)
         database = try c.decodeIfPresent(String.self, forKey: .database)
         tokenFile = try c.decodeIfPresent(String.self, forKey: .tokenFile)
+        credentialsKeyFile = try c.decodeIfPresent(String.self, forKey: .credentialsKeyFile)
         stitchClientID = try c.decodeIfPresent(Int64.self, forKey: .stitchClientID)
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel)
         api = try c.decodeIfPresent(APIShape.self, forKey: .api)
@@ -66,6 +69,10 @@ struct FileShape: Decodable {
         if let tokenFile {
             guard !tokenFile.isEmpty else { throw ConfigurationError("token_file: must not be empty") }
             config.tokenFile = tokenFile
+        }
+        if let credentialsKeyFile {
+            guard !credentialsKeyFile.isEmpty else { throw ConfigurationError("credentials_key_file: must not be empty") }
+            config.credentialsKeyFile = credentialsKeyFile
         }
         if let stitchClientID {
             guard stitchClientID > 0 else { throw ConfigurationError("stitch_client_id: must be a positive integer") }

@@ -32,6 +32,9 @@ public struct TaplineConfiguration: Sendable {
     /// The API token file; `nil` means `<state_dir>/token` (generated on first start), or the
     /// systemd credential `token` when `$CREDENTIALS_DIRECTORY` provides one.
     public var tokenFile: String?
+    /// The key that seals credentials at rest; `nil`: the systemd credential `credentials-key`,
+    /// else `<state_dir>/credentials.key` (generated).
+    public var credentialsKeyFile: String?
     /// The account id shown as `stitch_client_id`.
     public var stitchClientID: Int64 = 1
     /// The largest request body the API accepts, in bytes.

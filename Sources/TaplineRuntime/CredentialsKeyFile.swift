@@ -1,0 +1,110 @@
+import Foundation
+import TaplineStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The file holding the key that seals credentials at rest (`CredentialCipher`): one line, the
+/// base64 of 32 random bytes, mode 0600.
+///
+/// Where it is, in order: `credentials_key_file` in the configuration; the systemd credential
+/// `credentials-key` (`LoadCredentialEncrypted=credentials-key:…` in the unit); else
+/// `<state_dir>/credentials.key`, generated at the first start as the token is. A key that is
+/// missing while the database holds sealed credentials, unreadable, malformed, readable by
+/// others, or not the key the credentials were sealed with stops the start with an error naming
+/// the file: credentials are never silently empty.
+public enum CredentialsKeyFile {
+    public static let credentialName = "credentials-key"
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// The key file's path, and whether tapline may create it (only its own default).
+    public static func location(configured: String?, stateDirectory: String, environment: [String: String]) -> (path: String, generate: Bool) {
+        if let configured { return (configured, false) }
+        if let credentials = environment["CREDENTIALS_DIRECTORY"] {
+            let path = (credentials as NSString).appendingPathComponent(credentialName)
+            if FileManager.default.fileExists(atPath: path) { return (path, false) }
+        }
+        return ((stateDirectory as NSString).appendingPathComponent("credentials.key"), true)
+    }
+
+    /// Reads the key, or creates it when allowed and the database holds nothing sealed. A
+    /// rotation interrupted after its commit left the new key in `<path>.next`: it is moved into
+    /// place when the database is sealed with it.
+    public static func load(path: String, generate: Bool, database: String) throws -> CredentialCipher {
+        let next = path + ".next"
+        if FileManager.default.fileExists(atPath: next) {
+            let pending = try read(next)
+            let sealed = try Store.sealedKeyIDs(path: database)
+            if sealed.contains(pending.keyID) {
+                guard rename(next, path) == 0 else { throw Failure("cannot move \(next) to \(path): \(String(cString: strerror(errno)))") }
+            } else {
+                unlink(next)
+            }
+        }
+        if FileManager.default.fileExists(atPath: path) { return try read(path) }
+        guard generate else { throw Failure("credentials key file \(path): not found") }
+        if !(try Store.sealedKeyIDs(path: database)).isEmpty {
+            throw Failure(
+                "credentials key file \(path): not found, and the database \(database) holds credentials sealed with a key; put that key back (or restore the file)")
+        }
+        let cipher = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
+        try write(cipher, to: path, exclusive: true)
+        return cipher
+    }
+
+    public static func read(_ path: String) throws -> CredentialCipher {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Failure("credentials key file \(path): cannot read it") }
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+            throw Failure("credentials key file \(path): readable by other users; chmod 600 it")
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let bytes = Data(base64Encoded: text), bytes.count == 32 else {
+            throw Failure("credentials key file \(path): not a key (one line, the base64 of 32 bytes)")
+        }
+        do {
+            return try CredentialCipher(keyBytes: [UInt8](bytes))
+        } catch {
+            throw Failure("credentials key file \(path): \(error)")
+        }
+    }
+
+    /// Writes the key, mode 0600, synced; `exclusive`: fail if the file exists.
+    public static func write(_ cipher: CredentialCipher, to path: String, exclusive: Bool) throws {
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
+        let fd = open(path, flags, 0o600)
+        guard fd >= 0 else { throw Failure("credentials key file \(path): cannot create it: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let text = cipher.keyBytesBase64 + "\n"
+        let written = text.utf8CString.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
+        guard written == text.utf8.count, fsync(fd) == 0 else {
+            throw Failure("credentials key file \(path): cannot write it: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Replaces the key: writes `<path>.next`, re-seals every credential with it in one
+    /// transaction, then renames it over `<path>`. A crash between the commit and the rename is
+    /// finished by the next `load`. Returns the rows re-sealed.
+    public static func rotate(path: String, store: Store, current: CredentialCipher) throws -> (rows: Int, keyID: String) {
+        let next = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
+        let pending = path + ".next"
+        unlink(pending)
+        try write(next, to: pending, exclusive: true)
+        let rows: Int
+        do {
+            rows = try store.resealCredentials(with: next)
+        } catch {
+            unlink(pending)
+            throw error
+        }
+        guard rename(pending, path) == 0 else {
+            throw Failure("re-sealed with the key in \(pending), but cannot move it to \(path): \(String(cString: strerror(errno))); move it by hand")
+        }
+        return (rows, next.keyID)
+    }
+}

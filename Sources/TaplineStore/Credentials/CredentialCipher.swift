@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Seals the `credentials` columns (of `sources` and `destinations`) with AES-256-GCM, so a
+/// person reading the database with `sqlite3` sees no secret.
+///
+/// A sealed value is still a JSON object (the columns' CHECK holds):
+/// `{"tapline_sealed":1,"key":"<key id>","box":"<base64 of nonce, ciphertext and tag>"}`; the
+/// key id is the first 16 hex digits of the key's SHA-256, so a wrong key is recognised before
+/// any value is opened. `{}` (no credentials) stays `{}`. The store's statements call the SQL
+/// functions `tapline_seal(text)` and `tapline_open(text)`, registered on each connection; a
+/// plain-text object (written by hand, or by a version before sealing) opens as itself and is
+/// sealed by `sealPlainCredentials` at the next start.
+public struct CredentialCipher: Sendable {
+    /// The key's bytes (SymmetricKey is made from them per use: it is not Sendable).
+    let keyBytes: [UInt8]
+    public let keyID: String
+    var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+
+    public init(keyBytes: [UInt8]) throws {
+        guard keyBytes.count == 32 else { throw CredentialKeyError.badKey("an AES-256 key is 32 bytes, got \(keyBytes.count)") }
+        self.keyBytes = keyBytes
+        keyID = Self.identify(keyBytes)
+    }
+
+    /// The key as the key file holds it.
+    public var keyBytesBase64: String { Data(keyBytes).base64EncodedString() }
+
+    /// A new random key.
+    public static func generateKeyBytes() -> [UInt8] {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+    }
+
+    static func identify(_ keyBytes: [UInt8]) -> String {
+        SHA256.hash(data: keyBytes).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func seal(_ plain: String) throws -> String {
+        guard plain != "{}", Self.sealedKeyID(plain) == nil else { return plain }
+        guard let combined = try AES.GCM.seal(Data(plain.utf8), using: key).combined else {
+            throw CredentialKeyError.badKey("AES-GCM produced no sealed box")
+        }
+        return #"{"tapline_sealed":1,"key":"\#(keyID)","box":"\#(combined.base64EncodedString())"}"#
+    }
+
+    func open(_ stored: String) throws -> String {
+        guard let id = Self.sealedKeyID(stored) else { return stored }
+        guard id == keyID else { throw CredentialKeyError.wrongKey(found: id, expected: keyID) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any],
+            let box = (object["box"] as? String).flatMap({ Data(base64Encoded: $0) })
+        else { throw CredentialKeyError.badKey("a sealed credentials value is malformed") }
+        let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: box), using: key)
+        return String(decoding: plain, as: UTF8.self)
+    }
+
+    /// The key id of a sealed value, or `nil` for a plain-text one.
+    static func sealedKeyID(_ stored: String) -> String? {
+        guard stored.hasPrefix(#"{"tapline_sealed":"#),
+            let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any]
+        else { return nil }
+        return object["key"] as? String
+    }
+
+    /// Registers `tapline_seal` and `tapline_open` on a connection. Without a cipher (tests, or a
+    /// store opened only to read schedules) both pass values through, and opening a sealed value
+    /// is an error: never silently empty credentials.
+    static func register(_ cipher: CredentialCipher?, on db: Database) {
+        db.add(function: DatabaseFunction("tapline_seal", argumentCount: 1, pure: false) { values in
+            guard let text = String.fromDatabaseValue(values[0]) else { return nil }
+            return try cipher?.seal(text) ?? text
+        })
+        db.add(function: DatabaseFunction("tapline_open", argumentCount: 1, pure: true) { values in
+            guard let text = String.fromDatabaseValue(values[0]) else { return nil }
+            if let cipher { return try cipher.open(text) }
+            if let id = sealedKeyID(text) { throw CredentialKeyError.missingKey(found: id) }
+            return text
+        })
+    }
+}
+
+public enum CredentialKeyError: Error, CustomStringConvertible, Equatable {
+    case badKey(String)
+    case wrongKey(found: String, expected: String)
+    case missingKey(found: String)
+
+    public var description: String {
+        switch self {
+        case .badKey(let why): "the credentials key is unusable: \(why)"
+        case .wrongKey(let found, let expected):
+            "the database's credentials are sealed with key \(found), but the key given is \(expected)"
+        case .missingKey(let found): "the database's credentials are sealed with key \(found), and no key was given"
+        }
+    }
+}
