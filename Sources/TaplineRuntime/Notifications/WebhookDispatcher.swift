@@ -12,7 +12,7 @@ import FoundationNetworking
 ///
 /// The deliveries are written by triggers inside the transaction of their event, so nothing here
 /// is on the path of a start or an API answer: the dispatcher is woken after such a commit, reads
-/// what is due, sends up to `concurrency` at a time, and records each attempt. A failed attempt
+/// what is due, keeps up to `concurrency` POSTs in flight, and records each attempt. A failed attempt
 /// (no answer within the timeout, or a status outside 2xx) is retried with doubling, jittered
 /// waits from 1 s up to an hour; a delivery still failing `giveUpAfterHours` after its event is
 /// abandoned. Pending deliveries survive restarts: they are rows.
@@ -31,7 +31,9 @@ public final class WebhookDispatcher: Sendable {
     let now: @Sendable () -> Date
     let wake = WakeSignal()
     let session: URLSession
-    static let concurrency = 8
+    static let concurrency = 32
+    /// How often attempts are recorded at most.
+    static let recordSeconds = 0.25
     static let backoff = RetryPolicy(retries: Int.max, initialDelay: 1, maxDelay: 3600)
 
     /// Reads every webhook's secret and writes the configured webhooks to the store; a missing
@@ -64,50 +66,99 @@ public final class WebhookDispatcher: Sendable {
         store.onDeliveriesQueued { wake.signal() }
     }
 
-    /// Delivers until cancelled. Returns within about a second of cancellation; what is still
-    /// pending is delivered after the next start.
+    /// Delivers until cancelled; what is still pending is delivered after the next start.
+    ///
+    /// Up to `concurrency` POSTs are in flight at a time and each freed slot is filled at once
+    /// (one slow receiver does not hold up the rest); results are recorded in small batches. A
+    /// delivery stays "in flight" here until its attempt is recorded, so it is never sent twice
+    /// by this loop (only a crash between the POST and the record can repeat it).
     public func run() async {
-        var lastPrune = Date.distantPast
-        while !Task.isCancelled {
-            let due: [WebhookDelivery]
-            do {
-                due = try store.dueDeliveries(now: now(), limit: 64)
-            } catch {
-                logger.error("cannot read the webhook outbox", metadata: ["error": "\(error)"])
-                await wake.wait(upTo: .seconds(5))
-                continue
-            }
-            if due.isEmpty {
-                if now().timeIntervalSince(lastPrune) > 3600 {
+        enum Event: Sendable {
+            case attempted(Int64, DeliveryAttempt)
+            case woke
+        }
+        await withTaskGroup(of: Event.self) { group in
+            var inFlight = Set<Int64>()
+            var finished: [(id: Int64, attempt: DeliveryAttempt)] = []
+            var waking = false
+            var lastRecord = ContinuousClock.now
+            var lastPrune = Date.distantPast
+            var topUp = true
+            while !Task.isCancelled {
+                let running = inFlight.count - finished.count
+                // Read the outbox when woken or when half the slots are free, not after every
+                // answer: under a steady stream that is a few reads a second, not hundreds.
+                if running <= Self.concurrency / 2 || topUp {
+                    topUp = false
+                    do {
+                        let due = try store.dueDeliveries(now: now(), limit: Self.concurrency + inFlight.count)
+                        for delivery in due.lazy.filter({ !inFlight.contains($0.id) }).prefix(Self.concurrency - running) {
+                            inFlight.insert(delivery.id)
+                            group.addTask { .attempted(delivery.id, await self.attempt(delivery)) }
+                        }
+                    } catch {
+                        logger.error("cannot read the webhook outbox", metadata: ["error": "\(error)"])
+                    }
+                }
+                if inFlight.isEmpty, now().timeIntervalSince(lastPrune) > 3600 {
                     lastPrune = now()
                     _ = try? store.pruneDeliveries(before: now().addingTimeInterval(-7 * 86_400))
                 }
-                let next = (try? store.nextDeliveryDue()) ?? nil
-                let wait = next.map { min(5, max(0.01, $0.timeIntervalSince(now()))) } ?? 5
-                await wake.wait(upTo: .milliseconds(Int64(wait * 1000)))
-                continue
-            }
-            let attempts = await withTaskGroup(of: (Int64, DeliveryAttempt).self) { group in
-                var results: [(id: Int64, attempt: DeliveryAttempt)] = []
-                var running = 0
-                for delivery in due {
-                    if running == Self.concurrency, let result = await group.next() {
-                        results.append(result)
-                        running -= 1
+                if !waking {
+                    // Woken by a commit that queued deliveries, by the next retry's time, or soon
+                    // when results wait to be recorded.
+                    let wait: Double
+                    if !finished.isEmpty {
+                        wait = Self.recordSeconds
+                    } else if inFlight.isEmpty, let next = (try? store.nextDeliveryDue()) ?? nil {
+                        wait = min(5, max(0.01, next.timeIntervalSince(now())))
+                    } else {
+                        wait = 5
                     }
-                    group.addTask { (delivery.id, await self.attempt(delivery)) }
-                    running += 1
+                    waking = true
+                    let wake = self.wake
+                    group.addTask {
+                        await wake.wait(upTo: .milliseconds(Int64(wait * 1000)))
+                        return .woke
+                    }
                 }
-                for await result in group { results.append(result) }
-                return results
+                guard let event = await group.next() else { break }
+                switch event {
+                case .woke:
+                    waking = false
+                    topUp = true
+                case .attempted(let id, let attempt): finished.append((id, attempt))
+                }
+                // Attempts are recorded a few times a second at most: each record is a write
+                // transaction, and the writer is the start path's too.
+                if !finished.isEmpty, finished.count >= 256 || ContinuousClock.now - lastRecord >= .seconds(Self.recordSeconds) {
+                    record(finished)
+                    inFlight.subtract(finished.map(\.id))
+                    // What is due next changed (a retry was scheduled, or nothing is in flight
+                    // any more): re-arm the wake-up with the right wait.
+                    wake.signal()
+                    finished = []
+                    lastRecord = ContinuousClock.now
+                } else if finished.count == 1 {
+                    // The first result waiting: make the pending wake-up the record's.
+                    wake.signal()
+                }
             }
-            do {
-                try store.recordDeliveryAttempts(attempts)
-            } catch {
-                // The attempts stay pending and are made again: at least once.
-                logger.error("cannot record webhook deliveries", metadata: ["error": "\(error)"])
-                await wake.wait(upTo: .seconds(1))
+            group.cancelAll()
+            // Attempts already made are recorded, so a delivered one is not sent again.
+            for await event in group {
+                if case .attempted(let id, let attempt) = event { finished.append((id, attempt)) }
             }
+            record(finished)
+        }
+    }
+
+    private func record(_ attempts: [(id: Int64, attempt: DeliveryAttempt)]) {
+        do {
+            try store.recordDeliveryAttempts(attempts)
+        } catch {
+            // The deliveries stay pending and are attempted again: at least once.
+            logger.error("cannot record webhook deliveries", metadata: ["error": "\(error)"])
         }
     }
 
