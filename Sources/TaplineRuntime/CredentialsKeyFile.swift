@@ -59,8 +59,7 @@ public enum CredentialsKeyFile {
 
     public static func read(_ path: String) throws -> CredentialCipher {
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure("credentials key file \(path): cannot read it") }
-        var info = stat()
-        if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+        if PrivateFile.isReadableByOthers(path: path) {
             throw Failure("credentials key file \(path): readable by other users; chmod 600 it")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -76,14 +75,8 @@ public enum CredentialsKeyFile {
 
     /// Writes the key, mode 0600, synced; `exclusive`: fail if the file exists.
     public static func write(_ cipher: CredentialCipher, to path: String, exclusive: Bool) throws {
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC)
-        let fd = open(path, flags, 0o600)
-        guard fd >= 0 else { throw Failure("credentials key file \(path): cannot create it: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let text = cipher.keyBytesBase64 + "\n"
-        let written = text.utf8CString.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
-        guard written == text.utf8.count, fsync(fd) == 0 else {
-            throw Failure("credentials key file \(path): cannot write it: \(String(cString: strerror(errno)))")
+        if let reason = PrivateFile.write(cipher.keyBytesBase64 + "\n", to: path, exclusive: exclusive) {
+            throw Failure("credentials key file \(path): cannot write it: \(reason)")
         }
     }
 

@@ -79,23 +79,11 @@ public enum TokenFile {
     /// starts never overwrite each other's token).
     public static func create(path: String) throws(Failure) -> [Entry] {
         let token = generateToken()
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
         let text = "# tapline API token (Authorization: Bearer <token>). Lines: TOKEN or NAME:TOKEN.\n\(token)\n"
-        let written = text.utf8CString.withUnsafeBufferPointer { buffer in
-            write(fd, buffer.baseAddress, buffer.count - 1)
-        }
-        guard written == text.utf8.count, fsync(fd) == 0 else {
-            throw .cannotCreate(path: path, reason: String(cString: strerror(errno)))
-        }
+        if let reason = PrivateFile.write(text, to: path, exclusive: true) { throw .cannotCreate(path: path, reason: reason) }
         return [Entry(name: "default", token: token)]
     }
 
     /// Whether group or others may read the file (worth a warning: the tokens control the daemon).
-    public static func isReadableByOthers(path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return false }
-        return info.st_mode & 0o077 != 0
-    }
+    public static func isReadableByOthers(path: String) -> Bool { PrivateFile.isReadableByOthers(path: path) }
 }

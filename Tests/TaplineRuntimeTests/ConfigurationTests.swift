@@ -281,11 +281,11 @@ struct ConfigurationTests {
             """)
         #expect(config.notifications.timeoutSeconds == 3)
         #expect(config.notifications.webhooks == [
-            WebhookTarget(name: "ops", url: "https://hooks.example.com/t", secretFile: "/etc/s", events: [.jobFailed]),
-            WebhookTarget(name: "all", url: "http://127.0.0.1:8000/", secretFile: "credential:hook"),
+            WebhookTarget(name: "ops", url: "https://hooks.example.com/t", secret: .file("/etc/s"), events: [.jobFailed]),
+            WebhookTarget(name: "all", url: "http://127.0.0.1:8000/", secret: .credential("hook")),
         ])
         let resolved = config.resolvingPaths(environment: ["CREDENTIALS_DIRECTORY": "/run/credentials/tapline.service"])
-        #expect(resolved.notifications.webhooks[1].secretFile == "/run/credentials/tapline.service/hook")
+        #expect(resolved.notifications.webhooks[1].secret == .file("/run/credentials/tapline.service/hook"))
         for (entry, message) in [
             ("{name: a, url: ftp://x/, secret_file: /s}", "notifications.webhooks[0].url: required, an http:// or https:// URL"),
             ("{name: a, url: http://x/}", "notifications.webhooks[0]: set exactly one of secret_file (a path) or secret_credential (a systemd credential name)"),

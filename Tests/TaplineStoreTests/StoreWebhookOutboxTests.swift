@@ -29,27 +29,27 @@ struct StoreWebhookOutboxTests {
                 WebhookSubscription(name: "pauses", url: "https://example.invalid/b", events: [.systemPaused]),
             ], now: t0)
         let job = try await failedJob(store)
-        let due = try store.dueDeliveries(now: t0.addingTimeInterval(3600), limit: 10)
+        let due = try await store.dueDeliveries(now: t0.addingTimeInterval(3600), limit: 10)
         #expect(due.map { "\($0.webhook) \($0.event.rawValue)" }.sorted() == ["all job.failed", "all source.system_paused", "pauses source.system_paused"])
         #expect(due.first { $0.event == .jobFailed }?.job?.id == job.id)
         #expect(due.first { $0.event == .systemPaused }?.reason?.hasPrefix("1 consecutive") == true)
         // Nothing is due before its event happened.
-        #expect(try store.dueDeliveries(now: t0, limit: 10).isEmpty)
+        #expect(try await store.dueDeliveries(now: t0, limit: 10).isEmpty)
 
         // Attempts: one delivered, one retried later, one abandoned.
         let at = t0.addingTimeInterval(3600)
-        try store.recordDeliveryAttempts([
+        try await store.recordDeliveryAttempts([
             (due[0].id, .delivered(status: 204, at: at)),
             (due[1].id, .failed(status: 500, error: "the receiver answered 500", at: at, retryAt: at.addingTimeInterval(30))),
             (due[2].id, .abandoned(status: nil, error: "timed out", at: at)),
         ])
-        #expect(try store.dueDeliveries(now: at, limit: 10).isEmpty)
-        #expect(try store.nextDeliveryDue() == at.addingTimeInterval(30))
-        #expect(try store.dueDeliveries(now: at.addingTimeInterval(30), limit: 10).map(\.attempts) == [1])
+        #expect(try await store.dueDeliveries(now: at, limit: 10).isEmpty)
+        #expect(try await store.nextDeliveryDue() == at.addingTimeInterval(30))
+        #expect(try await store.dueDeliveries(now: at.addingTimeInterval(30), limit: 10).map(\.attempts) == [1])
 
         // A webhook removed from the configuration has its pending deliveries abandoned.
         try store.configureWebhooks([], now: at)
-        #expect(try store.nextDeliveryDue() == nil)
+        #expect(try await store.nextDeliveryDue() == nil)
         let abandoned = try await store.writer.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE abandoned_at IS NOT NULL") ?? 0
         }

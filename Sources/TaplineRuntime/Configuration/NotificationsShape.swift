@@ -76,12 +76,10 @@ struct WebhookShape: Decodable {
         guard let url, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw ConfigurationError("\(path).url: required, an http:// or https:// URL")
         }
-        let secret: String
+        let secret: WebhookSecret
         switch (secretFile, secretCredential) {
-        case (let file?, nil) where !file.isEmpty: secret = file
-        // Resolved against $CREDENTIALS_DIRECTORY when the paths are (LoadCredential= in the unit).
-        case (nil, let credential?) where !credential.isEmpty && !credential.contains("/"):
-            secret = WebhookTarget.credentialPrefix + credential
+        case (let file?, nil) where !file.isEmpty: secret = .file(file)
+        case (nil, let credential?) where !credential.isEmpty && !credential.contains("/"): secret = .credential(credential)
         default:
             throw ConfigurationError("\(path): set exactly one of secret_file (a path) or secret_credential (a systemd credential name)")
         }
@@ -97,6 +95,6 @@ struct WebhookShape: Decodable {
             }
             guard !kinds.isEmpty else { throw ConfigurationError("\(path).events: must not be empty (leave it out for all events)") }
         }
-        return WebhookTarget(name: name, url: url, secretFile: secret, events: kinds)
+        return WebhookTarget(name: name, url: url, secret: secret, events: kinds)
     }
 }

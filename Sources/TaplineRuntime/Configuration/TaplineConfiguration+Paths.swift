@@ -37,13 +37,12 @@ extension TaplineConfiguration {
         resolved.jobsDirectory = resolvedJobsDirectory(stateDirectory: state, environment: environment) ?? state + "/jobs"
         resolved.workingDirectory = workingDirectory.map { Self.absolute($0) } ?? state + "/work"
         for i in resolved.notifications.webhooks.indices {
-            let secret = resolved.notifications.webhooks[i].secretFile
-            if secret.hasPrefix(WebhookTarget.credentialPrefix) {
-                let directory = environment["CREDENTIALS_DIRECTORY"] ?? "$CREDENTIALS_DIRECTORY (not set)"
-                resolved.notifications.webhooks[i].secretFile =
-                    directory + "/" + secret.dropFirst(WebhookTarget.credentialPrefix.count)
-            } else {
-                resolved.notifications.webhooks[i].secretFile = Self.absolute(secret)
+            switch resolved.notifications.webhooks[i].secret {
+            case .file(let path): resolved.notifications.webhooks[i].secret = .file(Self.absolute(path))
+            case .credential(let name):
+                if let directory = environment["CREDENTIALS_DIRECTORY"] {
+                    resolved.notifications.webhooks[i].secret = .file((directory as NSString).appendingPathComponent(name))
+                }
             }
         }
         return resolved

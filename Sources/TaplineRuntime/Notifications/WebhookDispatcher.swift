@@ -91,7 +91,7 @@ public final class WebhookDispatcher: Sendable {
                 if running <= Self.concurrency / 2 || topUp {
                     topUp = false
                     do {
-                        let due = try store.dueDeliveries(now: now(), limit: Self.concurrency + inFlight.count)
+                        let due = try await store.dueDeliveries(now: now(), limit: Self.concurrency + inFlight.count)
                         for delivery in due.lazy.filter({ !inFlight.contains($0.id) }).prefix(Self.concurrency - running) {
                             inFlight.insert(delivery.id)
                             group.addTask { .attempted(delivery.id, await self.attempt(delivery)) }
@@ -102,7 +102,7 @@ public final class WebhookDispatcher: Sendable {
                 }
                 if inFlight.isEmpty, now().timeIntervalSince(lastPrune) > 3600 {
                     lastPrune = now()
-                    _ = try? store.pruneDeliveries(before: now().addingTimeInterval(-7 * 86_400))
+                    _ = try? await store.pruneDeliveries(before: now().addingTimeInterval(-7 * 86_400))
                 }
                 if !waking {
                     // Woken by a commit that queued deliveries, by the next retry's time, or soon
@@ -110,7 +110,7 @@ public final class WebhookDispatcher: Sendable {
                     let wait: Double
                     if !finished.isEmpty {
                         wait = Self.recordSeconds
-                    } else if inFlight.isEmpty, let next = (try? store.nextDeliveryDue()) ?? nil {
+                    } else if inFlight.isEmpty, let next = (try? await store.nextDeliveryDue()) ?? nil {
                         wait = min(5, max(0.01, next.timeIntervalSince(now())))
                     } else {
                         wait = 5
@@ -132,7 +132,7 @@ public final class WebhookDispatcher: Sendable {
                 // Attempts are recorded a few times a second at most: each record is a write
                 // transaction, and the writer is the start path's too.
                 if !finished.isEmpty, finished.count >= 256 || ContinuousClock.now - lastRecord >= .seconds(Self.recordSeconds) {
-                    record(finished)
+                    await record(finished)
                     inFlight.subtract(finished.map(\.id))
                     // What is due next changed (a retry was scheduled, or nothing is in flight
                     // any more): re-arm the wake-up with the right wait.
@@ -149,13 +149,13 @@ public final class WebhookDispatcher: Sendable {
             for await event in group {
                 if case .attempted(let id, let attempt) = event { finished.append((id, attempt)) }
             }
-            record(finished)
+            await record(finished)
         }
     }
 
-    private func record(_ attempts: [(id: Int64, attempt: DeliveryAttempt)]) {
+    private func record(_ attempts: [(id: Int64, attempt: DeliveryAttempt)]) async {
         do {
-            try store.recordDeliveryAttempts(attempts)
+            try await store.recordDeliveryAttempts(attempts)
         } catch {
             // The deliveries stay pending and are attempted again: at least once.
             logger.error("cannot record webhook deliveries", metadata: ["error": "\(error)"])
@@ -166,7 +166,7 @@ public final class WebhookDispatcher: Sendable {
     public func waitUntilNothingDue(upTo limit: Duration) async {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            guard let due = try? store.dueDeliveries(now: now(), limit: 1), !due.isEmpty else { return }
+            guard let due = try? await store.dueDeliveries(now: now(), limit: 1), !due.isEmpty else { return }
             try? await Task.sleep(for: .milliseconds(50))
         }
     }

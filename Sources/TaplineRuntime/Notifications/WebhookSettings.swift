@@ -14,39 +14,46 @@ public struct NotificationSettings: Sendable, Equatable {
     public init() {}
 }
 
-/// One configured webhook. The secret is read from `secretFile` when the daemon starts.
+/// Where a webhook's HMAC key is read from.
+public enum WebhookSecret: Sendable, Equatable {
+    /// `secret_file: PATH` (mode 0600).
+    case file(String)
+    /// `secret_credential: NAME`: `$CREDENTIALS_DIRECTORY/NAME` (`LoadCredential=` in the unit),
+    /// made a `.file` when the configuration's paths are resolved.
+    case credential(String)
+}
+
+/// One configured webhook. The secret is read when the daemon starts.
 public struct WebhookTarget: Sendable, Equatable {
     public var name: String
     public var url: String
-    /// A file holding the HMAC key (mode 0600; a systemd credential works too).
-    public var secretFile: String
+    public var secret: WebhookSecret
     public var events: [WebhookEvent]
 
-    /// How a configured `secret_credential: NAME` is held until the paths are resolved.
-    static let credentialPrefix = "credential:"
-
-    public init(name: String, url: String, secretFile: String, events: [WebhookEvent] = WebhookEvent.allCases) {
+    public init(name: String, url: String, secret: WebhookSecret, events: [WebhookEvent] = WebhookEvent.allCases) {
         self.name = name
         self.url = url
-        self.secretFile = secretFile
+        self.secret = secret
         self.events = events
     }
 
-    /// The HMAC key: the file's content without a trailing newline. A missing, empty or
+    /// The HMAC key: the file's content without a trailing newline. A missing, short or
     /// group/other-readable file is a start-up error naming the file.
     public func readSecret() throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: secretFile) else {
-            throw WebhookSetupError("notifications.webhooks[\(name)].secret_file: cannot read \(secretFile)")
+        let key = "notifications.webhooks[\(name)]"
+        guard case .file(let path) = secret else {
+            throw WebhookSetupError("\(key).secret_credential: $CREDENTIALS_DIRECTORY is not set (no systemd credentials)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw WebhookSetupError("\(key).secret_file: cannot read \(path)")
         }
         var bytes = [UInt8](data)
         while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
         guard bytes.count >= 16 else {
-            throw WebhookSetupError("notifications.webhooks[\(name)].secret_file: \(secretFile) must hold a secret of at least 16 bytes")
+            throw WebhookSetupError("\(key).secret_file: \(path) must hold a secret of at least 16 bytes")
         }
-        var info = stat()
-        if stat(secretFile, &info) == 0, info.st_mode & 0o077 != 0 {
-            throw WebhookSetupError(
-                "notifications.webhooks[\(name)].secret_file: \(secretFile) is readable by other users; chmod 600 it")
+        if PrivateFile.isReadableByOthers(path: path) {
+            throw WebhookSetupError("\(key).secret_file: \(path) is readable by other users; chmod 600 it")
         }
         return bytes
     }

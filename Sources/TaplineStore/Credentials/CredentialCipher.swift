@@ -37,29 +37,31 @@ public struct CredentialCipher: Sendable {
     }
 
     func seal(_ plain: String) throws -> String {
-        guard plain != "{}", Self.sealedKeyID(plain) == nil else { return plain }
+        guard plain != "{}", !Self.isSealed(plain) else { return plain }
         guard let combined = try AES.GCM.seal(Data(plain.utf8), using: key).combined else {
             throw CredentialKeyError.badKey("AES-GCM produced no sealed box")
         }
         return #"{"tapline_sealed":1,"key":"\#(keyID)","box":"\#(combined.base64EncodedString())"}"#
     }
 
+    /// Runs on every read of a source (the scheduler's claims included), so a plain value costs a
+    /// prefix check and a sealed one a single parse.
     func open(_ stored: String) throws -> String {
-        guard let id = Self.sealedKeyID(stored) else { return stored }
-        guard id == keyID else { throw CredentialKeyError.wrongKey(found: id, expected: keyID) }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any],
-            let box = (object["box"] as? String).flatMap({ Data(base64Encoded: $0) })
-        else { throw CredentialKeyError.badKey("a sealed credentials value is malformed") }
+        guard let envelope = Self.envelope(stored) else { return stored }
+        guard envelope.keyID == keyID else { throw CredentialKeyError.wrongKey(found: envelope.keyID, expected: keyID) }
+        guard let box = Data(base64Encoded: envelope.box) else { throw CredentialKeyError.badKey("a sealed credentials value is malformed") }
         let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: box), using: key)
         return String(decoding: plain, as: UTF8.self)
     }
 
-    /// The key id of a sealed value, or `nil` for a plain-text one.
-    static func sealedKeyID(_ stored: String) -> String? {
-        guard stored.hasPrefix(#"{"tapline_sealed":"#),
-            let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any]
+    static func isSealed(_ stored: String) -> Bool { stored.hasPrefix(#"{"tapline_sealed":"#) }
+
+    /// The key id and box of a sealed value; `nil` for a plain-text one.
+    static func envelope(_ stored: String) -> (keyID: String, box: String)? {
+        guard isSealed(stored), let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any],
+            let keyID = object["key"] as? String, let box = object["box"] as? String
         else { return nil }
-        return object["key"] as? String
+        return (keyID, box)
     }
 
     /// Registers `tapline_seal` and `tapline_open` on a connection. Without a cipher (tests, or a
@@ -73,7 +75,7 @@ public struct CredentialCipher: Sendable {
         db.add(function: DatabaseFunction("tapline_open", argumentCount: 1, pure: true) { values in
             guard let text = String.fromDatabaseValue(values[0]) else { return nil }
             if let cipher { return try cipher.open(text) }
-            if let id = sealedKeyID(text) { throw CredentialKeyError.missingKey(found: id) }
+            if let envelope = envelope(text) { throw CredentialKeyError.missingKey(found: envelope.keyID) }
             return text
         })
     }

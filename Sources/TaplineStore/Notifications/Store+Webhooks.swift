@@ -25,7 +25,7 @@ public enum WebhookEvent: String, Sendable, CaseIterable {
 }
 
 /// One pending delivery with what its body is made of, read in one query.
-public struct WebhookDelivery: Sendable, Equatable {
+public struct WebhookDelivery: Sendable {
     public var id: Int64
     public var webhook: String
     public var event: WebhookEvent
@@ -34,10 +34,6 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var reason: String?
     public var source: (id: Int64, name: String, displayName: String)
     public var job: JobRecord?
-
-    public static func == (a: WebhookDelivery, b: WebhookDelivery) -> Bool {
-        a.id == b.id && a.attempts == b.attempts
-    }
 }
 
 /// How one attempt went.
@@ -49,6 +45,8 @@ public enum DeliveryAttempt: Sendable {
     case abandoned(status: Int?, error: String, at: Date)
 }
 
+/// The dispatcher's calls are async: it runs on the cooperative pool beside the API's handlers,
+/// which must not lose a thread to a read, a commit's fsync or a lock held by `sqlite3`.
 extension Store {
     /// Makes the `webhooks` table say what the configuration says, in one transaction. Pending
     /// deliveries of a webhook that is no longer configured are abandoned (they stay visible).
@@ -71,8 +69,8 @@ extension Store {
     }
 
     /// Pending deliveries due at `now`, oldest first.
-    public func dueDeliveries(now: Date, limit: Int) throws -> [WebhookDelivery] {
-        try writer.read { db in
+    public func dueDeliveries(now: Date, limit: Int) async throws -> [WebhookDelivery] {
+        try await writer.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -95,16 +93,16 @@ extension Store {
     }
 
     /// When the next pending delivery is due, if any.
-    public func nextDeliveryDue() throws -> Date? {
-        try writer.read { db in
+    public func nextDeliveryDue() async throws -> Date? {
+        try await writer.read { db in
             try StoredTime.optional(String.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL"))
         }
     }
 
     /// Records attempts, many per transaction.
-    public func recordDeliveryAttempts(_ attempts: [(id: Int64, attempt: DeliveryAttempt)]) throws {
+    public func recordDeliveryAttempts(_ attempts: [(id: Int64, attempt: DeliveryAttempt)]) async throws {
         guard !attempts.isEmpty else { return }
-        try writer.write { db in
+        try await writer.write { db in
             for (id, attempt) in attempts {
                 switch attempt {
                 case .delivered(let status, let at):
@@ -136,8 +134,8 @@ extension Store {
     /// Deletes delivered and abandoned deliveries older than `before`, in one small batch;
     /// returns how many.
     @discardableResult
-    public func pruneDeliveries(before: Date, limit: Int = 1000) throws -> Int {
-        try writer.write { db in
+    public func pruneDeliveries(before: Date, limit: Int = 1000) async throws -> Int {
+        try await writer.write { db in
             try db.execute(
                 sql: """
                     DELETE FROM webhook_deliveries WHERE id IN (
