@@ -57,6 +57,17 @@ public final class Store: Sendable {
         path: String, catalog: SourceTypeCatalog, busyTimeout: Double = 5, cipher: CredentialCipher? = nil
     ) throws -> Store {
         let pool = try DatabasePool(path: path, configuration: configuration(busyTimeout: busyTimeout, cipher: cipher))
+        // The pool switches its writer to `synchronous = NORMAL` when it sets up WAL mode, after
+        // `prepareDatabase` ran: a commit would then reach the WAL without an fsync and an
+        // acknowledged write could be lost with the power. Set FULL again on the connection that
+        // commits, and refuse to run if it does not hold.
+        let synchronous = try pool.writeWithoutTransaction { db -> Int? in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        guard synchronous == 2 else {
+            throw DatabaseError(message: "cannot set synchronous=FULL on \(path) (it reads \(synchronous.map(String.init) ?? "nothing"))")
+        }
         return try Store(writer: pool, catalog: catalog, cipher: cipher)
     }
 
@@ -71,7 +82,8 @@ public final class Store: Sendable {
         // A person writing with the sqlite3 CLI makes us wait instead of fail.
         config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
-            // An acknowledged write must survive power loss: fsync the WAL on every commit.
+            // An acknowledged write must survive power loss: fsync the WAL on every commit. (A
+            // pool's writer needs it again after WAL set-up: see `open`.)
             try db.execute(sql: "PRAGMA synchronous = FULL")
             CredentialCipher.register(cipher, on: db)
         }
@@ -99,5 +111,10 @@ public final class Store: Sendable {
     /// The value of a PRAGMA as text, for diagnostics and tests.
     public func pragma(_ name: String) async throws -> String? {
         try await writer.read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
+    /// The value of a PRAGMA on the writer connection (the one that commits), for tests.
+    func writerPragma(_ name: String) async throws -> String? {
+        try await writer.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
     }
 }

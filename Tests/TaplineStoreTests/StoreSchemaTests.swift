@@ -18,6 +18,8 @@ struct StoreSchemaTests {
             let store = try Store.open(path: path, catalog: testCatalog).withTestDestination()
             #expect(try await store.pragma("journal_mode") == "wal")
             #expect(try await store.pragma("synchronous") == "2")
+            // The connection that commits is the one whose setting makes a write durable.
+            #expect(try await store.writerPragma("synchronous") == "2")
             #expect(try await store.pragma("foreign_keys") == "1")
             _ = try await store.createSource(try newSource("Kept"), actor: alice, now: t0)
         }
