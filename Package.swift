@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // HMAC-SHA256 for signed webhooks: cryptography is not written by hand.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // The cluster's shared database: PostgreSQL's wire protocol is not written by hand.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "TaplineCore"),
@@ -34,6 +36,16 @@ let package = Package(
                 "TaplineCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        /// Several nodes on one PostgreSQL database: membership leases now; the shared store
+        /// builds on it (DESIGN §6).
+        .target(
+            name: "TaplineCluster",
+            dependencies: [
+                "TaplineCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         /// Thin C shims for the Linux calls Swift cannot make directly (pidfd_open, posix_spawn
@@ -96,6 +108,7 @@ let package = Package(
             path: "Tests/TaplineTestSupport"
         ),
         .testTarget(name: "TaplineCoreTests", dependencies: ["TaplineCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "TaplineClusterTests", dependencies: ["TaplineCluster", "TaplineCore"]),
         .testTarget(name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineCore", "TaplineTestSupport"]),
         .testTarget(
             name: "TaplineRuntimeTests",

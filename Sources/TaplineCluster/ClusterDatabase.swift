@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The cluster's shared PostgreSQL database: one connection pool per node, and the schema.
+///
+/// `run()` drives the pool (postgres-nio runs its pool in the caller's task) and must be running
+/// while any other method is used; a service of the node runs it for the node's lifetime.
+public final class ClusterDatabase: Sendable {
+    public let location: PostgresLocation
+    let client: PostgresClient
+    private let password: String?
+    let logger: Logger
+
+    public init(location: PostgresLocation, password: String?, logger: Logger, maximumConnections: Int = 8) {
+        self.location = location
+        self.logger = logger
+        self.password = password
+        let tls: PostgresClient.Configuration.TLS
+        switch location.tls {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(.makeClientConfiguration())
+        case .require: tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: password,
+            database: location.database, tls: tls)
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+
+    /// Opens one connection outside the pool and closes it. The pool retries a refused
+    /// connection for ever (right while the server restarts), so a node checks once at start:
+    /// a wrong password, an unknown database or an unreachable host is then an error that says
+    /// so, within `connectTimeout`.
+    public func verifyConnection() async throws {
+        let tls: PostgresConnection.Configuration.TLS
+        switch location.tls {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.user, password: password,
+            database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        } catch let error as PSQLError {
+            throw ClusterDatabaseError(location: location, reason: error.serverInfo?[.message] ?? "\(error.code)")
+        } catch {
+            throw ClusterDatabaseError(location: location, reason: "\(error)")
+        }
+        try await connection.close()
+    }
+
+    /// Runs the connection pool until the task is cancelled.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Creates or upgrades the schema. Nodes starting together serialize on an advisory lock,
+    /// so each version is applied once; a version already applied is skipped.
+    public func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS tapline_schema (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """, logger: logger)
+            var applied: Set<Int> = []
+            for try await version in try await connection.query("SELECT version FROM tapline_schema", logger: logger)
+                .decode(Int.self)
+            {
+                applied.insert(version)
+            }
+            for migration in Self.migrations where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO tapline_schema (version, name) VALUES (\(migration.version), \(migration.name))",
+                    logger: logger)
+                logger.info(
+                    "cluster schema migrated",
+                    metadata: ["schema.version": "\(migration.version)", "schema.name": "\(migration.name)"])
+            }
+        }
+    }
+
+    /// The schema versions applied, in order.
+    public func schemaVersions() async throws -> [Int] {
+        var versions: [Int] = []
+        for try await version in try await client.query("SELECT version FROM tapline_schema ORDER BY version", logger: logger)
+            .decode(Int.self)
+        {
+            versions.append(version)
+        }
+        return versions
+    }
+
+    /// The key of the advisory lock that serializes migrations (any constant no other user of
+    /// the database is likely to pick: "tapline" in ASCII).
+    static let migrationLock: Int64 = 0x7461_706C_696E_65
+
+    struct Migration {
+        let version: Int
+        let name: String
+        let statements: [String]
+    }
+
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1, name: "nodes",
+            statements: [
+                """
+                CREATE TABLE nodes (
+                    name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 253),
+                    epoch bigint NOT NULL CHECK (epoch > 0),
+                    instance uuid NOT NULL,
+                    address text NOT NULL,
+                    joined_at timestamptz NOT NULL,
+                    renewed_at timestamptz NOT NULL,
+                    lease_expires_at timestamptz NOT NULL,
+                    left_at timestamptz,
+                    CHECK (lease_expires_at >= renewed_at)
+                )
+                """,
+                "COMMENT ON TABLE nodes IS 'tapline cluster members: one row per node name; epoch rises at each join and fences what an earlier life wrote'",
+            ])
+    ]
+}
+
+/// The cluster's database cannot be reached as configured.
+public struct ClusterDatabaseError: Error, CustomStringConvertible {
+    public let location: PostgresLocation
+    public let reason: String
+    public var description: String { "cannot connect to \(location): \(reason)" }
+}

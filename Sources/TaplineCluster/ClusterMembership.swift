@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Who a node is: its configured name (stable across restarts), this process's life
+/// (`instance`, new at each start) and the API address other nodes and people reach it at.
+public struct NodeIdentity: Sendable, Equatable {
+    public var name: String
+    public var instance: UUID
+    public var address: String
+
+    public init(name: String, instance: UUID = UUID(), address: String) {
+        self.name = name
+        self.instance = instance
+        self.address = address
+    }
+}
+
+/// A row of `nodes`, as the cluster sees it.
+public struct ClusterMember: Sendable, Equatable {
+    public var name: String
+    public var epoch: Int64
+    public var instance: UUID
+    public var address: String
+    public var joinedAt: Date
+    public var renewedAt: Date
+    public var leaseExpiresAt: Date
+    public var leftAt: Date?
+}
+
+public enum JoinResult: Sendable, Equatable {
+    /// The node holds the name with this epoch and a lease of the requested length.
+    case joined(epoch: Int64)
+    /// Another process holds the name with a lease that has not expired: two nodes configured
+    /// with one name, or this node's previous life killed a moment ago. Try again after `until`.
+    case heldByAnother(instance: UUID, until: Date)
+}
+
+/// Membership of the cluster through leases in the `nodes` table. Every time is the
+/// database's `now()`, so the nodes' wall clocks never decide who is alive.
+public struct ClusterMembership: Sendable {
+    let database: ClusterDatabase
+
+    public init(database: ClusterDatabase) {
+        self.database = database
+    }
+
+    /// Takes the node's name with a new epoch and a lease of `lease` seconds, unless another
+    /// process holds it with a lease still running. A name whose lease expired or that left is
+    /// taken over; the same instance joining again keeps going with a new epoch.
+    public func join(_ node: NodeIdentity, lease: Double) async throws -> JoinResult {
+        let logger = database.logger
+        return try await database.client.withTransaction(logger: logger) { connection -> JoinResult in
+            let rows = try await connection.query(
+                """
+                INSERT INTO nodes AS n (name, epoch, instance, address, joined_at, renewed_at, lease_expires_at)
+                VALUES (\(node.name), 1, \(node.instance), \(node.address), now(), now(), now() + make_interval(secs => \(lease)))
+                ON CONFLICT (name) DO UPDATE SET
+                    epoch = n.epoch + 1, instance = EXCLUDED.instance, address = EXCLUDED.address, joined_at = now(),
+                    renewed_at = now(), lease_expires_at = EXCLUDED.lease_expires_at, left_at = NULL
+                WHERE n.lease_expires_at <= now() OR n.left_at IS NOT NULL OR n.instance = EXCLUDED.instance
+                RETURNING epoch
+                """, logger: logger)
+            for try await epoch in rows.decode(Int64.self) { return .joined(epoch: epoch) }
+            let holder = try await connection.query(
+                "SELECT instance, lease_expires_at FROM nodes WHERE name = \(node.name)", logger: logger)
+            for try await (instance, until) in holder.decode((UUID, Date).self) {
+                return .heldByAnother(instance: instance, until: until)
+            }
+            throw ClusterError.unexpected("node \(node.name) neither joined nor held")
+        }
+    }
+
+    /// Extends the lease of `name` at `epoch` to `lease` seconds from now. `false`: the lease is
+    /// gone (it expired, the node left, or a later life took the name); the node must fence
+    /// itself and join again.
+    public func renew(name: String, epoch: Int64, lease: Double) async throws -> Bool {
+        let rows = try await database.client.query(
+            """
+            UPDATE nodes SET renewed_at = now(), lease_expires_at = now() + make_interval(secs => \(lease))
+            WHERE name = \(name) AND epoch = \(epoch) AND left_at IS NULL AND lease_expires_at > now()
+            RETURNING epoch
+            """, logger: database.logger)
+        for try await _ in rows.decode(Int64.self) { return true }
+        return false
+    }
+
+    /// Gives the lease back at a clean stop, so the others need not wait for it to expire.
+    public func leave(name: String, epoch: Int64) async throws {
+        try await database.client.query(
+            "UPDATE nodes SET left_at = now(), lease_expires_at = greatest(renewed_at, now()) WHERE name = \(name) AND epoch = \(epoch) AND left_at IS NULL",
+            logger: database.logger)
+    }
+
+    /// Every node that ever joined, by name.
+    public func members() async throws -> [ClusterMember] {
+        let rows = try await database.client.query(
+            "SELECT name, epoch, instance, address, joined_at, renewed_at, lease_expires_at, left_at FROM nodes ORDER BY name",
+            logger: database.logger)
+        var members: [ClusterMember] = []
+        for try await (name, epoch, instance, address, joined, renewed, expires, left) in rows.decode(
+            (String, Int64, UUID, String, Date, Date, Date, Date?).self)
+        {
+            members.append(
+                ClusterMember(
+                    name: name, epoch: epoch, instance: instance, address: address, joinedAt: joined, renewedAt: renewed,
+                    leaseExpiresAt: expires, leftAt: left))
+        }
+        return members
+    }
+
+    /// Nodes whose lease ran out more than `grace` seconds ago without a clean leave: the
+    /// cluster believes them dead (their jobs are to be interrupted, their schedule taken).
+    public func expired(grace: Double) async throws -> [(name: String, epoch: Int64)] {
+        let rows = try await database.client.query(
+            "SELECT name, epoch FROM nodes WHERE left_at IS NULL AND lease_expires_at + make_interval(secs => \(grace)) < now() ORDER BY name",
+            logger: database.logger)
+        var dead: [(name: String, epoch: Int64)] = []
+        for try await (name, epoch) in rows.decode((String, Int64).self) { dead.append((name, epoch)) }
+        return dead
+    }
+}
+
+public enum ClusterError: Error, CustomStringConvertible {
+    case unexpected(String)
+
+    public var description: String {
+        switch self {
+        case .unexpected(let what): "unexpected cluster state: \(what)"
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import TaplineCluster
+
+/// Leases in a real PostgreSQL (Debian's server, started privately by `PostgresServer`).
+@Suite("Cluster: membership leases in PostgreSQL", .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
+struct ClusterMembershipTests {
+    @Test("migrations: nodes starting together apply each version once")
+    func concurrentMigrations() async throws {
+        try await withClusterDatabase { database in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { try await database.migrate() } }
+                try await group.waitForAll()
+            }
+            #expect(try await database.schemaVersions() == [1])
+        }
+    }
+
+    @Test("a name is held by one live process; the same process joins again with a new epoch")
+    func joinIsExclusive() async throws {
+        try await withClusterDatabase { database in
+            let membership = ClusterMembership(database: database)
+            let first = NodeIdentity(name: "node-a", address: "127.0.0.1:7001")
+            #expect(try await membership.join(first, lease: 30) == .joined(epoch: 1))
+
+            let impostor = NodeIdentity(name: "node-a", address: "127.0.0.1:7002")
+            let before = Date()
+            guard case .heldByAnother(let instance, let until) = try await membership.join(impostor, lease: 30) else {
+                Issue.record("a second process took a live name")
+                return
+            }
+            #expect(instance == first.instance)
+            #expect(until > before.addingTimeInterval(25))
+            #expect(try await membership.join(first, lease: 30) == .joined(epoch: 2))
+            #expect(try await membership.renew(name: "node-a", epoch: 2, lease: 30))
+            #expect(try await membership.renew(name: "node-a", epoch: 1, lease: 30) == false, "an earlier epoch is fenced")
+        }
+    }
+
+    @Test("an expired lease cannot be renewed, is seen as dead after the grace, and its name is taken over")
+    func expiry() async throws {
+        try await withClusterDatabase { database in
+            let membership = ClusterMembership(database: database)
+            let dying = NodeIdentity(name: "node-b", address: "127.0.0.1:7003")
+            #expect(try await membership.join(dying, lease: 0.4) == .joined(epoch: 1))
+            #expect(try await membership.expired(grace: 0).isEmpty)
+            try await Task.sleep(for: .milliseconds(700))
+
+            #expect(try await membership.renew(name: "node-b", epoch: 1, lease: 30) == false)
+            #expect(try await membership.expired(grace: 60).isEmpty, "still inside the grace")
+            let dead = try await membership.expired(grace: 0)
+            #expect(dead.map(\.name) == ["node-b"] && dead.map(\.epoch) == [1])
+
+            let successor = NodeIdentity(name: "node-b", address: "127.0.0.1:7004")
+            #expect(try await membership.join(successor, lease: 30) == .joined(epoch: 2))
+            #expect(try await membership.expired(grace: 0).isEmpty)
+            let members = try await membership.members()
+            #expect(members.map(\.instance) == [successor.instance])
+            #expect(members.map(\.address) == ["127.0.0.1:7004"])
+        }
+    }
+
+    @Test("a node that leaves is not dead and its name is free at once")
+    func leave() async throws {
+        try await withClusterDatabase { database in
+            let membership = ClusterMembership(database: database)
+            let node = NodeIdentity(name: "node-c", address: "127.0.0.1:7005")
+            #expect(try await membership.join(node, lease: 30) == .joined(epoch: 1))
+            try await membership.leave(name: "node-c", epoch: 1)
+            #expect(try await membership.renew(name: "node-c", epoch: 1, lease: 30) == false)
+            #expect(try await membership.expired(grace: 0).isEmpty)
+            #expect(try await membership.members().first?.leftAt != nil)
+            let next = NodeIdentity(name: "node-c", address: "127.0.0.1:7006")
+            #expect(try await membership.join(next, lease: 30) == .joined(epoch: 2))
+        }
+    }
+
+    @Test("a wrong password or database is an error that says so, not an endless retry")
+    func wrongPassword() async throws {
+        let server = try PostgresServer.shared.get()
+        let location = try server.makeDatabase()
+        let wrong = ClusterDatabase(location: location, password: "wrong", logger: .init(label: "test"))
+        await #expect(throws: ClusterDatabaseError.self) { try await wrong.verifyConnection() }
+        do {
+            try await wrong.verifyConnection()
+        } catch let error as ClusterDatabaseError {
+            #expect(error.description.contains("password authentication failed"), "\(error)")
+            #expect(error.description.contains(location.description))
+            #expect(!error.description.contains("wrong"))
+        }
+        var missing = location
+        missing.database = "no_such_database"
+        let absent = ClusterDatabase(location: missing, password: PostgresServer.password, logger: .init(label: "test"))
+        do {
+            try await absent.verifyConnection()
+            Issue.record("connected to a database that does not exist")
+        } catch let error as ClusterDatabaseError {
+            #expect(error.description.contains("does not exist"), "\(error)")
+        }
+        let right = ClusterDatabase(location: location, password: PostgresServer.password, logger: .init(label: "test"))
+        try await right.verifyConnection()
+    }
+}
