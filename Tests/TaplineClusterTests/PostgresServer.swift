@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import TaplineCluster
+@testable import TaplineCluster
 
 #if canImport(Glibc)
 import Glibc
@@ -71,8 +71,13 @@ final class PostgresServer: Sendable {
     /// A new, empty database on the server; its location (the password is `password`).
     func makeDatabase() throws -> PostgresLocation {
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try Self.run(bin + "/psql", ["-h", directory, "-p", "\(port)", "-U", Self.user, "-d", "postgres", "-qAt", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        try superuser("CREATE DATABASE \(name)")
         return PostgresLocation(user: Self.user, host: "127.0.0.1", port: port, database: name, tls: .disable)
+    }
+
+    /// Runs SQL as the superuser through the server's socket, on the `postgres` database.
+    func superuser(_ sql: String) throws {
+        try Self.run(bin + "/psql", ["-h", directory, "-p", "\(port)", "-U", Self.user, "-d", "postgres", "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
     private func runServerTool(_ tool: String, _ arguments: [String]) throws {

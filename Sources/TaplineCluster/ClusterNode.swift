@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import Synchronization
+import TaplineCore
+
+/// One node's life in the cluster: join, renew on time, fence on time.
+///
+/// Two loops, so that a renewal that hangs (the database unreachable, a connection stuck in
+/// the kernel) cannot delay the fence: the renewer sends a renewal every `renewInterval` with
+/// its send time, and the watch wakes at the hold's fence point (at least every 100 ms, so a
+/// join or renewal is announced promptly), whatever the renewer is doing. `onPhase` hears every change between held and fenced: on `.fenced` the node stops
+/// starting jobs and stops its running ones; on `.held` (after a join) it may start again.
+/// A refused renewal (the lease expired, or another life took the name) makes the node join
+/// again, with a new epoch.
+public final class ClusterNode: Sendable {
+    public typealias Clock = @Sendable () -> Double
+
+    private struct State {
+        var hold: LeaseHold
+        var epoch: Int64?
+        var announced: LeaseHold.Phase = .fenced
+    }
+
+    private let membership: ClusterMembership
+    public let identity: NodeIdentity
+    public let timings: LeaseTimings
+    private let clock: Clock
+    private let logger: Logger
+    private let onPhase: @Sendable (LeaseHold.Phase, Int64?) -> Void
+    private let state: Mutex<State>
+
+    public init(
+        membership: ClusterMembership, identity: NodeIdentity, timings: LeaseTimings, logger: Logger,
+        clock: @escaping Clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 },
+        onPhase: @escaping @Sendable (LeaseHold.Phase, Int64?) -> Void
+    ) {
+        self.membership = membership
+        self.identity = identity
+        self.timings = timings
+        self.clock = clock
+        self.logger = logger
+        self.onPhase = onPhase
+        state = Mutex(State(hold: LeaseHold(timings: timings)))
+    }
+
+    /// The phase now, on the node's clock.
+    public var phase: LeaseHold.Phase {
+        let now = clock()
+        return state.withLock { $0.hold.phase(at: now) }
+    }
+
+    /// The epoch of the current membership, `nil` before the join or after a lost lease.
+    public var epoch: Int64? { state.withLock { $0.epoch } }
+
+    /// Runs until cancelled, then leaves the cluster (a clean stop frees the name at once).
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.renewLoop() }
+            group.addTask { await self.watchLoop() }
+            await group.next()
+            group.cancelAll()
+        }
+        let epoch = state.withLock { state -> Int64? in
+            defer { state.hold.lost(); state.epoch = nil }
+            return state.epoch
+        }
+        announce()
+        if let epoch {
+            // In a task of its own: this one is cancelled, and a cancelled task's query is refused.
+            let (membership, name, logger) = (membership, identity.name, logger)
+            await Task {
+                do {
+                    try await membership.leave(name: name, epoch: epoch)
+                } catch {
+                    logger.warning("cannot leave the cluster; the lease will expire", metadata: ["error": "\(error)"])
+                }
+            }.value
+        }
+    }
+
+    private func renewLoop() async {
+        while !Task.isCancelled {
+            let sentAt = clock()
+            let epoch = state.withLock { $0.epoch }
+            do {
+                if let epoch {
+                    if try await membership.renew(name: identity.name, epoch: epoch, lease: timings.duration) {
+                        state.withLock { $0.hold.renewed(sentAt: sentAt) }
+                    } else {
+                        logger.warning(
+                            "cluster lease lost; stopping jobs and joining again",
+                            metadata: ["node.name": "\(identity.name)", "node.epoch": "\(epoch)"])
+                        state.withLock {
+                            $0.hold.lost()
+                            $0.epoch = nil
+                        }
+                        announce()
+                        continue  // join at once
+                    }
+                } else {
+                    switch try await membership.join(identity, lease: timings.duration) {
+                    case .joined(let epoch):
+                        state.withLock {
+                            $0.hold.renewed(sentAt: sentAt)
+                            $0.epoch = epoch
+                        }
+                        logger.info("joined the cluster", metadata: ["node.name": "\(identity.name)", "node.epoch": "\(epoch)"])
+                    case .heldByAnother(let instance, let until):
+                        logger.warning(
+                            "another process holds this node's name; waiting for its lease to end",
+                            metadata: ["node.name": "\(identity.name)", "holder": "\(instance)", "until": "\(until)"])
+                    }
+                }
+            } catch {
+                logger.warning("cannot reach the cluster database", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(max(0.01, timings.renewInterval - (clock() - sentAt))))
+        }
+    }
+
+    /// Wakes at the fence point, or after 100 ms, and announces a change of phase.
+    private func watchLoop() async {
+        while !Task.isCancelled {
+            announce()
+            let now = clock()
+            let fenceAt = state.withLock { $0.hold.fenceAt }
+            let wait = min(0.1, fenceAt.map { max(0.001, $0 - now) } ?? 0.1)
+            try? await Task.sleep(for: .seconds(wait))
+        }
+    }
+
+    /// Tells `onPhase` when the phase differs from the last one told.
+    private func announce() {
+        let now = clock()
+        let change = state.withLock { state -> (LeaseHold.Phase, Int64?)? in
+            let phase = state.hold.phase(at: now)
+            guard phase != state.announced else { return nil }
+            state.announced = phase
+            return (phase, state.epoch)
+        }
+        guard let (phase, epoch) = change else { return }
+        if phase == .fenced {
+            logger.warning("cluster lease about to end: starting nothing, stopping running jobs", metadata: ["node.name": "\(identity.name)"])
+        }
+        onPhase(phase, epoch)
+    }
+}
