@@ -112,6 +112,8 @@ public final class ClusterNode: Sendable {
                     }
                 }
             } catch {
+                // A stop cancels the call in flight; that is not the database's fault.
+                guard !Task.isCancelled else { return }
                 logger.warning("cannot reach the cluster database", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(max(0.01, timings.renewInterval - (clock() - sentAt))))
