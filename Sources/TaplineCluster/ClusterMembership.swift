@@ -50,7 +50,7 @@ public struct ClusterMembership: Sendable {
     /// taken over; the same instance joining again keeps going with a new epoch.
     public func join(_ node: NodeIdentity, lease: Double) async throws -> JoinResult {
         let logger = database.logger
-        return try await database.client.withTransaction(logger: logger) { connection -> JoinResult in
+        return try await database.transaction { connection -> JoinResult in
             let rows = try await connection.query(
                 """
                 INSERT INTO nodes AS n (name, epoch, instance, address, joined_at, renewed_at, lease_expires_at)
