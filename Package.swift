@@ -38,8 +38,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        /// Several nodes on one PostgreSQL database: membership leases now; the shared store
-        /// builds on it (DESIGN §6).
+        /// Several nodes on one PostgreSQL database (DESIGN §6), being built: membership
+        /// leases and the scheduled-start transaction; the rest of the shared store builds on it.
         .target(
             name: "TaplineCluster",
             dependencies: [
