@@ -215,6 +215,12 @@ public final class ClusterDatabase: Sendable {
                 "CREATE UNIQUE INDEX jobs_one_per_attempt ON jobs (source_id, scheduled_for, attempt) WHERE scheduled_for IS NOT NULL",
                 "CREATE INDEX jobs_running_on_node ON jobs (node, node_epoch) WHERE status = 'running'",
             ]),
+        Migration(
+            version: 3, name: "reaped epochs",
+            statements: [
+                "ALTER TABLE nodes ADD COLUMN reaped_epoch bigint",
+                "COMMENT ON COLUMN nodes.reaped_epoch IS 'the epoch whose running jobs were marked interrupted after its lease expired'",
+            ]),
     ]
 }
 

@@ -12,7 +12,7 @@ struct ClusterMembershipTests {
                 for _ in 0..<4 { group.addTask { try await database.migrate() } }
                 try await group.waitForAll()
             }
-            #expect(try await database.schemaVersions() == [1, 2])
+            #expect(try await database.schemaVersions() == [1, 2, 3])
         }
     }
 

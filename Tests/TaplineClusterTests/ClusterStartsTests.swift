@@ -39,6 +39,42 @@ struct ClusterStartsTests {
         }
     }
 
+    @Test("a dead node's running jobs end as interrupted once, after its lease and the grace; its epoch starts nothing more")
+    func reap() async throws {
+        try await withClusterDatabase { database in
+            let membership = ClusterMembership(database: database)
+            guard case .joined(let epoch) = try await membership.join(NodeIdentity(name: "dying", address: "a"), lease: 0.5),
+                case .joined = try await membership.join(NodeIdentity(name: "alive", address: "b"), lease: 60)
+            else {
+                Issue.record("join refused")
+                return
+            }
+            try await database.client.query(
+                """
+                INSERT INTO sources (name, display_name, type, next_fire_at)
+                SELECT 's' || g, 'S' || g, 'demo', now() - interval '1 second' FROM generate_series(1, 3) g
+                """)
+            let starts = ClusterStarts(database: database)
+            let claims = try await starts.claimDue(
+                node: "dying", epoch: epoch, limit: 10, jobName: { source, _ in "j\(source)" }, nextFire: Self.everySecond)
+            #expect(claims.count == 3)
+            #expect(try await membership.reapExpired(grace: 0).isEmpty, "the lease still runs")
+
+            try await Task.sleep(for: .milliseconds(800))
+            #expect(try await membership.reapExpired(grace: 60).isEmpty, "inside the grace")
+            #expect(try await membership.reapExpired(grace: 0) == [.init(name: "dying", epoch: epoch, interruptedJobs: 3)])
+            #expect(try await membership.reapExpired(grace: 0).isEmpty, "once per epoch")
+            for try await (status, count) in try await database.client.query(
+                "SELECT status, count(*) FROM jobs GROUP BY status"
+            ).decode((String, Int).self) {
+                #expect(status == "interrupted" && count == 3)
+            }
+            await #expect(throws: ClusterStartError.fenced(node: "dying", epoch: epoch)) {
+                _ = try await starts.claimDue(node: "dying", epoch: epoch, limit: 10, jobName: { s, _ in "k\(s)" }, nextFire: Self.everySecond)
+            }
+        }
+    }
+
     @Test("three nodes claiming at once: one start per occurrence, none inside an acknowledged pause, work spread by SKIP LOCKED")
     func threeNodes() async throws {
         try await withClusterDatabase { database in
