@@ -43,7 +43,7 @@ struct ClusterStartsTests {
     func reap() async throws {
         try await withClusterDatabase { database in
             let membership = ClusterMembership(database: database)
-            guard case .joined(let epoch) = try await membership.join(NodeIdentity(name: "dying", address: "a"), lease: 0.5),
+            guard case .joined(let epoch) = try await membership.join(NodeIdentity(name: "dying", address: "a"), lease: 60),
                 case .joined = try await membership.join(NodeIdentity(name: "alive", address: "b"), lease: 60)
             else {
                 Issue.record("join refused")
@@ -60,7 +60,9 @@ struct ClusterStartsTests {
             #expect(claims.count == 3)
             #expect(try await membership.reapExpired(grace: 0).isEmpty, "the lease still runs")
 
-            try await Task.sleep(for: .milliseconds(800))
+            // Its lease ends (set in the database rather than waited for: no sleep to race).
+            try await database.client.query(
+                "UPDATE nodes SET lease_expires_at = now() - interval '1 second', renewed_at = now() - interval '2 seconds' WHERE name = 'dying'")
             #expect(try await membership.reapExpired(grace: 60).isEmpty, "inside the grace")
             #expect(try await membership.reapExpired(grace: 0) == [.init(name: "dying", epoch: epoch, interruptedJobs: 3)])
             #expect(try await membership.reapExpired(grace: 0).isEmpty, "once per epoch")
