@@ -58,7 +58,7 @@ struct ClusterNodeTests {
     func fencesWhileUnreachable() async throws {
         let server = try PostgresServer.shared.get()
         try await withClusterDatabase { database in
-            let timings = LeaseTimings(duration: 3, renewInterval: 0.25, stopGrace: 0.5, safety: 0.5)
+            let timings = LeaseTimings(duration: 4, renewInterval: 0.25, stopGrace: 0.5, safety: 1)
             let phases = Phases()
             let node = ClusterNode(
                 membership: ClusterMembership(database: database), identity: NodeIdentity(name: "n2", address: "127.0.0.1:7101"),
@@ -74,10 +74,13 @@ struct ClusterNodeTests {
             try server.superuser("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
             try await phases.waitFor(.fenced, epoch: 1)
             let fencedAt = phases.all.first { $0.phase == .fenced }!.at
-            // The last renewal that could have been acknowledged was sent before the cut; the
-            // node must be fenced by that send + duration - (stop grace + safety), i.e. within
-            // 2 s of the cut here, and long before the 3 s lease ends.
-            #expect(fencedAt - cut <= timings.duration - timings.fenceMargin + 0.2, "fenced \(fencedAt - cut) s after the cut")
+            // The last renewal that could have been acknowledged was sent before the cut, so the
+            // fence point is at most duration - (stop grace + safety) = 2.5 s after it. What
+            // must hold is that a stop begun at the fence ends before the lease does: fenced at
+            // most duration - stop grace = 3.5 s after the cut (the safety absorbs a late wake-up
+            // of the watch on a loaded machine).
+            #expect(fencedAt - cut >= 0)
+            #expect(fencedAt - cut <= timings.duration - timings.stopGrace, "fenced \(fencedAt - cut) s after the cut")
             #expect(node.phase == .fenced)
 
             // Back within the lease the database granted, the same epoch renews; after it, a
