@@ -34,8 +34,7 @@ struct ClusterStartsTests {
             await #expect(throws: ClusterStartError.self) {
                 _ = try await starts.claimDue(node: "n", epoch: epoch, limit: 10, jobName: { source, _ in "j\(source)" }, nextFire: Self.everySecond)
             }
-            let jobs = try await database.client.query("SELECT count(*) FROM jobs")
-            for try await count in jobs.decode(Int.self) { #expect(count == 0) }
+            #expect(try await Self.count(database, "SELECT count(*) FROM jobs") == 0)
         }
     }
 
@@ -170,19 +169,11 @@ struct ClusterStartsTests {
                 perNode[node] = count
             }
             #expect(perNode.count == 3, "every node started jobs: \(perNode)")
-            var duplicates = 0
-            for try await count in try await database.client.query(
-                "SELECT count(*) FROM (SELECT source_id, scheduled_for FROM jobs GROUP BY 1, 2 HAVING count(*) > 1) d"
-            ).decode(Int.self) {
-                duplicates = count
-            }
+            let duplicates = try await Self.count(
+                database, "SELECT count(*) FROM (SELECT source_id, scheduled_for FROM jobs GROUP BY 1, 2 HAVING count(*) > 1) d")
             #expect(duplicates == 0)
-            var running = 0
-            for try await count in try await database.client.query(
-                "SELECT count(*) FROM (SELECT source_id FROM jobs WHERE status = 'running' GROUP BY 1 HAVING count(*) > 1) d"
-            ).decode(Int.self) {
-                running = count
-            }
+            let running = try await Self.count(
+                database, "SELECT count(*) FROM (SELECT source_id FROM jobs WHERE status = 'running' GROUP BY 1 HAVING count(*) > 1) d")
             #expect(running == 0)
             let total = perNode.values.reduce(0, +)
             #expect(total >= 40, "\(total) jobs in \(duration) s for 40 every-second sources")
@@ -199,11 +190,12 @@ struct ClusterStartsTests {
     }
 
     static func scheduledJobs(_ pool: ClusterDatabase, _ source: Int64) async throws -> Int {
-        for try await count in try await pool.client.query(
-            "SELECT count(*) FROM jobs WHERE source_id = \(source) AND trigger = 'scheduled'"
-        ).decode(Int.self) {
-            return count
-        }
-        return 0
+        try await count(pool, "SELECT count(*) FROM jobs WHERE source_id = \(source) AND trigger = 'scheduled'")
+    }
+
+    /// The single integer a `SELECT count(*)` answers.
+    static func count(_ pool: ClusterDatabase, _ query: PostgresQuery) async throws -> Int {
+        for try await count in try await pool.client.query(query).decode(Int.self) { return count }
+        throw ClusterError.unexpected("a count returned no row")
     }
 }
