@@ -39,11 +39,13 @@ let package = Package(
             ]
         ),
         /// Several nodes on one PostgreSQL database (DESIGN §6), being built: membership
-        /// leases and the scheduled-start transaction; the rest of the shared store builds on it.
+        /// leases, the scheduled-start transaction and the source operations (`ClusterStore`,
+        /// the same `SourceStore` rules as SQLite's); the rest of the shared store builds on it.
         .target(
             name: "TaplineCluster",
             dependencies: [
                 "TaplineCore",
+                "TaplineStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -104,12 +106,22 @@ let package = Package(
         /// store with its destination, a recorder of the store's announcements.
         .target(
             name: "TaplineTestSupport",
-            dependencies: ["TaplineCore", "TaplineStore", "TaplineRuntime"],
+            dependencies: [
+                "TaplineCore", "TaplineStore", "TaplineRuntime", "TaplineCluster",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TaplineTestSupport"
         ),
         .testTarget(name: "TaplineCoreTests", dependencies: ["TaplineCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "TaplineClusterTests", dependencies: ["TaplineCluster", "TaplineCore"]),
-        .testTarget(name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineCore", "TaplineTestSupport"]),
+        .testTarget(
+            name: "TaplineClusterTests",
+            dependencies: [
+                "TaplineCluster", "TaplineCore", "TaplineStore", "TaplineTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineCore", "TaplineCluster", "TaplineTestSupport"]),
         .testTarget(
             name: "TaplineRuntimeTests",
             dependencies: [

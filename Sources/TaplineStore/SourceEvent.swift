@@ -17,6 +17,16 @@ public struct SourceEvent: Sendable, Equatable, FetchableRecord {
     public var actor: String
     public var reason: String?
     public var detail: String?
+
+    package init(id: Int64, sourceID: Int64, at: Date, kind: Kind, actor: String, reason: String?, detail: String?) {
+        self.id = id
+        self.sourceID = sourceID
+        self.at = at
+        self.kind = kind
+        self.actor = actor
+        self.reason = reason
+        self.detail = detail
+    }
 }
 
 extension Store {

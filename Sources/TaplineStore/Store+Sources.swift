@@ -71,27 +71,12 @@ extension Store {
         let catalog = self.catalog
         let announcer = self.announcer
         return try await writer.write { db in
-            if try Bool.fetchOne(
+            let displayNameTaken = try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE display_name = ? AND deleted_at IS NULL)",
                 arguments: [new.displayName]) == true
-            {
-                throw SourceError.invalidName("non-unique name (\(new.displayName))")
-            }
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE name = ?)", arguments: [new.name])
-                == true
-            {
-                throw new.nameWasDerived
-                    ? SourceError.invalidName(
-                        "non-unique name after deriving it from display_name (\(new.displayName) -> \(new.name))")
-                    : SourceError.invalidName("non-unique name (\(new.name))")
-            }
-            var record = SourceRecord(
-                id: 0, name: new.name, displayName: new.displayName, type: new.type, properties: [:],
-                credentials: [:], destinationID: new.destinationID, createdAt: now, updatedAt: now)
-            record.apply(new.changes)
-            if record.isSchedulable(in: catalog) {
-                record.nextFireAt = NextFirePolicy.afterCreation(record.schedule(type: catalog[record.type]), now: now)
-            }
+            let nameTaken = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE name = ?)", arguments: [new.name]) == true
+            if let clash = new.nameClash(displayNameTaken: displayNameTaken, nameTaken: nameTaken) { throw clash }
+            let record = SourceRecord.planCreation(new, catalog: catalog, now: now)
             try db.execute(
                 sql: """
                     INSERT INTO sources (name, display_name, type, properties, credentials, frequency_in_minutes,
@@ -129,41 +114,12 @@ extension Store {
             guard !patch.isEmpty else { return before }
             announcer.markEdited(id)
 
-            var after = before
-            if let displayName = patch.displayName { after.displayName = displayName }
-            if let destinationID = patch.destinationID { after.destinationID = destinationID }
-            after.apply(patch.changes)
-            switch patch.pause {
-            case .pause(let shownAs): after.pausedAt = shownAs
-            case .unpause: after.pausedAt = nil
-            case nil: break
+            let plan = try before.planUpdate(patch, catalog: catalog, now: now) {
+                try Self.lastJobStart(db, sourceID: id)
             }
-            if patch.clearSystemPause {
-                after.systemPausedAt = nil
-                after.systemPauseReason = nil
-            }
-            after.nextFireAt = try Self.nextFire(
-                db, before: before, after: after, scheduleEdited: patch.changes.touchesSchedule, catalog: catalog, now: now)
-            after.updatedAt = now
-            // A retry lives only as long as the due time it set.
-            if after.nextFireAt != before.nextFireAt { after.pendingRetry = nil }
-
-            if before.pausedAt == nil, after.pausedAt != nil {
-                try Self.appendEvent(db, sourceID: id, kind: .paused, actor: actor, at: now)
-            } else if before.pausedAt != nil, after.pausedAt == nil {
-                try Self.appendEvent(db, sourceID: id, kind: .unpaused, actor: actor, at: now)
-            }
-            if before.systemPausedAt != nil, after.systemPausedAt == nil {
-                try Self.appendEvent(
-                    db, sourceID: id, kind: .systemUnpaused, actor: actor, at: now, reason: before.systemPauseReason)
-            }
-            let changedKeys = patch.changes.changedKeys
-            if patch.displayName != nil || patch.destinationID != nil || !changedKeys.isEmpty {
-                var detail = changedKeys
-                if patch.displayName != nil { detail.insert("display_name", at: 0) }
-                if patch.destinationID != nil { detail.append("destination_id") }
-                try Self.appendEvent(
-                    db, sourceID: id, kind: .updated, actor: actor, at: now, detail: detail.joined(separator: ","))
+            let after = plan.after
+            for event in plan.events {
+                try Self.appendEvent(db, sourceID: id, kind: event.kind, actor: actor, at: now, reason: event.reason, detail: event.detail)
             }
             try db.execute(
                 sql: """
@@ -209,58 +165,20 @@ extension Store {
 
     // MARK: Scheduling state
 
-    /// The next fire time after a change of a source, by what the change did: made it
-    /// unschedulable (none), made it schedulable again (unpause rules) or for the first time (a new
-    /// source's rules), edited its schedule, or left the schedule alone (unchanged). Every write
-    /// that can move a source's due time goes through here.
+    /// The next fire time after a change of a source: the shared rule
+    /// (`SourceRecord.nextFire(before:after:…)`), with the last job start read from this database.
     static func nextFire(
         _ db: Database, before: SourceRecord, after: SourceRecord, scheduleEdited: Bool, catalog: SourceTypeCatalog,
         now: Date
     ) throws -> Date? {
-        guard after.isSchedulable(in: catalog) else { return nil }
-        let schedule = after.schedule(type: catalog[after.type])
-        let lastStart = try lastJobStart(db, sourceID: after.id)
-        if !before.isSchedulable(in: catalog) {
-            if !before.isActive {
-                return NextFirePolicy.afterUnpause(schedule, lastStart: lastStart, createdAt: before.createdAt, now: now)
-            }
-            return lastStart == nil
-                ? NextFirePolicy.afterCreation(schedule, now: now)
-                : NextFirePolicy.afterScheduleChange(schedule, lastStart: lastStart, now: now)
+        try SourceRecord.nextFire(before: before, after: after, scheduleEdited: scheduleEdited, catalog: catalog, now: now) {
+            try lastJobStart(db, sourceID: after.id)
         }
-        if scheduleEdited, schedule != before.schedule(type: catalog[before.type]) {
-            return NextFirePolicy.afterScheduleChange(schedule, lastStart: lastStart, now: now)
-        }
-        return before.nextFireAt
     }
 
     /// The start of the source's most recent job, manual or scheduled.
     static func lastJobStart(_ db: Database, sourceID: Int64) throws -> Date? {
         try StoredTime.optional(
             String.fetchOne(db, sql: "SELECT max(started_at) FROM jobs WHERE source_id = ?", arguments: [sourceID]))
-    }
-}
-
-extension SourceRecord {
-    /// Merges validated property changes into the record, key by key.
-    mutating func apply(_ changes: PropertyChanges) {
-        for (key, change) in changes.regular { properties[key] = change.newValue }
-        for (key, change) in changes.credentials { credentials[key] = change.newValue }
-        if let change = changes.frequencyMinutes { frequencyMinutes = change.newValue }
-        if let change = changes.anchorTime { anchorTime = change.newValue }
-        if let change = changes.cronExpression { cronExpression = change.newValue?.text }
-        if let change = changes.cronTimeZone { cronTimeZone = change.newValue }
-    }
-}
-
-extension PropertyChanges {
-    /// The names of the changed properties, sorted, for the audit trail (never their values).
-    var changedKeys: [String] {
-        var keys = Array(regular.keys) + Array(credentials.keys)
-        if frequencyMinutes != nil { keys.append(SchedulingProperty.frequency) }
-        if anchorTime != nil { keys.append(SchedulingProperty.anchorTime) }
-        if cronExpression != nil { keys.append(SchedulingProperty.cronExpression) }
-        if cronTimeZone != nil { keys.append(SchedulingProperty.cronTimeZone) }
-        return keys.sorted()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TaplineTestSupport
 import TaplineCluster
 
 /// Leases in a real PostgreSQL (Debian's server, started privately by `PostgresServer`).

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TaplineTestSupport
 import TaplineCore
 
 @testable import TaplineCluster

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Synchronization
 import Testing
+import TaplineTestSupport
 
 @testable import TaplineCluster
 

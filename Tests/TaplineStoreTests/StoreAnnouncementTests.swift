@@ -7,34 +7,49 @@ import TaplineTestSupport
 
 @Suite("Store: announcements")
 struct StoreAnnouncementTests {
-    @Test("create, update, pause, unpause and delete each announce one change with the committed due time")
-    func apiWrites() async throws {
-        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
-        let heard = ChangeLog()
-        store.observe(heard)
-        let source = try await store.createSource(try newSource("a", properties: ["host": .string("h"), "cron_expression": .string("0 * * ? * *")]), actor: alice, now: t0)
-        #expect(heard.commits.count == 1)
-        #expect(heard.changes == [SourceChange(sourceID: source.id, due: source.nextFireAt, edited: source)])
-        heard.clear()
-        let paused = try await store.updateSource(id: source.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0)
-        #expect(heard.changes.map(\.due) == [nil] && heard.changes.first?.edited == paused)
-        heard.clear()
-        let unpaused = try await store.updateSource(id: source.id, patch: patch { $0.pause = .unpause }, actor: alice, now: t0)
-        #expect(unpaused.nextFireAt != nil && heard.changes.map(\.due) == [unpaused.nextFireAt])
-        heard.clear()
-        _ = try await store.deleteSource(id: source.id, actor: alice, now: t0)
-        #expect(heard.changes.map(\.sourceID) == [source.id] && heard.changes.map(\.due) == [nil])
-        #expect(heard.changes.first?.edited == nil, "a delete is not an edit a connection check looks at")
+    @Test(
+        "create, update, pause, unpause and delete each announce one change with the committed due time",
+        arguments: StoreBackend.available)
+    func apiWrites(kind: StoreBackend) async throws {
+        try await kind.withStore(catalog: testCatalog) { store in
+            let heard = ChangeLog()
+            store.observe(heard)
+            let source = try await store.createSource(
+                try newSource("a", properties: ["host": .string("h"), "cron_expression": .string("0 * * ? * *")]), actor: alice, now: t0)
+            #expect(await heard.waitForCommits(1))
+            #expect(heard.commits.count == 1)
+            #expect(heard.changes == [SourceChange(sourceID: source.id, due: source.nextFireAt, edited: source)])
+            heard.clear()
+            let paused = try await store.updateSource(id: source.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0)
+            #expect(await heard.waitForCommits(1))
+            #expect(heard.changes.map(\.due) == [nil] && heard.changes.first?.edited == paused)
+            heard.clear()
+            let unpaused = try await store.updateSource(id: source.id, patch: patch { $0.pause = .unpause }, actor: alice, now: t0)
+            #expect(await heard.waitForCommits(1))
+            #expect(unpaused.nextFireAt != nil && heard.changes.map(\.due) == [unpaused.nextFireAt])
+            heard.clear()
+            _ = try await store.deleteSource(id: source.id, actor: alice, now: t0)
+            #expect(await heard.waitForCommits(1))
+            #expect(heard.changes.map(\.sourceID) == [source.id] && heard.changes.map(\.due) == [nil])
+            #expect(heard.changes.first?.edited == nil, "a delete is not an edit a connection check looks at")
+        }
     }
 
-    @Test("a refused write announces nothing")
-    func rollback() async throws {
-        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
-        _ = try await store.createSource(try newSource("a"), actor: alice, now: t0)
-        let heard = ChangeLog()
-        store.observe(heard)
-        await #expect(throws: SourceError.self) { try await store.createSource(try newSource("a"), actor: alice, now: t0) }
-        #expect(heard.commits.isEmpty)
+    @Test("a refused write announces nothing", arguments: StoreBackend.available)
+    func rollback(kind: StoreBackend) async throws {
+        try await kind.withStore(catalog: testCatalog) { store in
+            let heard = ChangeLog()
+            store.observe(heard)
+            let source = try await store.createSource(try newSource("a"), actor: alice, now: t0)
+            #expect(await heard.waitForCommits(1))
+            heard.clear()
+            await #expect(throws: SourceError.self) { try await store.createSource(try newSource("a"), actor: alice, now: t0) }
+            // The next commit's announcement is the first one heard: announcements come in
+            // commit order, so nothing came of the refused write.
+            _ = try await store.systemPause(sourceID: source.id, reason: "test", now: t0)
+            #expect(await heard.waitForCommits(1))
+            #expect(heard.commits.count == 1 && heard.changes.map(\.sourceID) == [source.id] && heard.changes.map(\.due) == [nil])
+        }
     }
 
     @Test("a claim, a manual start and a system pause announce what they committed; one commit is one announcement")

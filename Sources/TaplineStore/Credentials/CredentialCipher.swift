@@ -36,7 +36,7 @@ public struct CredentialCipher: Sendable {
         SHA256.hash(data: keyBytes).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
-    func seal(_ plain: String) throws -> String {
+    package func seal(_ plain: String) throws -> String {
         guard plain != "{}", !Self.isSealed(plain) else { return plain }
         guard let combined = try AES.GCM.seal(Data(plain.utf8), using: key).combined else {
             throw CredentialKeyError.badKey("AES-GCM produced no sealed box")
@@ -46,7 +46,7 @@ public struct CredentialCipher: Sendable {
 
     /// Runs on every read of a source (the scheduler's claims included), so a plain value costs a
     /// prefix check and a sealed one a single parse.
-    func open(_ stored: String) throws -> String {
+    package func open(_ stored: String) throws -> String {
         guard let envelope = Self.envelope(stored) else { return stored }
         guard envelope.keyID == keyID else { throw CredentialKeyError.wrongKey(found: envelope.keyID, expected: keyID) }
         guard let box = Data(base64Encoded: envelope.box) else { throw CredentialKeyError.badKey("a sealed credentials value is malformed") }

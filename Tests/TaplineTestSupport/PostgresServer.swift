@@ -1,6 +1,8 @@
 import Foundation
 import Logging
-@testable import TaplineCluster
+import TaplineCluster
+import TaplineCore
+import TaplineStore
 
 #if canImport(Glibc)
 import Glibc
@@ -11,9 +13,9 @@ import Glibc
 /// authentication over TCP (the path a node takes). As root the server runs as `postgres`
 /// (PostgreSQL refuses root). One server per test process, started on first use and stopped at
 /// exit; each test gets a database of its own.
-final class PostgresServer: Sendable {
-    static let password = "tapline-test-secret"
-    static let user = "tapline"
+public final class PostgresServer: Sendable {
+    public static let password = "tapline-test-secret"
+    public static let user = "tapline"
 
     /// The directory of `initdb`, newest version first; `nil` when PostgreSQL is not installed.
     static let binDirectory: String? = {
@@ -25,10 +27,10 @@ final class PostgresServer: Sendable {
         return nil
     }()
 
-    static var available: Bool { binDirectory != nil }
+    public static var available: Bool { binDirectory != nil }
 
     /// Started once; a failure to start is every test's failure, with the server's log.
-    static let shared: Result<PostgresServer, any Error> = Result { try PostgresServer() }
+    public static let shared: Result<PostgresServer, any Error> = Result { try PostgresServer() }
 
     let directory: String
     let port: Int
@@ -69,14 +71,14 @@ final class PostgresServer: Sendable {
     nonisolated(unsafe) static var stopAtExit: (String, String, String?)?
 
     /// A new, empty database on the server; its location (the password is `password`).
-    func makeDatabase() throws -> PostgresLocation {
+    public func makeDatabase() throws -> PostgresLocation {
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try superuser("CREATE DATABASE \(name)")
         return PostgresLocation(user: Self.user, host: "127.0.0.1", port: port, database: name, tls: .disable)
     }
 
     /// Runs SQL as the superuser through the server's socket, on the `postgres` database.
-    func superuser(_ sql: String) throws {
+    public func superuser(_ sql: String) throws {
         try Self.run(bin + "/psql", ["-h", directory, "-p", "\(port)", "-U", Self.user, "-d", "postgres", "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
@@ -147,13 +149,13 @@ final class PostgresServer: Sendable {
     }
 }
 
-struct ServerError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct ServerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs `body` with a migrated database of its own and its pool running.
-func withClusterDatabase<T: Sendable>(_ body: @Sendable (ClusterDatabase) async throws -> T) async throws -> T {
+public func withClusterDatabase<T: Sendable>(_ body: @Sendable (ClusterDatabase) async throws -> T) async throws -> T {
     let server = try PostgresServer.shared.get()
     let location = try server.makeDatabase()
     var logger = Logger(label: "tapline.cluster.test")
@@ -165,5 +167,26 @@ func withClusterDatabase<T: Sendable>(_ body: @Sendable (ClusterDatabase) async 
         try await database.verifyConnection()
         try await database.migrate()
         return try await body(database)
+    }
+}
+
+/// Runs `body` with a `ClusterStore` on a database of its own, its pool and change feed running
+/// and the feed listening (its first reconcile done). Reconciles are hourly unless asked.
+public func withClusterStore<T: Sendable>(
+    catalog: SourceTypeCatalog, reconcileInterval: Duration = .seconds(3600),
+    _ body: @Sendable (ClusterStore, ClusterDatabase) async throws -> T
+) async throws -> T {
+    try await withClusterDatabase { database in
+        let store = ClusterStore(database: database, catalog: catalog, reconcileInterval: reconcileInterval)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !store.isListening {
+                guard ContinuousClock.now < deadline else { throw ServerError("the cluster change feed did not start listening") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return try await body(store, database)
+        }
     }
 }

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import TaplineStore
+
+/// Hears every committed change of the cluster's sources, from any node, and announces it to
+/// this node's observers as `SourceChange`s, the way SQLite's store announces its own commits.
+///
+/// One pooled connection `LISTEN`s on `tapline_sources`, which the sources' triggers notify
+/// with the ids each statement touched; the feed reads the committed due times back (and the
+/// whole record when the write was an edit through the API), so an announcement never carries
+/// a value that did not commit. PostgreSQL delivers notifications in commit order and the feed
+/// handles them one at a time, so observers hear changes in commit order.
+///
+/// Notifications sent while the connection is down are lost; so after every (re)connection,
+/// and every `reconcileInterval` while connected, the feed announces every source's due time
+/// (`nil` for those not schedulable): a missed notification delays what it said by at most that
+/// period. It never makes a paused source start: a scheduled start re-checks the pause under
+/// the row lock whatever an observer believed.
+final class ClusterChangeFeed: Sendable {
+    private let database: ClusterDatabase
+    private let rows: ClusterSourceRows
+    private let reconcileInterval: Duration
+    private let observers = Mutex<[Weak]>([])
+    private let listening = Atomic<Bool>(false)
+
+    private struct Weak {
+        weak var value: (any StoreObserver)?
+    }
+
+    init(database: ClusterDatabase, rows: ClusterSourceRows, reconcileInterval: Duration) {
+        self.database = database
+        self.rows = rows
+        self.reconcileInterval = reconcileInterval
+    }
+
+    var isListening: Bool { listening.load(ordering: .acquiring) }
+
+    func add(_ observer: any StoreObserver) {
+        observers.withLock { list in
+            list.removeAll { $0.value == nil }
+            list.append(Weak(value: observer))
+        }
+    }
+
+    /// Listens until cancelled; a lost connection is retried after a pause that grows to 5 s.
+    func run() async {
+        var backoff = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await database.client.withConnection { connection in
+                    try await connection.listen(on: ClusterDatabase.sourcesChannel) { notifications in
+                        // Listening already: a change committed during this read is notified too.
+                        try await self.reconcile(connection)
+                        self.listening.store(true, ordering: .releasing)
+                        backoff = .milliseconds(100)
+                        try await self.follow(notifications, on: connection)
+                    }
+                }
+            } catch is CancellationError {
+                break
+            } catch {
+                guard !Task.isCancelled else { break }
+                database.logger.warning(
+                    "cluster change feed lost its connection; reconnecting",
+                    metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(backoff)"])
+            }
+            listening.store(false, ordering: .releasing)
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(5))
+        }
+        listening.store(false, ordering: .releasing)
+    }
+
+    private enum Step: Sendable {
+        case notified(String)
+        case reconcile
+    }
+
+    /// Handles notifications and periodic reconciles one at a time, in the order they came;
+    /// returns or throws when the connection's notifications end.
+    private func follow(_ notifications: PostgresNotificationSequence, on connection: PostgresConnection) async throws {
+        let (steps, continuation) = AsyncStream<Step>.makeStream()
+        let interval = reconcileInterval
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { continuation.finish() }
+                for try await notification in notifications { continuation.yield(.notified(notification.payload)) }
+            }
+            group.addTask {
+                while (try? await Task.sleep(for: interval)) != nil { continuation.yield(.reconcile) }
+            }
+            for await step in steps {
+                switch step {
+                case .notified(let payload): try await announce(payload: payload, connection: connection)
+                case .reconcile: try await reconcile(connection)
+                }
+            }
+            group.cancelAll()
+            while try await group.next() != nil {}
+        }
+    }
+
+    /// What the sources' trigger sends.
+    private struct Payload: Decodable {
+        var edited: Bool
+        var ids: [Int64]
+    }
+
+    private func announce(payload text: String, connection: PostgresConnection) async throws {
+        guard let payload = try? JSONDecoder().decode(Payload.self, from: Data(text.utf8)), !payload.ids.isEmpty else {
+            database.logger.warning("cluster change feed ignored a notification it cannot read", metadata: ["payload": "\(text)"])
+            return
+        }
+        let listeners = observers.withLock { $0.compactMap(\.value) }
+        guard !listeners.isEmpty else { return }
+        var changes: [SourceChange] = []
+        if payload.edited {
+            let records = try await rows.sources(
+                from: try await connection.query(
+                    "SELECT \(unescaped: ClusterSourceRows.columns) FROM sources WHERE id = ANY(\(payload.ids)) ORDER BY id",
+                    logger: database.logger))
+            changes = records.map { SourceChange(sourceID: $0.id, due: $0.nextFireAt, edited: $0) }
+        } else {
+            for try await (id, due) in try await connection.query(
+                "SELECT id, next_fire_at FROM sources WHERE id = ANY(\(payload.ids)) ORDER BY id", logger: database.logger
+            ).decode((Int64, Date?).self) {
+                changes.append(SourceChange(sourceID: id, due: due.map(ClusterTime.millis)))
+            }
+        }
+        for listener in listeners { listener.sourcesChanged(changes) }
+    }
+
+    /// Announces every source's committed due time (the safety net for lost notifications).
+    private func reconcile(_ connection: PostgresConnection) async throws {
+        let listeners = observers.withLock { $0.compactMap(\.value) }
+        guard !listeners.isEmpty else { return }
+        var changes: [SourceChange] = []
+        for try await (id, due) in try await connection.query(
+            "SELECT id, next_fire_at FROM sources ORDER BY id", logger: database.logger
+        ).decode((Int64, Date?).self) {
+            changes.append(SourceChange(sourceID: id, due: due.map(ClusterTime.millis)))
+        }
+        for listener in listeners { listener.sourcesChanged(changes) }
+    }
+}

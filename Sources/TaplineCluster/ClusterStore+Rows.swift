@@ -1,0 +1,98 @@
+import Foundation
+import PostgresNIO
+import TaplineCore
+import TaplineStore
+
+/// Rows of the cluster's `sources`, read into the records the rest of tapline uses (by the store
+/// and by its change feed).
+struct ClusterSourceRows: Sendable {
+    /// Opens sealed credentials; `nil`: they are plain JSON.
+    let cipher: CredentialCipher?
+
+    static let columns = """
+        id, name, display_name, type, properties::text, credentials, frequency_in_minutes, anchor_time, cron_expression,
+        cron_timezone, destination_id, paused_at, system_paused_at, system_pause_reason, deleted_at, next_fire_at,
+        retry_attempt, retry_occurrence, retry_resume_at, check_job_name, created_at, updated_at
+        """
+
+    /// A source from a row of `sourceColumns`, its credentials opened.
+    func source(from row: PostgresRow) throws -> SourceRecord {
+        let cells = row.makeRandomAccess()
+        var record = SourceRecord(
+            id: try cells[0].decode(Int64.self), name: try cells[1].decode(String.self),
+            displayName: try cells[2].decode(String.self), type: try cells[3].decode(String.self),
+            createdAt: try cells[20].decode(Date.self), updatedAt: try cells[21].decode(Date.self))
+        record.properties = try Self.decodeStrings(try cells[4].decode(String.self), what: "properties")
+        let stored = try cells[5].decode(String.self)
+        record.credentials = try Self.decodeStrings(try cipher.map { try $0.open(stored) } ?? stored, what: "credentials")
+        record.frequencyMinutes = try cells[6].decode(Int?.self)
+        record.anchorTime = try cells[7].decode(Date?.self)
+        record.cronExpression = try cells[8].decode(String?.self)
+        record.cronTimeZone = try cells[9].decode(String?.self)
+        record.destinationID = try cells[10].decode(Int64?.self)
+        record.pausedAt = try cells[11].decode(Date?.self)
+        record.systemPausedAt = try cells[12].decode(Date?.self)
+        record.systemPauseReason = try cells[13].decode(String?.self)
+        record.deletedAt = try cells[14].decode(Date?.self)
+        record.nextFireAt = try cells[15].decode(Date?.self)
+        if let attempt = try cells[16].decode(Int?.self), let occurrence = try cells[17].decode(Date?.self) {
+            record.pendingRetry = PendingRetry(attempt: attempt, occurrence: occurrence, resumeAt: try cells[18].decode(Date?.self))
+        }
+        record.checkJobName = try cells[19].decode(String?.self)
+        return record
+    }
+
+    /// The sources a query returned, in its order.
+    func sources(from rows: PostgresRowSequence) async throws -> [SourceRecord] {
+        var records: [SourceRecord] = []
+        for try await row in rows { records.append(try source(from: row)) }
+        return records
+    }
+
+    static func decodeStrings(_ text: String, what: String) throws -> [String: String] {
+        guard let map = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
+            throw StoreError.corruptValue("JSON object of strings (\(what))")
+        }
+        return map
+    }
+
+    static func encode(_ map: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(map)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    func seal(_ credentials: [String: String]) throws -> String {
+        let plain = Self.encode(credentials)
+        return try cipher.map { try $0.seal(plain) } ?? plain
+    }
+}
+
+extension ClusterStore {
+    static var sourceColumns: String { ClusterSourceRows.columns }
+
+    func sources(from rows: PostgresRowSequence) async throws -> [SourceRecord] {
+        try await self.rows.sources(from: rows)
+    }
+
+    /// One source read on `connection`; `lock` takes its row `FOR UPDATE` until the transaction ends.
+    func fetchSource(_ connection: PostgresConnection, id: Int64, lock: Bool) async throws -> SourceRecord? {
+        let rows = try await connection.query(
+            lock
+                ? "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id) FOR UPDATE"
+                : "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id)",
+            logger: database.logger)
+        return try await sources(from: rows).first
+    }
+
+    func seal(_ credentials: [String: String]) throws -> String { try rows.seal(credentials) }
+    static func encode(_ map: [String: String]) -> String { ClusterSourceRows.encode(map) }
+}
+
+/// Instants at the precision SQLite's store keeps them, so both backends return equal records:
+/// whole seconds for what the API shows (`created_at`, `paused_at`, …), milliseconds for what the
+/// scheduler computes with (`next_fire_at`, `anchor_time`, event times).
+enum ClusterTime {
+    static func seconds(_ date: Date) -> Date { Timestamp.parse(Timestamp.format(date), years: 1...9999) ?? date }
+    static func millis(_ date: Date) -> Date { Timestamp.parse(Timestamp.formatMilliseconds(date), years: 1...9999) ?? date }
+}

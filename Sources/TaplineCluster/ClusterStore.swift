@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TaplineCore
+import TaplineStore
+
+/// The store of a cluster: the sources every node shares, in PostgreSQL, behind the same
+/// `SourceStore` operations and rules as SQLite's `Store`.
+///
+/// Each operation is one transaction that locks the source row (`FOR UPDATE`), so writes from
+/// several nodes to one source serialize in the database, and a scheduled start (which locks
+/// the same row, `ClusterStarts`) is either before a pause or sees it. Times are stored at the
+/// precision SQLite stores them (whole seconds for the instants the API shows, milliseconds for
+/// due times and anchors), so both backends return the same records for the same calls.
+///
+/// What differs from SQLite: announcements come through `LISTEN/NOTIFY` (`ClusterChangeFeed`),
+/// after the commit, from whichever node wrote; an observer may hear a change shortly after the
+/// writing call returned, never before its commit. Streams and connection checks are not in
+/// PostgreSQL yet, so a source of a type with discovery never counts as discovered here.
+public final class ClusterStore: SourceStore {
+    public let catalog: SourceTypeCatalog
+    let database: ClusterDatabase
+    /// Reads source rows, opening credentials sealed with the store's key (`nil`: plain JSON).
+    let rows: ClusterSourceRows
+    let feed: ClusterChangeFeed
+
+    /// `reconcileInterval`: how often the change feed re-announces every source's due time, the
+    /// safety net for a notification lost with a connection.
+    public init(
+        database: ClusterDatabase, catalog: SourceTypeCatalog, cipher: CredentialCipher? = nil,
+        reconcileInterval: Duration = .seconds(30)
+    ) {
+        self.database = database
+        self.catalog = catalog
+        rows = ClusterSourceRows(cipher: cipher)
+        feed = ClusterChangeFeed(database: database, rows: rows, reconcileInterval: reconcileInterval)
+    }
+
+    public func observe(_ observer: any StoreObserver) {
+        feed.add(observer)
+    }
+
+    /// Runs the change feed until the task is cancelled (beside `database.run()`): observers
+    /// hear changes only while it runs.
+    public func run() async {
+        await feed.run()
+    }
+
+    /// Whether the change feed is listening now (for health reports and tests).
+    public var isListening: Bool { feed.isListening }
+}
