@@ -24,6 +24,7 @@ final class ClusterChangeFeed: Sendable {
     private let reconcileInterval: Duration
     private let observers = Mutex<[Weak]>([])
     private let listening = Atomic<Bool>(false)
+    private let sessions = Atomic<Int>(0)
 
     private struct Weak {
         weak var value: (any StoreObserver)?
@@ -36,6 +37,8 @@ final class ClusterChangeFeed: Sendable {
     }
 
     var isListening: Bool { listening.load(ordering: .acquiring) }
+    /// How many times the feed started listening (more than one: it lost a connection).
+    var listenSessions: Int { sessions.load(ordering: .acquiring) }
 
     func add(_ observer: any StoreObserver) {
         observers.withLock { list in
@@ -53,6 +56,7 @@ final class ClusterChangeFeed: Sendable {
                     try await connection.listen(on: ClusterDatabase.sourcesChannel) { notifications in
                         // Listening already: a change committed during this read is notified too.
                         try await self.reconcile(connection)
+                        self.sessions.add(1, ordering: .releasing)
                         self.listening.store(true, ordering: .releasing)
                         backoff = .milliseconds(100)
                         try await self.follow(notifications, on: connection)
@@ -76,30 +80,58 @@ final class ClusterChangeFeed: Sendable {
     private enum Step: Sendable {
         case notified(String)
         case reconcile
+        /// A `SELECT 1` on the listening connection: proves it still answers.
+        case heartbeat
     }
 
-    /// Handles notifications and periodic reconciles one at a time, in the order they came;
-    /// returns or throws when the connection's notifications end.
+    /// How often the listening connection is proven alive, and how long any step may take
+    /// before the feed gives the connection up and connects again. A connection that stopped
+    /// answering (a network cut without a reset) would otherwise keep the feed waiting for ever,
+    /// and one the server terminated was seen to leave a query waiting for ever.
+    static let heartbeatInterval = Duration.seconds(1)
+    static let stepLimit = Duration.seconds(5)
+
+    /// Handles notifications, periodic reconciles and heartbeats one at a time, in the order
+    /// they came; returns or throws when the connection's notifications end or a step fails or
+    /// overruns `stepLimit`. Nothing here waits for the connection's own tasks to end: the
+    /// notification pump and the timers are cancelled and left to finish on their own.
     private func follow(_ notifications: PostgresNotificationSequence, on connection: PostgresConnection) async throws {
         let (steps, continuation) = AsyncStream<Step>.makeStream()
         let interval = reconcileInterval
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                for try await notification in notifications { continuation.yield(.notified(notification.payload)) }
-            }
-            group.addTask {
-                while (try? await Task.sleep(for: interval)) != nil { continuation.yield(.reconcile) }
-            }
+        let pump = Task {
+            defer { continuation.finish() }
+            for try await notification in notifications { continuation.yield(.notified(notification.payload)) }
+        }
+        let reconciles = Task {
+            while (try? await Task.sleep(for: interval)) != nil { continuation.yield(.reconcile) }
+        }
+        let heartbeats = Task {
+            while (try? await Task.sleep(for: Self.heartbeatInterval)) != nil { continuation.yield(.heartbeat) }
+        }
+        defer {
+            pump.cancel()
+            reconciles.cancel()
+            heartbeats.cancel()
+        }
+        do {
             for await step in steps {
-                switch step {
-                case .notified(let payload): try await announce(payload: payload, connection: connection)
-                case .reconcile: try await reconcile(connection)
+                try await withDeadline(Self.stepLimit, "the cluster change feed's connection") {
+                    switch step {
+                    case .notified(let payload): try await self.announce(payload: payload, connection: connection)
+                    case .reconcile: try await self.reconcile(connection)
+                    case .heartbeat: try await connection.query("SELECT 1", logger: self.database.logger)
+                    }
                 }
             }
-            group.cancelAll()
-            while try await group.next() != nil {}
+        } catch let error as ClusterDeadlineExceeded {
+            // Not reused: the pool gets it back closed.
+            Task { try? await connection.close() }
+            throw error
         }
+        // Cancelled (the node stops), or the notifications ended: then the pump has finished,
+        // and its error (the connection's end) says why.
+        guard !Task.isCancelled else { return }
+        if case .failure(let error) = await pump.result { throw error }
     }
 
     /// What the sources' trigger sends.

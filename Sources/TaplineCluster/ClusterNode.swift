@@ -79,12 +79,21 @@ public final class ClusterNode: Sendable {
     }
 
     private func renewLoop() async {
+        // A call still unanswered after a whole lease can hold nothing any more (the lease counts
+        // from its send time); the renewer gives up on it and sends the next, so a query stuck on
+        // a dying connection cannot stop the node from rejoining.
+        let limit = Duration.milliseconds(Int64(timings.duration * 1000))
+        let membership = self.membership
+        let identity = self.identity
+        let timings = self.timings
         while !Task.isCancelled {
             let sentAt = clock()
             let epoch = state.withLock { $0.epoch }
             do {
                 if let epoch {
-                    if try await membership.renew(name: identity.name, epoch: epoch, lease: timings.duration) {
+                    if try await withDeadline(limit, "a lease renewal", {
+                        try await membership.renew(name: identity.name, epoch: epoch, lease: timings.duration)
+                    }) {
                         state.withLock { $0.hold.renewed(sentAt: sentAt) }
                     } else {
                         logger.warning(
@@ -98,7 +107,7 @@ public final class ClusterNode: Sendable {
                         continue  // join at once
                     }
                 } else {
-                    switch try await membership.join(identity, lease: timings.duration) {
+                    switch try await withDeadline(limit, "a join", { try await membership.join(identity, lease: timings.duration) }) {
                     case .joined(let epoch):
                         state.withLock {
                             $0.hold.renewed(sentAt: sentAt)

@@ -48,4 +48,6 @@ public final class ClusterStore: SourceStore {
 
     /// Whether the change feed is listening now (for health reports and tests).
     public var isListening: Bool { feed.isListening }
+    /// How many times the change feed started listening (each reconnection adds one).
+    public var listenSessions: Int { feed.listenSessions }
 }

@@ -57,7 +57,7 @@ public final class PostgresServer: Sendable {
             "pg_ctl",
             [
                 "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-o",
-                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100", "start",
+                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400", "start",
             ])
         Self.stopAtExit = (bin, directory, runAs)
         atexit {
@@ -78,8 +78,8 @@ public final class PostgresServer: Sendable {
     }
 
     /// Runs SQL as the superuser through the server's socket, on the `postgres` database.
-    public func superuser(_ sql: String) throws {
-        try Self.run(bin + "/psql", ["-h", directory, "-p", "\(port)", "-U", Self.user, "-d", "postgres", "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    public func superuser(on database: String = "postgres", _ sql: String) throws {
+        try Self.run(bin + "/psql", ["-h", directory, "-p", "\(port)", "-U", Self.user, "-d", database, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
     private func runServerTool(_ tool: String, _ arguments: [String]) throws {
@@ -178,15 +178,37 @@ public func withClusterStore<T: Sendable>(
 ) async throws -> T {
     try await withClusterDatabase { database in
         let store = ClusterStore(database: database, catalog: catalog, reconcileInterval: reconcileInterval)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await store.run() }
-            defer { group.cancelAll() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while !store.isListening {
-                guard ContinuousClock.now < deadline else { throw ServerError("the cluster change feed did not start listening") }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            return try await body(store, database)
+        return try await running(store) { try await body(store, database) }
+    }
+}
+
+/// Runs `body` with another node's `ClusterStore` on an existing (migrated) database: a pool
+/// and a change feed of its own, as a separate process would have.
+public func withNodeStore<T: Sendable>(
+    on location: PostgresLocation, catalog: SourceTypeCatalog, cipher: CredentialCipher? = nil,
+    reconcileInterval: Duration = .seconds(3600), _ body: @Sendable (ClusterStore) async throws -> T
+) async throws -> T {
+    var logger = Logger(label: "tapline.cluster.test")
+    logger.logLevel = .error
+    let database = ClusterDatabase(location: location, password: PostgresServer.password, logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await database.run() }
+        defer { group.cancelAll() }
+        let store = ClusterStore(database: database, catalog: catalog, cipher: cipher, reconcileInterval: reconcileInterval)
+        return try await running(store) { try await body(store) }
+    }
+}
+
+/// Runs the store's change feed around `body`, once it listens.
+private func running<T: Sendable>(_ store: ClusterStore, _ body: @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await store.run() }
+        defer { group.cancelAll() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !store.isListening {
+            guard ContinuousClock.now < deadline else { throw ServerError("the cluster change feed did not start listening") }
+            try await Task.sleep(for: .milliseconds(5))
         }
+        return try await body()
     }
 }

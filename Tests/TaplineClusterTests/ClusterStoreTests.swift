@@ -1,0 +1,164 @@
+import Foundation
+import PostgresNIO
+import Synchronization
+import Testing
+import TaplineCore
+import TaplineStore
+import TaplineTestSupport
+
+@testable import TaplineCluster
+
+/// What the shared suites (`Store: sources`, `Store: announcements`) cannot show with one
+/// store: several nodes, each with its own pool and change feed, on one database.
+@Suite("Cluster: sources shared by nodes", .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
+struct ClusterStoreTests {
+    static let type = SourceType(
+        type: "platform.test", displayName: "Test",
+        properties: [PropertySpec(name: "host", isRequired: true), PropertySpec(name: "password", isCredential: true)],
+        defaultFrequencyMinutes: 1, allowedFrequencies: [1, 30, 60], tapCommand: ["tap-test"])
+    static let catalog = SourceTypeCatalog([type])
+    static let actor = Actor("alice")
+
+    static func new(_ displayName: String, _ properties: [String: JSONValue] = ["host": .string("db")]) throws -> NewSource {
+        NewSource(
+            type: type.type, displayName: displayName, name: SourceName.derive(fromDisplayName: displayName), nameWasDerived: true,
+            changes: try type.validate(properties: properties), destinationID: nil)
+    }
+
+    @Test("a change written on one node is announced on the others: edits with the record, a claim with its due time alone")
+    func crossNodeAnnouncements() async throws {
+        try await withClusterStore(catalog: Self.catalog) { first, database in
+            try await withNodeStore(on: database.location, catalog: Self.catalog) { second in
+                let heard = ChangeLog()
+                second.observe(heard)
+                let created = try await first.createSource(try Self.new("Shop"), actor: Self.actor, now: Date())
+                #expect(await heard.waitForCommits(1))
+                #expect(heard.changes == [SourceChange(sourceID: created.id, due: created.nextFireAt, edited: created)])
+                heard.clear()
+
+                // A claim on the first node (a job's start moves the due time) reaches the second.
+                let membership = ClusterMembership(database: database)
+                guard case .joined(let epoch) = try await membership.join(NodeIdentity(name: "n1", address: "a"), lease: 30) else {
+                    Issue.record("join refused")
+                    return
+                }
+                let next = Date().addingTimeInterval(60)
+                let claims = try await ClusterStarts(database: database).claimDue(
+                    node: "n1", epoch: epoch, limit: 10, jobName: { id, _ in "job-\(id)" }, nextFire: { _, _ in next })
+                #expect(claims.count == 1)
+                #expect(await heard.waitForCommits(1))
+                #expect(heard.changes == [SourceChange(sourceID: created.id, due: ClusterTime.millis(next))])
+                heard.clear()
+
+                let paused = try await second.updateSource(
+                    id: created.id, patch: { var p = SourcePatch(); p.pause = .pause(shownAs: Date()); return p }(), actor: Self.actor,
+                    now: Date())
+                #expect(await heard.waitForCommits(1))
+                #expect(heard.changes == [SourceChange(sourceID: created.id, due: nil, edited: paused)])
+                #expect(try await first.source(id: created.id) == paused, "every node reads every committed write")
+            }
+        }
+    }
+
+    @Test("nodes creating the same name at once: one source, every other create a clear InvalidName")
+    func concurrentCreates() async throws {
+        try await withClusterStore(catalog: Self.catalog) { first, database in
+            try await withNodeStore(on: database.location, catalog: Self.catalog) { second in
+                for round in 0..<10 {
+                    let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                        for index in 0..<6 {
+                            let store = index.isMultiple(of: 2) ? first : second
+                            group.addTask {
+                                do {
+                                    _ = try await store.createSource(try Self.new("Same \(round)"), actor: Self.actor, now: Date())
+                                    return "created"
+                                } catch let error as SourceError {
+                                    return "\(error)"
+                                }
+                            }
+                        }
+                        var all: [String] = []
+                        for try await outcome in group { all.append(outcome) }
+                        return all
+                    }
+                    #expect(outcomes.filter { $0 == "created" }.count == 1, "round \(round): \(outcomes)")
+                    #expect(outcomes.filter { $0 != "created" }.allSatisfy { $0.contains("non-unique name") }, "round \(round): \(outcomes)")
+                }
+                #expect(try await first.allSources().count == 10)
+            }
+        }
+    }
+
+    @Test("a change no notification told of is announced by the next reconcile")
+    func reconcileCatchesMissedChanges() async throws {
+        let server = try PostgresServer.shared.get()
+        try await withClusterDatabase { database in
+            try await withNodeStore(on: database.location, catalog: Self.catalog, reconcileInterval: .milliseconds(200)) { store in
+                let created = try await store.createSource(try Self.new("Quiet"), actor: Self.actor, now: Date())
+                let heard = ChangeLog()
+                store.observe(heard)
+                // A write that sends no notification: the trigger is off for this one statement's
+                // transaction (as a notification lost with a connection would be).
+                try server.superuser(
+                    on: database.location.database,
+                    """
+                    BEGIN;
+                    ALTER TABLE sources DISABLE TRIGGER sources_announce_update;
+                    UPDATE sources SET paused_at = now(), next_fire_at = NULL WHERE id = \(created.id);
+                    ALTER TABLE sources ENABLE TRIGGER sources_announce_update;
+                    COMMIT;
+                    """)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while !heard.changes.contains(SourceChange(sourceID: created.id, due: nil)), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(heard.changes.contains(SourceChange(sourceID: created.id, due: nil)))
+            }
+        }
+    }
+
+    @Test("the change feed reconnects after its connection is killed, and hears changes again")
+    func feedReconnects() async throws {
+        let server = try PostgresServer.shared.get()
+        try await withClusterStore(catalog: Self.catalog) { store, database in
+            let created = try await store.createSource(try Self.new("Loud"), actor: Self.actor, now: Date())
+            let heard = ChangeLog()
+            store.observe(heard)
+            #expect(store.listenSessions == 1)
+            try server.superuser(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database.location.database)' AND pid <> pg_backend_pid()")
+            let deadline = ContinuousClock.now + .seconds(10)
+            while store.listenSessions < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(store.listenSessions == 2)
+            heard.clear()
+            // The pool reconnects too: the write goes through, and the new session announces it.
+            let paused = try await store.updateSource(
+                id: created.id, patch: { var p = SourcePatch(); p.pause = .pause(shownAs: Date()); return p }(), actor: Self.actor,
+                now: Date())
+            let heardPause = { heard.changes.contains(SourceChange(sourceID: created.id, due: nil, edited: paused)) }
+            while !heardPause(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(heardPause())
+        }
+    }
+
+    @Test("credentials are sealed at rest and opened with the key; another key is refused with a clear error")
+    func sealedCredentials() async throws {
+        let key = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
+        let other = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
+        try await withClusterDatabase { database in
+            try await withNodeStore(on: database.location, catalog: Self.catalog, cipher: key) { store in
+                let created = try await store.createSource(
+                    try Self.new("Secret", ["host": .string("db"), "password": .string("hunter2")]), actor: Self.actor, now: Date())
+                #expect(created.credentials == ["password": "hunter2"])
+                var stored: [String] = []
+                for try await text in try await database.client.query("SELECT credentials FROM sources").decode(String.self) {
+                    stored.append(text)
+                }
+                #expect(stored.count == 1 && !stored[0].contains("hunter2") && stored[0].contains("tapline_sealed"))
+            }
+            try await withNodeStore(on: database.location, catalog: Self.catalog, cipher: other) { store in
+                await #expect(throws: CredentialKeyError.self) { _ = try await store.allSources() }
+            }
+        }
+    }
+}
