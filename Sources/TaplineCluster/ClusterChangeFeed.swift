@@ -55,7 +55,14 @@ final class ClusterChangeFeed: Sendable {
                 try await database.client.withConnection { connection in
                     try await connection.listen(on: ClusterDatabase.sourcesChannel) { notifications in
                         // Listening already: a change committed during this read is notified too.
-                        try await self.reconcile(connection)
+                        do {
+                            try await withDeadline(Self.stepLimit, "the cluster change feed's first reconcile") {
+                                try await self.reconcile(connection)
+                            }
+                        } catch let error as ClusterDeadlineExceeded {
+                            Task { try? await connection.close() }  // not reused
+                            throw error
+                        }
                         self.sessions.add(1, ordering: .releasing)
                         self.listening.store(true, ordering: .releasing)
                         backoff = .milliseconds(100)
