@@ -153,7 +153,8 @@ extension ClusterMembership {
                 var count = 0
                 for try await _ in try await connection.query(
                     """
-                    UPDATE jobs SET status = 'interrupted', completed_at = now()
+                    UPDATE jobs SET status = 'interrupted', completed_at = now(), discovery_description = 'Interrupted',
+                        tap_description = 'Interrupted', target_description = 'Interrupted'
                     WHERE node = \(name) AND node_epoch = \(epoch) AND status = 'running'
                     RETURNING id
                     """, logger: database.logger

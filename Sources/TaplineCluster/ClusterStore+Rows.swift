@@ -22,9 +22,9 @@ struct ClusterSourceRows: Sendable {
             id: try cells[0].decode(Int64.self), name: try cells[1].decode(String.self),
             displayName: try cells[2].decode(String.self), type: try cells[3].decode(String.self),
             createdAt: try cells[20].decode(Date.self), updatedAt: try cells[21].decode(Date.self))
-        record.properties = try Self.decodeStrings(try cells[4].decode(String.self), what: "properties")
+        record.properties = try StoredJSON.decodeStrings(try cells[4].decode(String.self), what: "properties")
         let stored = try cells[5].decode(String.self)
-        record.credentials = try Self.decodeStrings(try cipher.map { try $0.open(stored) } ?? stored, what: "credentials")
+        record.credentials = try StoredJSON.decodeStrings(try open(stored), what: "credentials")
         record.frequencyMinutes = try cells[6].decode(Int?.self)
         record.anchorTime = try cells[7].decode(Date?.self)
         record.cronExpression = try cells[8].decode(String?.self)
@@ -49,21 +49,13 @@ struct ClusterSourceRows: Sendable {
         return records
     }
 
-    static func decodeStrings(_ text: String, what: String) throws -> [String: String] {
-        guard let map = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
-            throw StoreError.corruptValue("JSON object of strings (\(what))")
-        }
-        return map
-    }
-
-    static func encode(_ map: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(map)) ?? Data("{}".utf8), as: UTF8.self)
+    /// Stored credentials as plain JSON text.
+    func open(_ stored: String) throws -> String {
+        try cipher.map { try $0.open(stored) } ?? stored
     }
 
     func seal(_ credentials: [String: String]) throws -> String {
-        let plain = Self.encode(credentials)
+        let plain = StoredJSON.encode(credentials)
         return try cipher.map { try $0.seal(plain) } ?? plain
     }
 }
@@ -86,7 +78,7 @@ extension ClusterStore {
     }
 
     func seal(_ credentials: [String: String]) throws -> String { try rows.seal(credentials) }
-    static func encode(_ map: [String: String]) -> String { ClusterSourceRows.encode(map) }
+    static func encode(_ map: [String: String]) -> String { StoredJSON.encode(map) }
 }
 
 /// Instants at the precision SQLite's store keeps them, so both backends return equal records:

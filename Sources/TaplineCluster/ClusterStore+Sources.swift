@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 import TaplineCore
 import TaplineStore
@@ -160,17 +161,23 @@ extension ClusterStore {
         return try await database.transaction { connection in
             guard let before = try await self.fetchSource(connection, id: sourceID, lock: true) else { return nil }
             guard before.systemPausedAt == nil, before.deletedAt == nil else { return before }
-            try await connection.query(
-                """
-                UPDATE sources SET system_paused_at = \(ClusterTime.seconds(now)), system_pause_reason = \(reason),
-                    next_fire_at = NULL, retry_attempt = NULL, retry_occurrence = NULL, retry_resume_at = NULL,
-                    updated_at = \(ClusterTime.seconds(now))
-                WHERE id = \(sourceID)
-                """, logger: logger)
-            try await Self.appendEvent(
-                connection, logger: logger, sourceID: sourceID, kind: .systemPaused, actor: .system, at: now, reason: reason)
+            try await Self.systemPause(connection, logger: logger, sourceID: sourceID, reason: reason, now: now)
             return try await self.fetchSource(connection, id: sourceID, lock: false)
         }
+    }
+
+    /// The system pause inside the caller's transaction (which holds the row and checked that
+    /// the source is live and not yet system paused), with its event.
+    static func systemPause(_ connection: PostgresConnection, logger: Logger, sourceID: Int64, reason: String, now: Date) async throws {
+        try await connection.query(
+            """
+            UPDATE sources SET system_paused_at = \(ClusterTime.seconds(now)), system_pause_reason = \(reason),
+                next_fire_at = NULL, retry_attempt = NULL, retry_occurrence = NULL, retry_resume_at = NULL,
+                updated_at = \(ClusterTime.seconds(now))
+            WHERE id = \(sourceID)
+            """, logger: logger)
+        try await appendEvent(
+            connection, logger: logger, sourceID: sourceID, kind: .systemPaused, actor: .system, at: now, reason: reason)
     }
 
     // MARK: Events

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import TaplineCore
 import TaplineStore
 
@@ -17,12 +18,23 @@ import TaplineStore
 /// after the commit, from whichever node wrote; an observer may hear a change shortly after the
 /// writing call returned, never before its commit. Streams and connection checks are not in
 /// PostgreSQL yet, so a source of a type with discovery never counts as discovered here.
-public final class ClusterStore: SourceStore {
+///
+/// Jobs name the node that runs them. A manual start runs on the node that received it, and
+/// only while that node holds a valid lease in the database (checked in the start's
+/// transaction): a node the others may believe dead starts nothing, manual or scheduled.
+public final class ClusterStore: SourceStore, JobStore, DestinationStore {
     public let catalog: SourceTypeCatalog
     let database: ClusterDatabase
     /// Reads source rows, opening credentials sealed with the store's key (`nil`: plain JSON).
     let rows: ClusterSourceRows
     let feed: ClusterChangeFeed
+    /// The node this store's manual starts run on and its epoch; `nil` before the join.
+    private let member = Mutex<NodeMembership?>(nil)
+
+    struct NodeMembership: Sendable {
+        var name: String
+        var epoch: Int64
+    }
 
     /// `reconcileInterval`: how often the change feed re-announces every source's due time, the
     /// safety net for a notification lost with a connection.
@@ -35,6 +47,14 @@ public final class ClusterStore: SourceStore {
         rows = ClusterSourceRows(cipher: cipher)
         feed = ClusterChangeFeed(database: database, rows: rows, reconcileInterval: reconcileInterval)
     }
+
+    /// Names the node (and the epoch of its current lease) that jobs started through this store
+    /// run on; `epoch: nil` (fenced, or not joined yet) makes every manual start fail.
+    public func serve(asNode name: String, epoch: Int64?) {
+        member.withLock { $0 = epoch.map { NodeMembership(name: name, epoch: $0) } }
+    }
+
+    var membership: NodeMembership? { member.withLock { $0 } }
 
     public func observe(_ observer: any StoreObserver) {
         feed.add(observer)

@@ -14,6 +14,8 @@ public struct CompletionResult: Sendable {
     /// Retries scheduled for failed scheduled jobs: the job that failed and when its next attempt
     /// is due.
     public var retries: [(job: JobRecord, at: Date)] = []
+
+    public init() {}
 }
 
 /// What happens around a job's end, from the configuration.
@@ -116,17 +118,19 @@ extension Store {
                     }
                 }
             }
-            return CompletionResult(ended: ended, expiredLogs: expired, systemPaused: paused, retries: retries)
+            var result = CompletionResult()
+            result.ended = ended
+            result.expiredLogs = expired
+            result.systemPaused = paused
+            result.retries = retries
+            return result
         }
     }
 
     /// The relayed record counts, the confirmed state and the per-stream loads of an ended job.
     static func recordStreams(_ db: Database, job: JobRecord, outcome o: JobOutcome) throws {
         let at = StoredTime.millis(o.completedAt)
-        if !o.streamRecords.isEmpty {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let text = String(decoding: try encoder.encode(o.streamRecords), as: UTF8.self)
+        if let text = o.streamRecordsJSON {
             try db.run("UPDATE jobs SET stream_records = ? WHERE id = ?", [text, job.id])
         }
         if let state = o.confirmedState {
@@ -138,14 +142,7 @@ extension Store {
                 """,
                 [job.sourceID, state, job.jobName, at])
         }
-        // A failed target puts every stream it was sent in an error state; otherwise only the
-        // streams the target proved it loaded get a load (a stopped job may prove none).
-        let targetFailed = o.status == .failed && (o.targetExitStatus ?? 0) != 0
-        let failure = targetFailed
-            ? Self.loadFailure(message: o.targetDescription ?? "the target failed", exitStatus: o.targetExitStatus) : nil
-        for stream in Set(o.streamRecords.keys).union(o.loadedRecords.keys).sorted() {
-            let loaded = o.loadedRecords[stream] ?? 0
-            guard targetFailed || loaded > 0 else { continue }
+        for load in o.plannedLoads {
             try db.run(
                 """
                 INSERT INTO stream_loads (source_id, stream_name, last_batch_loaded_at, error_state, records, job_name, updated_at)
@@ -154,16 +151,8 @@ extension Store {
                     last_batch_loaded_at = excluded.last_batch_loaded_at, error_state = excluded.error_state,
                     records = excluded.records, job_name = excluded.job_name, updated_at = excluded.updated_at
                 """,
-                [job.sourceID, stream, targetFailed ? nil : at, failure, loaded, job.jobName, at])
+                [job.sourceID, load.stream, load.loadedAt.map(StoredTime.millis), load.errorState, load.records, job.jobName, at])
         }
-    }
-
-    /// What a failed load records, in tapline's terms (`LoadFailure`); the API turns it into
-    /// Stitch's `error_state`.
-    static func loadFailure(message: String, exitStatus: Int?) -> String {
-        var data: [String: Any] = ["message": message]
-        if let exitStatus { data["target_exit_status"] = exitStatus }
-        return String(decoding: (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     /// Returns the reason when this completion system-paused the source.
@@ -196,7 +185,7 @@ extension Store {
         guard recent.count == policy.failuresBeforeSystemPause, recent.allSatisfy({ $0["status"] as String == "failed" }),
             let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt == nil
         else { return nil }
-        let reason = "\(policy.failuresBeforeSystemPause) consecutive scheduled jobs failed (last: \(job.jobName))"
+        let reason = policy.systemPauseReason(lastFailed: job.jobName)
         try systemPause(db, source: source, reason: reason, now: now)
         return reason
     }

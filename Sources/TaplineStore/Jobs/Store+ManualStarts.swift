@@ -22,24 +22,14 @@ extension Store {
         let catalog = self.catalog
         return try await writer.write { db in
             guard let source = try Self.fetchSource(db, id: sourceID) else { return .unknownSource }
-            guard source.deletedAt == nil else { return .deleted }
-            guard let type = catalog[source.type] else { return .typeMissing(source.type) }
-            let step = source.configurationStep(type: type)
-            guard step == .fullyConfigured else { return .notConfigured(step) }
+            if let refusal = source.manualStartRefusal(catalog: catalog) { return refusal }
             guard try Self.liveDestination(db) != nil else { return .noDestination }
             guard try Self.runningJob(db, sourceID: sourceID) == nil else { return .alreadyRunning }
             try db.execute(
                 sql: "INSERT INTO jobs (job_name, source_id, trigger, status, started_at) VALUES (?, ?, 'manual', 'running', ?)",
                 arguments: [jobName, sourceID, StoredTime.millis(now)])
-            var updated = source
-            if source.isSchedulable(in: catalog) {
-                // The manual job stands in for a pending retry: back to the regular occurrence.
-                let current = source.pendingRetry.map(\.resumeAt) ?? source.nextFireAt
-                updated.nextFireAt = NextFirePolicy.afterManualStart(
-                    source.schedule(type: type), current: current, startedAt: now)
-                updated.pendingRetry = nil
-                try Self.setNextFire(db, sourceID: sourceID, updated.nextFireAt)
-            }
+            let updated = source.afterManualStart(catalog: catalog, now: now)
+            if source.isSchedulable(in: catalog) { try Self.setNextFire(db, sourceID: sourceID, updated.nextFireAt) }
             guard let job = try Self.fetchJob(db, name: jobName) else { throw StoreError.corruptValue("job row") }
             return .started(job, source: updated)
         }

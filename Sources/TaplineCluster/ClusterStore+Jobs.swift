@@ -1,0 +1,330 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TaplineCore
+import TaplineStore
+
+/// The job operations in PostgreSQL: the rules SQLite's store applies (`JobOutcome+Loads`,
+/// `SourceRecord.afterManualStart`, `RetryPolicy`, `CompletionPolicy`), each call one transaction.
+///
+/// Every transaction that decides on a source locks its row (`FOR UPDATE`) before it reads
+/// anything it decides by. A manual start checks for a running job under that lock (a job can
+/// only start under it, so the check holds until the insert). A completion locks its jobs'
+/// sources first, in id order: its retry, system pause or unpause is decided on the row as it
+/// is, and a pause from another node either comes before (and is seen) or waits for it.
+extension ClusterStore {
+    // MARK: Manual starts
+
+    public func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult {
+        guard let node = membership else { throw ClusterStartError.fenced(node: "(not joined)", epoch: 0) }
+        let logger = database.logger
+        let catalog = self.catalog
+        return try await database.transaction { connection -> ManualStartResult in
+            try await Self.requireLease(connection, logger: logger, node: node)
+            guard let source = try await self.fetchSource(connection, id: sourceID, lock: true) else { return .unknownSource }
+            if let refusal = source.manualStartRefusal(catalog: catalog) { return refusal }
+            guard try await Self.hasLiveDestination(connection, logger: logger) else { return .noDestination }
+            guard try await Self.runningJob(connection, logger: logger, sourceID: sourceID) == nil else { return .alreadyRunning }
+            let rows = try await connection.query(
+                """
+                INSERT INTO jobs (job_name, source_id, trigger, status, node, node_epoch, started_at)
+                VALUES (\(jobName), \(sourceID), 'manual', 'running', \(node.name), \(node.epoch), \(ClusterTime.millis(now)))
+                RETURNING \(unescaped: Self.jobColumns)
+                """, logger: logger)
+            guard let job = try await Self.jobs(from: rows).first else { throw ClusterError.unexpected("a job insert returned no row") }
+            let updated = source.afterManualStart(catalog: catalog, now: now)
+            if source.isSchedulable(in: catalog) {
+                try await Self.setNextFire(connection, logger: logger, sourceID: sourceID, updated.nextFireAt)
+            }
+            return .started(job, source: updated)
+        }
+    }
+
+    /// Throws `fenced` unless `node` holds a valid lease now, and keeps its row `FOR SHARE`
+    /// until the transaction ends, so the reaper cannot interrupt this node's jobs half-way.
+    static func requireLease(_ connection: PostgresConnection, logger: Logger, node: NodeMembership) async throws {
+        for try await _ in try await connection.query(
+            """
+            SELECT 1 FROM nodes
+            WHERE name = \(node.name) AND epoch = \(node.epoch) AND left_at IS NULL AND lease_expires_at > now()
+            FOR SHARE
+            """, logger: logger
+        ).decode(Int.self) {
+            return
+        }
+        throw ClusterStartError.fenced(node: node.name, epoch: node.epoch)
+    }
+
+    // MARK: A job's life
+
+    public func recordSpawned(_ spawned: [SpawnedJob]) async throws {
+        guard !spawned.isEmpty else { return }
+        let logger = database.logger
+        try await database.transaction { connection in
+            for s in spawned {
+                try await connection.query(
+                    """
+                    UPDATE jobs SET process_group = \(s.processGroup), spawned_at = \(ClusterTime.millis(s.spawnedAt)),
+                        log_path = \(s.logPath)
+                    WHERE id = \(s.jobID)
+                    """, logger: logger)
+            }
+        }
+    }
+
+    /// Ends jobs with their outcomes, as SQLite's `recordCompletions` does, in one transaction:
+    /// stream counts, confirmed state and loads; a retry of a failed scheduled job; the system
+    /// pause after repeated failures and its clearing by a manual success; log retention.
+    public func recordCompletions(_ completions: [(jobID: Int64, outcome: JobOutcome)], policy: CompletionPolicy)
+        async throws -> CompletionResult
+    {
+        guard !completions.isEmpty else { return CompletionResult() }
+        let logger = database.logger
+        let catalog = self.catalog
+        let ids = completions.map(\.jobID)
+        return try await database.transaction { connection -> CompletionResult in
+            // The sources first, in id order (see above).
+            try await connection.query(
+                """
+                SELECT id FROM sources WHERE id IN (SELECT source_id FROM jobs WHERE id = ANY(\(ids)))
+                ORDER BY id FOR UPDATE
+                """, logger: logger)
+            var result = CompletionResult()
+            for (jobID, o) in completions {
+                let rows = try await connection.query(
+                    """
+                    UPDATE jobs SET status = \(o.status.rawValue), completed_at = \(ClusterTime.millis(o.completedAt)),
+                        discovery_exit_status = \(o.discoveryExitStatus), discovery_description = \(o.discoveryDescription),
+                        tap_exit_status = \(o.tapExitStatus), tap_description = \(o.tapDescription),
+                        target_exit_status = \(o.targetExitStatus), target_description = \(o.targetDescription),
+                        stream_records = \(o.streamRecordsJSON)::jsonb
+                    WHERE id = \(jobID) AND status = 'running'
+                    RETURNING \(unescaped: Self.jobColumns)
+                    """, logger: logger)
+                guard let job = try await Self.jobs(from: rows).first else { continue }
+                result.ended.append(job)
+                try await Self.recordStreams(connection, logger: logger, job: job, outcome: o)
+                if let at = try await self.scheduleRetry(connection, job: job, policy: policy, now: o.completedAt) {
+                    result.retries.append((job, at))
+                } else if let reason = try await self.applyPausePolicy(
+                    connection, job: job, policy: policy, catalog: catalog, now: o.completedAt)
+                {
+                    result.systemPaused.append((job.sourceID, reason))
+                }
+            }
+            if policy.keepLogsPerSource > 0 {
+                for sourceID in Set(result.ended.map(\.sourceID)).sorted() {
+                    for try await path in try await connection.query(
+                        """
+                        WITH old AS (
+                            SELECT id, log_path FROM jobs WHERE source_id = \(sourceID) AND log_path IS NOT NULL
+                            ORDER BY id DESC OFFSET \(policy.keepLogsPerSource)
+                        ), cleared AS (
+                            UPDATE jobs SET log_path = NULL FROM old WHERE jobs.id = old.id
+                        )
+                        SELECT log_path FROM old ORDER BY id
+                        """, logger: logger
+                    ).decode(String.self) {
+                        result.expiredLogs.append(path)
+                    }
+                }
+            }
+            return result
+        }
+    }
+
+    /// The confirmed state and the per-stream loads of an ended job.
+    static func recordStreams(_ connection: PostgresConnection, logger: Logger, job: JobRecord, outcome o: JobOutcome) async throws {
+        let at = ClusterTime.millis(o.completedAt)
+        if let state = o.confirmedState {
+            try await connection.query(
+                """
+                INSERT INTO source_state (source_id, state, job_name, updated_at)
+                VALUES (\(job.sourceID), \(StoredJSON.compact(state)), \(job.jobName), \(at))
+                ON CONFLICT (source_id) DO UPDATE SET state = EXCLUDED.state, job_name = EXCLUDED.job_name,
+                    updated_at = EXCLUDED.updated_at
+                """, logger: logger)
+        }
+        for load in o.plannedLoads {
+            try await connection.query(
+                """
+                INSERT INTO stream_loads (source_id, stream_name, last_batch_loaded_at, error_state, records, job_name, updated_at)
+                VALUES (\(job.sourceID), \(load.stream), \(load.loadedAt.map(ClusterTime.millis)), \(load.errorState),
+                    \(load.records), \(job.jobName), \(at))
+                ON CONFLICT (source_id, stream_name) DO UPDATE SET
+                    last_batch_loaded_at = EXCLUDED.last_batch_loaded_at, error_state = EXCLUDED.error_state,
+                    records = EXCLUDED.records, job_name = EXCLUDED.job_name, updated_at = EXCLUDED.updated_at
+                """, logger: logger)
+        }
+    }
+
+    /// The next attempt of a failed scheduled job, by `RetryPolicy` (see SQLite's
+    /// `scheduleRetry`): the source's due time becomes the retry's and its regular next
+    /// occurrence is kept to go back to.
+    func scheduleRetry(_ connection: PostgresConnection, job: JobRecord, policy: CompletionPolicy, now: Date) async throws -> Date? {
+        guard job.trigger == .scheduled, job.status == .failed, policy.retry.retries > 0, let occurrence = job.scheduledFor,
+            let source = try await fetchSource(connection, id: job.sourceID, lock: false), source.isActive,
+            let regular = source.nextFireAt, source.pendingRetry == nil,
+            let at = policy.retry.retryAt(afterFailedAttempt: job.attempt, endedAt: now, regularNext: regular, unit: policy.unitRandom())
+        else { return nil }
+        var updated = false
+        for try await _ in try await connection.query(
+            """
+            UPDATE sources SET next_fire_at = \(ClusterTime.millis(at)), retry_attempt = \(job.attempt + 1),
+                retry_occurrence = \(ClusterTime.millis(occurrence)), retry_resume_at = \(ClusterTime.millis(regular))
+            WHERE id = \(source.id) AND next_fire_at IS NOT NULL
+            RETURNING id
+            """, logger: database.logger
+        ).decode(Int64.self) {
+            updated = true
+        }
+        return updated ? at : nil
+    }
+
+    /// Returns the reason when this completion system-paused the source; a manual success
+    /// clears a system pause and puts the source back on its schedule by the rule every change
+    /// uses.
+    func applyPausePolicy(
+        _ connection: PostgresConnection, job: JobRecord, policy: CompletionPolicy, catalog: SourceTypeCatalog, now: Date
+    ) async throws -> String? {
+        let logger = database.logger
+        if job.trigger == .manual, job.status == .succeeded {
+            guard let before = try await fetchSource(connection, id: job.sourceID, lock: false), before.systemPausedAt != nil
+            else { return nil }
+            try await connection.query(
+                """
+                UPDATE sources SET system_paused_at = NULL, system_pause_reason = NULL, updated_at = \(ClusterTime.seconds(now))
+                WHERE id = \(before.id)
+                """, logger: logger)
+            try await Self.appendEvent(
+                connection, logger: logger, sourceID: before.id, kind: .systemUnpaused, actor: .system, at: now,
+                reason: "manual job \(job.jobName) succeeded")
+            guard let after = try await fetchSource(connection, id: before.id, lock: false) else { return nil }
+            let lastStart = try await Self.lastJobStart(connection, logger: logger, sourceID: before.id)
+            let next = SourceRecord.nextFire(
+                before: before, after: after, scheduleEdited: false, catalog: catalog, now: now, lastStart: { lastStart })
+            if next != after.nextFireAt { try await Self.setNextFire(connection, logger: logger, sourceID: before.id, next) }
+            return nil
+        }
+        guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return nil }
+        // The last attempt of each occurrence: a retried failure is one occurrence, not several.
+        var statuses: [String] = []
+        for try await status in try await connection.query(
+            """
+            SELECT status FROM jobs j WHERE source_id = \(job.sourceID) AND trigger = 'scheduled'
+                AND status NOT IN ('stopped', 'running')
+                AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.source_id = j.source_id AND k.scheduled_for = j.scheduled_for
+                                AND k.attempt > j.attempt)
+            ORDER BY id DESC LIMIT \(policy.failuresBeforeSystemPause)
+            """, logger: logger
+        ).decode(String.self) {
+            statuses.append(status)
+        }
+        guard statuses.count == policy.failuresBeforeSystemPause, statuses.allSatisfy({ $0 == "failed" }),
+            let source = try await fetchSource(connection, id: job.sourceID, lock: false), source.systemPausedAt == nil,
+            source.deletedAt == nil
+        else { return nil }
+        let reason = policy.systemPauseReason(lastFailed: job.jobName)
+        try await Self.systemPause(connection, logger: logger, sourceID: source.id, reason: reason, now: now)
+        return reason
+    }
+
+    // MARK: Reads
+
+    public func job(name: String) async throws -> JobRecord? {
+        try await Self.jobs(
+            from: try await database.client.query(
+                "SELECT \(unescaped: Self.jobColumns) FROM jobs WHERE job_name = \(name)", logger: database.logger)
+        ).first
+    }
+
+    public func jobs(sourceID: Int64, page: Int, perPage: Int = 100, filter: JobFilter = JobFilter()) async throws
+        -> (jobs: [JobRecord], total: Int)
+    {
+        let logger = database.logger
+        let statuses: [String]? = filter.statuses.isEmpty ? nil : filter.statuses.map(\.rawValue)
+        let trigger = filter.trigger?.rawValue
+        let since = filter.since.map(ClusterTime.millis)
+        let until = filter.until.map(ClusterTime.millis)
+        let offset = (page - 1) * perPage
+        return try await database.transaction { connection in
+            // The count and the page in one transaction (at READ COMMITTED a job may start
+            // between them: the count is then one ahead, as it would be a moment later).
+            var total = 0
+            for try await count in try await connection.query(
+                """
+                SELECT count(*) FROM jobs
+                WHERE source_id = \(sourceID) AND (\(statuses)::text[] IS NULL OR status = ANY(\(statuses)::text[]))
+                    AND (\(trigger)::text IS NULL OR trigger = \(trigger)::text)
+                    AND (\(since)::timestamptz IS NULL OR started_at >= \(since)::timestamptz)
+                    AND (\(until)::timestamptz IS NULL OR started_at < \(until)::timestamptz)
+                """, logger: logger
+            ).decode(Int.self) {
+                total = count
+            }
+            let jobs = try await Self.jobs(
+                from: try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.jobColumns) FROM jobs
+                    WHERE source_id = \(sourceID) AND (\(statuses)::text[] IS NULL OR status = ANY(\(statuses)::text[]))
+                        AND (\(trigger)::text IS NULL OR trigger = \(trigger)::text)
+                        AND (\(since)::timestamptz IS NULL OR started_at >= \(since)::timestamptz)
+                        AND (\(until)::timestamptz IS NULL OR started_at < \(until)::timestamptz)
+                    ORDER BY started_at DESC, id DESC LIMIT \(perPage) OFFSET \(offset)
+                    """, logger: logger))
+            return (jobs, total)
+        }
+    }
+
+    // MARK: State
+
+    public func state(sourceID: Int64) async throws -> String? {
+        for try await state in try await database.client.query(
+            "SELECT state FROM source_state WHERE source_id = \(sourceID)", logger: database.logger
+        ).decode(String.self) {
+            return state
+        }
+        return nil
+    }
+
+    public func resetState(sourceID: Int64, actor: Actor, now: Date) async throws -> StateResetResult {
+        let logger = database.logger
+        return try await database.transaction { connection -> StateResetResult in
+            guard let source = try await self.fetchSource(connection, id: sourceID, lock: true) else {
+                throw SourceError.invalidID(sourceID)
+            }
+            guard source.deletedAt == nil else { throw SourceError.deleted(sourceID) }
+            if let running = try await Self.runningJob(connection, logger: logger, sourceID: sourceID) {
+                return .jobRunning(jobName: running.jobName)
+            }
+            var previous: String?
+            for try await state in try await connection.query(
+                "DELETE FROM source_state WHERE source_id = \(sourceID) RETURNING state", logger: logger
+            ).decode(String.self) {
+                previous = state
+            }
+            try await Self.appendEvent(
+                connection, logger: logger, sourceID: sourceID, kind: .updated, actor: actor, at: now, reason: "state reset",
+                detail: "state")
+            return .reset(previous: previous)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func runningJob(_ connection: PostgresConnection, logger: Logger, sourceID: Int64) async throws -> JobRecord? {
+        try await jobs(
+            from: try await connection.query(
+                "SELECT \(unescaped: jobColumns) FROM jobs WHERE source_id = \(sourceID) AND status = 'running'", logger: logger)
+        ).first
+    }
+
+    static func setNextFire(_ connection: PostgresConnection, logger: Logger, sourceID: Int64, _ next: Date?) async throws {
+        try await connection.query(
+            """
+            UPDATE sources SET next_fire_at = \(next.map(ClusterTime.millis)), retry_attempt = NULL, retry_occurrence = NULL,
+                retry_resume_at = NULL
+            WHERE id = \(sourceID)
+            """, logger: logger)
+    }
+}

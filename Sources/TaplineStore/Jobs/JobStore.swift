@@ -1,0 +1,64 @@
+import Foundation
+import TaplineCore
+
+/// A spawned job's process group and log, recorded so that a sweep can end orphans after a crash.
+public struct SpawnedJob: Sendable, Equatable {
+    public var jobID: Int64
+    public var processGroup: Int32
+    public var spawnedAt: Date
+    public var logPath: String
+
+    public init(jobID: Int64, processGroup: Int32, spawnedAt: Date, logPath: String) {
+        self.jobID = jobID
+        self.processGroup = processGroup
+        self.spawnedAt = spawnedAt
+        self.logPath = logPath
+    }
+}
+
+/// The job operations of a store, whichever database holds it (`Store` for one node,
+/// `ClusterStore` for several): manual starts, the bookkeeping of a job's life, and the reads
+/// the API serves. Both backends apply the same rules (`NextFirePolicy`, `RetryPolicy`,
+/// `JobOutcome+Loads`, `CompletionPolicy`) in one transaction per call; one suite runs on both.
+/// Scheduled starts are not here: each backend claims them its own way (SQLite's single
+/// writer, PostgreSQL's row locks across nodes).
+public protocol JobStore: AnyObject, Sendable {
+    /// Starts a manual job whether or not the source is paused; the pause state is untouched.
+    func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult
+    /// Records the process groups and logs of freshly spawned jobs, in one transaction.
+    func recordSpawned(_ spawned: [SpawnedJob]) async throws
+    /// Ends running jobs with their outcomes, applying `policy` in the same transaction; a job
+    /// that is no longer running is left as it is.
+    func recordCompletions(_ completions: [(jobID: Int64, outcome: JobOutcome)], policy: CompletionPolicy) async throws
+        -> CompletionResult
+    /// One job by its Stitch name.
+    func job(name: String) async throws -> JobRecord?
+    /// A page (1-based, newest first) of a source's jobs, and the total count.
+    func jobs(sourceID: Int64, page: Int, perPage: Int, filter: JobFilter) async throws -> (jobs: [JobRecord], total: Int)
+    /// The source's Singer state as its next job gets it (JSON text; `nil`: none).
+    func state(sourceID: Int64) async throws -> String?
+    /// Clears a source's Singer state, refused while one of its jobs runs.
+    func resetState(sourceID: Int64, actor: Actor, now: Date) async throws -> StateResetResult
+}
+
+/// Everything the API and the runner need of a store: sources, jobs and the destination.
+public typealias ReplicationStore = SourceStore & JobStore & DestinationStore
+
+extension Store: JobStore {
+    public func recordSpawned(_ spawned: [SpawnedJob]) throws {
+        try recordSpawned(spawned.map { ($0.jobID, $0.processGroup, $0.spawnedAt, $0.logPath) })
+    }
+}
+
+extension JobRecord {
+    /// A job with only its identity set, for a backend to fill in from its row.
+    package init(id: Int64, jobName: String, sourceID: Int64, trigger: JobTrigger, status: JobStatus, startedAt: Date) {
+        self.id = id
+        self.jobName = jobName
+        self.sourceID = sourceID
+        self.trigger = trigger
+        self.status = status
+        self.startedAt = startedAt
+        attempt = 1
+    }
+}
