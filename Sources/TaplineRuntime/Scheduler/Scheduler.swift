@@ -161,7 +161,8 @@ public final class Scheduler: JobEndObserver, StoreObserver {
                 metrics?.occurrenceSkipped(reason: "overlap")
                 logger.info("occurrence skipped: a job is still running", metadata: ["source.id": "\(sourceID)"])
             case .notDue(_, _, let reason):
-                if reason != .moved { metrics?.occurrenceSkipped(reason: reason.rawValue) }
+                // A moved occurrence was never due; a busy one is tried again: neither is skipped.
+                if reason != .moved, reason != .busy { metrics?.occurrenceSkipped(reason: reason.rawValue) }
             }
         }
     }

@@ -22,7 +22,7 @@ public enum CatchUpCause: Sendable {
 ///
 /// In memory: after a restart the next coalescing writes an event at once. The metric
 /// `tapline_occurrences_skipped_total{reason="coalesced"}` counts every one.
-final class CoalescingLedger: Sendable {
+package final class CoalescingLedger: Sendable {
     struct Report: Equatable {
         let count: Int
         let since: Date
@@ -36,6 +36,8 @@ final class CoalescingLedger: Sendable {
 
     static let interval: TimeInterval = 3600
     private let entries = Mutex<[Int64: Entry]>([:])
+
+    package init() {}
 
     /// Adds `count` coalesced occurrences of a source; returns what to record when an event is
     /// due (none yet for this source, or the last one is an hour old).

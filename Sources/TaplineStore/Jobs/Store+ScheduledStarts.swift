@@ -50,6 +50,10 @@ public enum NotDueReason: String, Sendable, Equatable {
     case moved
     /// Not fully configured, or its type left the configuration.
     case notConfigured = "not_configured"
+    /// Another transaction holds the source row (in a cluster: another node's start, or a write
+    /// in progress); the occurrence stays due and is tried again on the next turn. SQLite's
+    /// single writer never answers this.
+    case busy
 }
 
 extension Store {
@@ -85,89 +89,46 @@ extension Store {
         _ db: Database, sourceID: Int64, occurrence: Date, now: Date, catalog: SourceTypeCatalog, hasDestination: Bool,
         jobName: (Int64) -> String, ledger: CoalescingLedger, coalesced: inout Int
     ) throws -> ClaimResult {
-        guard let source = try fetchSource(db, id: sourceID) else {
-            return .notDue(sourceID: sourceID, nextFire: nil, reason: .deleted)
-        }
-        if source.deletedAt != nil { return .notDue(sourceID: sourceID, nextFire: nil, reason: .deleted) }
-        if source.pausedAt != nil { return .notDue(sourceID: sourceID, nextFire: nil, reason: .paused) }
-        if source.systemPausedAt != nil { return .notDue(sourceID: sourceID, nextFire: nil, reason: .systemPaused) }
-        guard let stored = source.nextFireAt, StoredTime.millis(stored) == StoredTime.millis(occurrence) else {
-            return .notDue(sourceID: sourceID, nextFire: source.nextFireAt, reason: .moved)
-        }
-        guard let type = catalog[source.type] else {
-            try systemPause(db, source: source, reason: "source type \(source.type) is not in the configuration", now: now)
-            return .notDue(sourceID: sourceID, nextFire: nil, reason: .notConfigured)
-        }
-        guard source.isSchedulable(in: catalog) else {
-            try setNextFire(db, sourceID: sourceID, nil)
-            return .notDue(sourceID: sourceID, nextFire: nil, reason: .notConfigured)
-        }
-        guard hasDestination else {
-            // Nowhere to load: paused until a destination is created, which releases it.
-            try systemPause(db, source: source, reason: noDestinationReason, now: now)
-            return .notDue(sourceID: sourceID, nextFire: nil, reason: .systemPaused)
-        }
-        let schedule = source.schedule(type: type)
-        if let retry = source.pendingRetry {
-            return try claimRetry(db, source: source, retry: retry, schedule: schedule, now: now, jobName: jobName)
-        }
-        let late = NextFirePolicy.coalesced(schedule, occurrence: occurrence, now: now)
-        if late > 0 {
-            coalesced += late
-            if let report = ledger.add(late, sourceID: sourceID, at: now) {
-                try appendEvent(
-                    db, sourceID: sourceID, kind: .skipped, actor: .system, at: now, reason: "coalesced",
-                    detail: "\(report.count) occurrence(s) since \(StoredTime.millis(report.since)) passed while a start was late; each late start ran once for them")
+        let source = try fetchSource(db, id: sourceID)
+        let plan = try SourceRecord.claimPlan(
+            source, occurrence: occurrence, now: now, catalog: catalog, hasDestination: hasDestination,
+            runningJob: { try runningJob(db, sourceID: sourceID)?.jobName })
+        switch plan {
+        case .refuse(let reason, let next, let action):
+            switch action {
+            case .none: break
+            case .systemPause(let why): if let source { try systemPause(db, source: source, reason: why, now: now) }
+            case .clearDueTime: try setNextFire(db, sourceID: sourceID, nil)
             }
-        }
-        if let running = try runningJob(db, sourceID: sourceID) {
-            let next = NextFirePolicy.afterOccurrence(schedule, occurrence: occurrence, startedAt: nil, now: now)
+            return .notDue(sourceID: sourceID, nextFire: next, reason: reason)
+        case .overlap(let next, let late, let detail):
+            try recordCoalesced(db, late, sourceID: sourceID, now: now, ledger: ledger, total: &coalesced)
             try setNextFire(db, sourceID: sourceID, next)
-            try appendEvent(
-                db, sourceID: sourceID, kind: .skipped, actor: .system, at: now, reason: "overlap",
-                detail: "occurrence \(StoredTime.millis(occurrence)) fell while \(running.jobName) was running")
+            try appendEvent(db, sourceID: sourceID, kind: .skipped, actor: .system, at: now, reason: "overlap", detail: detail)
             return .skippedOverlap(sourceID: sourceID, nextFire: next)
+        case .start(let occurrence, let attempt, let next, let nextIfExisting, let late):
+            try recordCoalesced(db, late, sourceID: sourceID, now: now, ledger: ledger, total: &coalesced)
+            let name = jobName(sourceID)
+            let inserted = try insertScheduledJob(db, name: name, sourceID: sourceID, occurrence: occurrence, attempt: attempt, now: now)
+            try setNextFire(db, sourceID: sourceID, inserted ? next : nextIfExisting)
+            guard inserted, let job = try fetchJob(db, name: name), var updated = source else {
+                // The attempt already has its job (it ran before a crash): never twice.
+                return .notDue(sourceID: sourceID, nextFire: nextIfExisting, reason: .moved)
+            }
+            updated.nextFireAt = next
+            updated.pendingRetry = nil
+            return .started(job, source: updated, nextFire: next)
         }
-        let name = jobName(sourceID)
-        let inserted = try insertScheduledJob(db, name: name, sourceID: sourceID, occurrence: occurrence, attempt: 1, now: now)
-        let next = NextFirePolicy.afterOccurrence(schedule, occurrence: occurrence, startedAt: inserted ? now : nil, now: now)
-        try setNextFire(db, sourceID: sourceID, next)
-        guard inserted, let job = try fetchJob(db, name: name) else {
-            // The occurrence already has its job (it ran before a crash): never twice.
-            return .notDue(sourceID: sourceID, nextFire: next, reason: .moved)
-        }
-        var updated = source
-        updated.nextFireAt = next
-        return .started(job, source: updated, nextFire: next)
     }
 
-    /// A retry's due time came: attempt `retry.attempt` of its occurrence starts, through the same
-    /// checks as every scheduled start (the caller has checked the pause columns and the due time).
-    /// The source then goes back to its regular next occurrence. A retry that falls while a job of
-    /// the source runs is dropped, as an overlapping occurrence is.
-    private static func claimRetry(
-        _ db: Database, source: SourceRecord, retry: PendingRetry, schedule: Schedule, now: Date, jobName: (Int64) -> String
-    ) throws -> ClaimResult {
-        // The regular occurrence the retry stood in front of; if it passed meanwhile (a late
-        // scheduler), the next one after now, as for any late start.
-        let resume = retry.resumeAt.flatMap { at in
-            at > now ? at : NextFirePolicy.afterOccurrence(schedule, occurrence: at, startedAt: nil, now: now)
+    /// Counts a late start's coalesced occurrences and writes their `skipped` event when due.
+    private static func recordCoalesced(
+        _ db: Database, _ count: Int, sourceID: Int64, now: Date, ledger: CoalescingLedger, total: inout Int
+    ) throws {
+        total += count
+        if let detail = ledger.eventDetail(adding: count, sourceID: sourceID, at: now) {
+            try appendEvent(db, sourceID: sourceID, kind: .skipped, actor: .system, at: now, reason: "coalesced", detail: detail)
         }
-        try setNextFire(db, sourceID: source.id, resume)
-        if let running = try runningJob(db, sourceID: source.id) {
-            try appendEvent(
-                db, sourceID: source.id, kind: .skipped, actor: .system, at: now, reason: "overlap",
-                detail: "attempt \(retry.attempt) of occurrence \(StoredTime.millis(retry.occurrence)) fell while \(running.jobName) was running")
-            return .skippedOverlap(sourceID: source.id, nextFire: resume)
-        }
-        let name = jobName(source.id)
-        guard try insertScheduledJob(db, name: name, sourceID: source.id, occurrence: retry.occurrence, attempt: retry.attempt, now: now),
-            let job = try fetchJob(db, name: name)
-        else { return .notDue(sourceID: source.id, nextFire: resume, reason: .moved) }
-        var updated = source
-        updated.nextFireAt = resume
-        updated.pendingRetry = nil
-        return .started(job, source: updated, nextFire: resume)
     }
 
     /// Inserts attempt `attempt` of a scheduled occurrence; false when that attempt already has its
