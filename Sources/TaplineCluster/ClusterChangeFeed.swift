@@ -165,7 +165,7 @@ final class ClusterChangeFeed: Sendable {
             for try await (id, due) in try await connection.query(
                 "SELECT id, next_fire_at FROM sources WHERE id = ANY(\(payload.ids)) ORDER BY id", logger: database.logger
             ).decode((Int64, Date?).self) {
-                changes.append(SourceChange(sourceID: id, due: due.map(ClusterTime.millis)))
+                changes.append(SourceChange(sourceID: id, due: due.map(ClusterTime.read)))
             }
         }
         for listener in listeners { listener.sourcesChanged(changes) }
@@ -179,7 +179,7 @@ final class ClusterChangeFeed: Sendable {
         for try await (id, due) in try await connection.query(
             "SELECT id, next_fire_at FROM sources ORDER BY id", logger: database.logger
         ).decode((Int64, Date?).self) {
-            changes.append(SourceChange(sourceID: id, due: due.map(ClusterTime.millis)))
+            changes.append(SourceChange(sourceID: id, due: due.map(ClusterTime.read)))
         }
         for listener in listeners { listener.sourcesChanged(changes) }
     }

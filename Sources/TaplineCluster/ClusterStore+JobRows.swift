@@ -17,10 +17,10 @@ extension ClusterStore {
         else { throw StoreError.corruptValue("job trigger or status") }
         var job = JobRecord(
             id: try cells[0].decode(Int64.self), jobName: try cells[1].decode(String.self),
-            sourceID: try cells[2].decode(Int64.self), trigger: trigger, status: status, startedAt: try cells[7].decode(Date.self))
-        job.scheduledFor = try cells[4].decode(Date?.self)
+            sourceID: try cells[2].decode(Int64.self), trigger: trigger, status: status, startedAt: ClusterTime.read(try cells[7].decode(Date.self)))
+        job.scheduledFor = try cells[4].decode(Date?.self).map(ClusterTime.read)
         job.attempt = try cells[5].decode(Int.self)
-        job.completedAt = try cells[8].decode(Date?.self)
+        job.completedAt = try cells[8].decode(Date?.self).map(ClusterTime.read)
         job.discoveryExitStatus = try cells[9].decode(Int?.self)
         job.discoveryDescription = try cells[10].decode(String?.self)
         job.tapExitStatus = try cells[11].decode(Int?.self)
@@ -28,7 +28,7 @@ extension ClusterStore {
         job.targetExitStatus = try cells[13].decode(Int?.self)
         job.targetDescription = try cells[14].decode(String?.self)
         job.processGroup = try cells[15].decode(Int32?.self)
-        job.spawnedAt = try cells[16].decode(Date?.self)
+        job.spawnedAt = try cells[16].decode(Date?.self).map(ClusterTime.read)
         job.logPath = try cells[17].decode(String?.self)
         job.streamRecords = try cells[18].decode(String?.self).flatMap {
             try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8))
@@ -53,7 +53,8 @@ extension ClusterStore {
                 DestinationRecord(
                     id: id, type: type, properties: try StoredJSON.decodeStrings(properties, what: "destination properties"),
                     credentials: try StoredJSON.decodeStrings(try self.rows.open(credentials), what: "destination credentials"),
-                    createdAt: created, updatedAt: updated, deletedAt: deleted))
+                    createdAt: ClusterTime.read(created), updatedAt: ClusterTime.read(updated),
+                    deletedAt: deleted.map(ClusterTime.read)))
         }
         return records
     }

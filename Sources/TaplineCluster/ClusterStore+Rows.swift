@@ -21,22 +21,22 @@ struct ClusterSourceRows: Sendable {
         var record = SourceRecord(
             id: try cells[0].decode(Int64.self), name: try cells[1].decode(String.self),
             displayName: try cells[2].decode(String.self), type: try cells[3].decode(String.self),
-            createdAt: try cells[20].decode(Date.self), updatedAt: try cells[21].decode(Date.self))
+            createdAt: ClusterTime.read(try cells[20].decode(Date.self)), updatedAt: ClusterTime.read(try cells[21].decode(Date.self)))
         record.properties = try StoredJSON.decodeStrings(try cells[4].decode(String.self), what: "properties")
         let stored = try cells[5].decode(String.self)
         record.credentials = try StoredJSON.decodeStrings(try open(stored), what: "credentials")
         record.frequencyMinutes = try cells[6].decode(Int?.self)
-        record.anchorTime = try cells[7].decode(Date?.self)
+        record.anchorTime = try cells[7].decode(Date?.self).map(ClusterTime.read)
         record.cronExpression = try cells[8].decode(String?.self)
         record.cronTimeZone = try cells[9].decode(String?.self)
         record.destinationID = try cells[10].decode(Int64?.self)
-        record.pausedAt = try cells[11].decode(Date?.self)
-        record.systemPausedAt = try cells[12].decode(Date?.self)
+        record.pausedAt = try cells[11].decode(Date?.self).map(ClusterTime.read)
+        record.systemPausedAt = try cells[12].decode(Date?.self).map(ClusterTime.read)
         record.systemPauseReason = try cells[13].decode(String?.self)
-        record.deletedAt = try cells[14].decode(Date?.self)
-        record.nextFireAt = try cells[15].decode(Date?.self)
-        if let attempt = try cells[16].decode(Int?.self), let occurrence = try cells[17].decode(Date?.self) {
-            record.pendingRetry = PendingRetry(attempt: attempt, occurrence: occurrence, resumeAt: try cells[18].decode(Date?.self))
+        record.deletedAt = try cells[14].decode(Date?.self).map(ClusterTime.read)
+        record.nextFireAt = try cells[15].decode(Date?.self).map(ClusterTime.read)
+        if let attempt = try cells[16].decode(Int?.self), let occurrence = try cells[17].decode(Date?.self).map(ClusterTime.read) {
+            record.pendingRetry = PendingRetry(attempt: attempt, occurrence: occurrence, resumeAt: try cells[18].decode(Date?.self).map(ClusterTime.read))
         }
         record.checkJobName = try cells[19].decode(String?.self)
         return record
@@ -87,4 +87,10 @@ extension ClusterStore {
 enum ClusterTime {
     static func seconds(_ date: Date) -> Date { Timestamp.parse(Timestamp.format(date), years: 1...9999) ?? date }
     static func millis(_ date: Date) -> Date { Timestamp.parse(Timestamp.formatMilliseconds(date), years: 1...9999) ?? date }
+    /// An instant read back. PostgreSQL keeps microseconds, and postgres-nio truncates when it
+    /// encodes a `Date`, so an instant written at a whole millisecond (as every instant tapline
+    /// writes is) can come back a fraction of a microsecond early, which the millisecond
+    /// formatting would show (and compare) as the millisecond before. Reads snap to the nearest
+    /// millisecond, through the same parse as the writes.
+    static func read(_ date: Date) -> Date { millis(date.addingTimeInterval(0.0005)) }
 }

@@ -189,7 +189,7 @@ extension ClusterStore {
         var events: [SourceEvent] = []
         for try await (id, at, kind, actor, reason, detail) in rows.decode((Int64, Date, String, String, String?, String?).self) {
             guard let kind = SourceEvent.Kind(rawValue: kind) else { throw StoreError.corruptValue("event kind") }
-            events.append(SourceEvent(id: id, sourceID: sourceID, at: at, kind: kind, actor: actor, reason: reason, detail: detail))
+            events.append(SourceEvent(id: id, sourceID: sourceID, at: ClusterTime.read(at), kind: kind, actor: actor, reason: reason, detail: detail))
         }
         return events
     }
@@ -221,7 +221,7 @@ extension ClusterStore {
         ).decode(Date?.self) {
             last = started
         }
-        return last.map(ClusterTime.millis)
+        return last.map(ClusterTime.read)
     }
 }
 

@@ -10,7 +10,7 @@ import TaplineStore
 ///
 /// Each operation is one transaction that locks the source row (`FOR UPDATE`), so writes from
 /// several nodes to one source serialize in the database, and a scheduled start (which locks
-/// the same row, `ClusterStarts`) is either before a pause or sees it. Times are stored at the
+/// the same row, `claimScheduledStarts`) is either before a pause or sees it. Times are stored at the
 /// precision SQLite stores them (whole seconds for the instants the API shows, milliseconds for
 /// due times and anchors), so both backends return the same records for the same calls.
 ///
@@ -22,12 +22,14 @@ import TaplineStore
 /// Jobs name the node that runs them. A manual start runs on the node that received it, and
 /// only while that node holds a valid lease in the database (checked in the start's
 /// transaction): a node the others may believe dead starts nothing, manual or scheduled.
-public final class ClusterStore: SourceStore, JobStore, DestinationStore {
+public final class ClusterStore: SourceStore, JobStore, DestinationStore, ScheduledStartStore {
     public let catalog: SourceTypeCatalog
     let database: ClusterDatabase
     /// Reads source rows, opening credentials sealed with the store's key (`nil`: plain JSON).
     let rows: ClusterSourceRows
     let feed: ClusterChangeFeed
+    /// Late starts' coalesced occurrences, for their hourly `skipped` event (per node).
+    let coalescing = CoalescingLedger()
     /// The node this store's manual starts run on and its epoch; `nil` before the join.
     private let member = Mutex<NodeMembership?>(nil)
 

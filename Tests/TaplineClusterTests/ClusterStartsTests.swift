@@ -3,61 +3,103 @@ import Logging
 import PostgresNIO
 import Synchronization
 import Testing
+import TaplineCore
+import TaplineStore
 import TaplineTestSupport
 
 @testable import TaplineCluster
 
-/// Scheduled starts of several nodes in one PostgreSQL database, each node with its own pool as
-/// separate processes would have.
+/// Scheduled starts of several nodes in one PostgreSQL database, each node a `ClusterStore`
+/// with its own pool and change feed, as separate processes would have. (What a start decides
+/// is the shared suites' business: `Store: jobs` and `Store: retries` run on PostgreSQL too.)
 @Suite("Cluster: scheduled starts across nodes", .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
 struct ClusterStartsTests {
-    /// Every second, coalesced: the occurrence after the claimed one that is not in the past.
-    static func everySecond(_ schedule: DueSchedule, _ now: Date) -> Date? {
-        let next = schedule.occurrence.addingTimeInterval(1)
-        return next > now ? next : Date(timeIntervalSince1970: (now.timeIntervalSince1970).rounded(.down) + 1)
+    static let catalog = ClusterStoreTests.catalog
+    static let actor = ClusterStoreTests.actor
+
+    static func everySecond(_ store: ClusterStore, _ name: String, now: Date = Date()) async throws -> SourceRecord {
+        try await store.createSource(
+            try ClusterStoreTests.new(name, ["host": .string("db"), "cron_expression": .string("* * * ? * *")]), actor: actor, now: now)
+    }
+
+    /// What the node's scheduler queue would hold: every source due by `now`, earliest first.
+    static func due(_ store: ClusterStore, now: Date, limit: Int) async throws -> [(sourceID: Int64, occurrence: Date)] {
+        let due = try await store.allSources().compactMap { source in source.nextFireAt.map { (source.id, $0) } }
+        return Array(due.filter { $0.1 <= now }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(limit))
     }
 
     @Test("a node without a valid lease starts nothing")
     func fencedNodeStartsNothing() async throws {
-        try await withClusterDatabase { database in
-            let membership = ClusterMembership(database: database)
-            guard case .joined(let epoch) = try await membership.join(NodeIdentity(name: "n", address: "a"), lease: 30) else {
-                Issue.record("join refused")
-                return
-            }
-            try await database.client.query(
-                "INSERT INTO sources (name, display_name, type, next_fire_at) VALUES ('s1', 'S1', 'demo', now() - interval '1 second')")
-            let starts = ClusterStarts(database: database)
-            await #expect(throws: ClusterStartError.fenced(node: "n", epoch: epoch + 1)) {
-                _ = try await starts.claimDue(node: "n", epoch: epoch + 1, limit: 10, jobName: { source, _ in "j\(source)" }, nextFire: Self.everySecond)
-            }
-            try await database.client.query("UPDATE nodes SET lease_expires_at = now(), renewed_at = now()")
+        try await withClusterStore(catalog: Self.catalog) { store, database in
+            try await store.createInitialDestination(type: "jsonl", properties: [:], credentials: [:], now: Date())
+            let source = try await Self.everySecond(store, "s1")
+            let due = try #require(source.nextFireAt)
             await #expect(throws: ClusterStartError.self) {
-                _ = try await starts.claimDue(node: "n", epoch: epoch, limit: 10, jobName: { source, _ in "j\(source)" }, nextFire: Self.everySecond)
+                _ = try await store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "j\($0)" })
+            }
+            try await store.joinForTests(ClusterMembership(database: database), name: "n")
+            let epoch = try #require(store.membership?.epoch)
+            store.serve(asNode: "n", epoch: epoch + 1)
+            await #expect(throws: ClusterStartError.fenced(node: "n", epoch: epoch + 1)) {
+                _ = try await store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "j\($0)" })
+            }
+            store.serve(asNode: "n", epoch: epoch)
+            try await database.client.query("UPDATE nodes SET lease_expires_at = now(), renewed_at = now()")
+            await #expect(throws: ClusterStartError.fenced(node: "n", epoch: epoch)) {
+                _ = try await store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "j\($0)" })
             }
             #expect(try await Self.count(database, "SELECT count(*) FROM jobs") == 0)
         }
     }
 
+    @Test("a source row another transaction holds is answered busy and stays due; once free, it starts")
+    func busyRow() async throws {
+        try await withClusterStore(catalog: Self.catalog) { store, database in
+            try await store.createInitialDestination(type: "jsonl", properties: [:], credentials: [:], now: Date())
+            try await store.joinForTests(ClusterMembership(database: database), name: "n")
+            let source = try await Self.everySecond(store, "s1")
+            let due = try #require(source.nextFireAt)
+            let held = AsyncStream<Void>.makeStream()
+            let release = AsyncStream<Void>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Another node's transaction holds the row until told to let go.
+                group.addTask {
+                    try await database.client.withTransaction(logger: database.logger) { connection in
+                        try await connection.query("SELECT id FROM sources WHERE id = \(source.id) FOR UPDATE", logger: database.logger)
+                        held.continuation.yield()
+                        for await _ in release.stream { break }
+                    }
+                }
+                for await _ in held.stream { break }
+                let busy = try await store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "j\($0)" })
+                #expect(busy.results == [.notDue(sourceID: source.id, nextFire: due, reason: .busy)])
+                release.continuation.yield()
+                try await group.waitForAll()
+            }
+            let started = try await store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "j\($0)" })
+            guard case .started(let job, _, _) = started[0] else { Issue.record("not started: \(started[0])"); return }
+            #expect(job.scheduledFor == ClusterTime.millis(due))
+            let node = try await ClusterJobsTests.nodeOf(job.id, database)
+            #expect(node?.name == "n")
+        }
+    }
+
     @Test("a dead node's running jobs end as interrupted once, after its lease and the grace; its epoch starts nothing more")
     func reap() async throws {
-        try await withClusterDatabase { database in
+        try await withClusterStore(catalog: Self.catalog) { store, database in
+            try await store.createInitialDestination(type: "jsonl", properties: [:], credentials: [:], now: Date())
             let membership = ClusterMembership(database: database)
-            guard case .joined(let epoch) = try await membership.join(NodeIdentity(name: "dying", address: "a"), lease: 60),
-                case .joined = try await membership.join(NodeIdentity(name: "alive", address: "b"), lease: 60)
-            else {
+            try await store.joinForTests(membership, name: "dying")
+            let epoch = try #require(store.membership?.epoch)
+            guard case .joined = try await membership.join(NodeIdentity(name: "alive", address: "b"), lease: 60) else {
                 Issue.record("join refused")
                 return
             }
-            try await database.client.query(
-                """
-                INSERT INTO sources (name, display_name, type, next_fire_at)
-                SELECT 's' || g, 'S' || g, 'demo', now() - interval '1 second' FROM generate_series(1, 3) g
-                """)
-            let starts = ClusterStarts(database: database)
-            let claims = try await starts.claimDue(
-                node: "dying", epoch: epoch, limit: 10, jobName: { source, _ in "j\(source)" }, nextFire: Self.everySecond)
-            #expect(claims.count == 3)
+            let now = Date()
+            for i in 1...3 { _ = try await Self.everySecond(store, "s\(i)", now: now) }
+            let claims = try await store.claimScheduledStarts(
+                try await Self.due(store, now: now.addingTimeInterval(1), limit: 10), now: now.addingTimeInterval(1), jobName: { "j\($0)" })
+            #expect(claims.filter { if case .started = $0 { true } else { false } }.count == 3)
             #expect(try await membership.reapExpired(grace: 0).isEmpty, "the lease still runs")
 
             // Its lease ends (set in the database rather than waited for: no sleep to race).
@@ -66,119 +108,116 @@ struct ClusterStartsTests {
             #expect(try await membership.reapExpired(grace: 60).isEmpty, "inside the grace")
             #expect(try await membership.reapExpired(grace: 0) == [.init(name: "dying", epoch: epoch, interruptedJobs: 3)])
             #expect(try await membership.reapExpired(grace: 0).isEmpty, "once per epoch")
-            for try await (status, count) in try await database.client.query(
-                "SELECT status, count(*) FROM jobs GROUP BY status"
-            ).decode((String, Int).self) {
-                #expect(status == "interrupted" && count == 3)
+            for try await (status, description, count) in try await database.client.query(
+                "SELECT status, tap_description, count(*) FROM jobs GROUP BY 1, 2"
+            ).decode((String, String?, Int).self) {
+                #expect(status == "interrupted" && description == "Interrupted" && count == 3)
             }
+            let later = try await Self.due(store, now: now.addingTimeInterval(5), limit: 10)
             await #expect(throws: ClusterStartError.fenced(node: "dying", epoch: epoch)) {
-                _ = try await starts.claimDue(node: "dying", epoch: epoch, limit: 10, jobName: { s, _ in "k\(s)" }, nextFire: Self.everySecond)
+                _ = try await store.claimScheduledStarts(later, now: now.addingTimeInterval(5), jobName: { "k\($0)" })
             }
         }
     }
 
-    @Test("three nodes claiming at once: one start per occurrence, none inside an acknowledged pause, work spread by SKIP LOCKED")
+    @Test("three nodes claiming at once: one start per occurrence, none inside an acknowledged pause, every node starting jobs")
     func threeNodes() async throws {
-        try await withClusterDatabase { database in
-            var logger = Logger(label: "test")
-            logger.logLevel = .error
-            // Nodes 2 and 3 get pools of their own.
-            let pools = [database] + (0..<2).map { _ in
-                ClusterDatabase(location: database.location, password: PostgresServer.password, logger: logger)
-            }
-            try await database.client.query(
-                """
-                INSERT INTO sources (name, display_name, type, next_fire_at)
-                SELECT 's' || g, 'S' || g, 'demo', date_trunc('second', now()) FROM generate_series(1, 40) g
-                """)
-            let tally = Tally()
-            // The pauser checks at least `pauses` pauses, for at least `duration` seconds (at most
-            // 60: a loaded machine makes every step slower), then stops everyone.
-            let duration = 4.0
-            let pauses = 12
-
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for pool in pools.dropFirst() { group.addTask { await pool.run() } }
-                var work: [Task<Void, Never>] = []
-                for (k, pool) in pools.enumerated() {
-                    work.append(Task {
-                        do {
-                            let name = "node-\(k + 1)"
-                            guard case .joined(let epoch) = try await ClusterMembership(database: pool).join(
-                                NodeIdentity(name: name, address: "127.0.0.1:\(7200 + k)"), lease: 60)
-                            else { throw ClusterError.unexpected("join refused") }
-                            let starts = ClusterStarts(database: pool)
-                            var n = 0
-                            while !tally.stop.load(ordering: .relaxed) {
-                                let claims = try await starts.claimDue(
-                                    node: name, epoch: epoch, limit: 8,
-                                    jobName: { source, _ in "\(name)-\(source)-\(UUID().uuidString)" },
-                                    nextFire: Self.everySecond)
-                                for case .started(_, let jobID, _, _, _) in claims {
-                                    n += 1
-                                    // Most jobs end at once; every fifth runs into its next occurrence.
-                                    if n % 5 != 0 {
-                                        try await pool.client.query("UPDATE jobs SET status = 'succeeded', completed_at = now() WHERE id = \(jobID)")
-                                    } else {
-                                        let id = jobID
-                                        Task {
-                                            try? await Task.sleep(for: .milliseconds(1_200))
-                                            _ = try? await pool.client.query("UPDATE jobs SET status = 'succeeded', completed_at = now() WHERE id = \(id)")
-                                        }
-                                    }
-                                }
-                                try await Task.sleep(for: .milliseconds(5))
-                            }
-                        } catch {
-                            tally.errors.withLock { $0.append("node-\(k + 1): \(String(reflecting: error))") }
-                        }
-                    })
+        try await withClusterStore(catalog: Self.catalog) { first, database in
+            try await withNodeStore(on: database.location, catalog: Self.catalog) { second in
+                try await withNodeStore(on: database.location, catalog: Self.catalog) { third in
+                    try await Self.race([first, second, third], database)
                 }
-                // The pauser: pause, count the source's scheduled jobs, wait, count again.
-                work.append(Task {
-                    var random = SystemRandomNumberGenerator()
-                    let begin = Date()
-                    defer { tally.stop.store(true, ordering: .relaxed) }
-                    do {
-                        while Date().timeIntervalSince(begin) < 60,
-                            Date().timeIntervalSince(begin) < duration || tally.pausesChecked.load(ordering: .relaxed) < pauses
-                        {
-                            let source = Int64.random(in: 1...40, using: &random)
-                            let pool = pools[Int.random(in: 0..<3, using: &random)]
-                            try await pool.client.query("UPDATE sources SET paused_at = now(), next_fire_at = NULL, retry_attempt = NULL WHERE id = \(source)")
-                            let before = try await Self.scheduledJobs(pool, source)
-                            try await Task.sleep(for: .milliseconds(Int.random(in: 20...300, using: &random)))
-                            let after = try await Self.scheduledJobs(pool, source)
-                            if after != before { tally.violations.withLock { $0.append("source \(source): \(after - before) start(s) while paused") } }
-                            tally.pausesChecked.add(1, ordering: .relaxed)
-                            try await pool.client.query(
-                                "UPDATE sources SET paused_at = NULL, next_fire_at = date_trunc('second', now()) + interval '1 second' WHERE id = \(source)")
-                        }
-                    } catch {
-                        tally.errors.withLock { $0.append("pauser: \(String(reflecting: error))") }
-                    }
-                })
-                for task in work { await task.value }
-                group.cancelAll()
             }
-
-            #expect(tally.errors.withLock { $0 } == [])
-            #expect(tally.violations.withLock { $0 } == [])
-            #expect(tally.pausesChecked.load(ordering: .relaxed) >= pauses)
-            var perNode: [String: Int] = [:]
-            for try await (node, count) in try await database.client.query("SELECT node, count(*) FROM jobs GROUP BY node").decode((String, Int).self) {
-                perNode[node] = count
-            }
-            #expect(perNode.count == 3, "every node started jobs: \(perNode)")
-            let duplicates = try await Self.count(
-                database, "SELECT count(*) FROM (SELECT source_id, scheduled_for FROM jobs GROUP BY 1, 2 HAVING count(*) > 1) d")
-            #expect(duplicates == 0)
-            let running = try await Self.count(
-                database, "SELECT count(*) FROM (SELECT source_id FROM jobs WHERE status = 'running' GROUP BY 1 HAVING count(*) > 1) d")
-            #expect(running == 0)
-            let total = perNode.values.reduce(0, +)
-            #expect(total >= 40, "\(total) jobs in \(duration) s for 40 every-second sources")
         }
+    }
+
+    /// Every node claims what is due every few milliseconds and ends most jobs at once (every
+    /// fifth runs into its next occurrence); a pauser pauses a random source through a random
+    /// node, counts its scheduled jobs, waits, counts again, and unpauses it.
+    static func race(_ nodes: [ClusterStore], _ database: ClusterDatabase) async throws {
+        let membership = ClusterMembership(database: database)
+        try await nodes[0].createInitialDestination(type: "jsonl", properties: [:], credentials: [:], now: Date())
+        for (k, node) in nodes.enumerated() { try await node.joinForTests(membership, name: "node-\(k + 1)") }
+        var ids: [Int64] = []
+        for i in 1...40 { ids.append(try await everySecond(nodes[i % 3], "s\(i)").id) }
+        let sources = ids
+        let tally = Tally()
+        // The pauser checks at least `pauses` pauses, for at least `duration` seconds (at most
+        // 60: a loaded machine makes every step slower), then stops everyone.
+        let duration = 4.0
+        let pauses = 12
+        var work: [Task<Void, Never>] = []
+        for (k, node) in nodes.enumerated() {
+            work.append(Task {
+                do {
+                    var n = 0
+                    while !tally.stop.load(ordering: .relaxed) {
+                        let now = Date()
+                        let batch = try await node.claimScheduledStarts(
+                            try await due(node, now: now, limit: 8), now: now, jobName: { "node-\(k + 1)-\($0)-\(UUID().uuidString)" })
+                        for case .started(let job, _, _) in batch.results {
+                            n += 1
+                            let ends = [(job.id, JobOutcome(status: .succeeded, completedAt: Date(), tapExitStatus: 0, targetExitStatus: 0))]
+                            if n % 5 != 0 {
+                                try await node.recordCompletions(ends, policy: CompletionPolicy())
+                            } else {
+                                Task {
+                                    try? await Task.sleep(for: .milliseconds(1_200))
+                                    _ = try? await node.recordCompletions(ends, policy: CompletionPolicy())
+                                }
+                            }
+                        }
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                } catch {
+                    tally.errors.withLock { $0.append("node-\(k + 1): \(String(reflecting: error))") }
+                }
+            })
+        }
+        work.append(Task {
+            var random = SystemRandomNumberGenerator()
+            let begin = Date()
+            defer { tally.stop.store(true, ordering: .relaxed) }
+            do {
+                while Date().timeIntervalSince(begin) < 60,
+                    Date().timeIntervalSince(begin) < duration || tally.pausesChecked.load(ordering: .relaxed) < pauses
+                {
+                    let source = sources.randomElement(using: &random)!
+                    let node = nodes.randomElement(using: &random)!
+                    var pause = SourcePatch()
+                    pause.pause = .pause(shownAs: Date())
+                    _ = try await node.updateSource(id: source, patch: pause, actor: actor, now: Date())
+                    let before = try await scheduledJobs(database, source)
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 20...300, using: &random)))
+                    let after = try await scheduledJobs(database, source)
+                    if after != before { tally.violations.withLock { $0.append("source \(source): \(after - before) start(s) while paused") } }
+                    tally.pausesChecked.add(1, ordering: .relaxed)
+                    var unpause = SourcePatch()
+                    unpause.pause = .unpause
+                    _ = try await nodes.randomElement(using: &random)!.updateSource(id: source, patch: unpause, actor: actor, now: Date())
+                }
+            } catch {
+                tally.errors.withLock { $0.append("pauser: \(String(reflecting: error))") }
+            }
+        })
+        for task in work { await task.value }
+
+        #expect(tally.errors.withLock { $0 } == [])
+        #expect(tally.violations.withLock { $0 } == [])
+        #expect(tally.pausesChecked.load(ordering: .relaxed) >= pauses)
+        var perNode: [String: Int] = [:]
+        for try await (node, count) in try await database.client.query("SELECT node, count(*) FROM jobs GROUP BY node").decode((String, Int).self) {
+            perNode[node] = count
+        }
+        #expect(perNode.count == 3, "every node started jobs: \(perNode)")
+        let duplicates = try await count(
+            database, "SELECT count(*) FROM (SELECT source_id, scheduled_for FROM jobs GROUP BY 1, 2 HAVING count(*) > 1) d")
+        #expect(duplicates == 0)
+        let running = try await count(
+            database, "SELECT count(*) FROM (SELECT source_id FROM jobs WHERE status = 'running' GROUP BY 1 HAVING count(*) > 1) d")
+        #expect(running == 0)
+        let total = perNode.values.reduce(0, +)
+        #expect(total >= 40, "\(total) jobs in \(duration) s for 40 every-second sources")
     }
 
     /// What the node and pauser tasks found, shared with the test.

@@ -6,55 +6,59 @@ import TaplineTestSupport
 
 @testable import TaplineStore
 
-/// The start transaction and job bookkeeping, straight against the store.
+/// The start transaction and job bookkeeping, straight against the store (the claims on every
+/// backend; what needs SQLite itself, on SQLite).
 @Suite("Store: jobs")
 struct StoreJobsTests {
-    func cronSource(_ store: Store, _ name: String = "s") async throws -> SourceRecord {
+    func cronSource(_ store: any ReplicationStore, _ name: String = "s") async throws -> SourceRecord {
         try await store.createSource(
             try newSource(name, properties: ["host": .string("h"), "cron_expression": .string("0 * * ? * *")]), actor: alice, now: t0)
     }
 
-    func claim(_ store: Store, _ id: Int64, _ occurrence: Date, now: Date? = nil) throws -> ClaimResult {
-        try store.claimScheduledStarts([(id, occurrence)], now: now ?? occurrence, jobName: { "1.\($0).sync.\(UUID())" })[0]
+    func claim(_ store: any ReplicationStore, _ id: Int64, _ occurrence: Date, now: Date? = nil) async throws -> ClaimResult {
+        try await store.claimScheduledStarts([(id, occurrence)], now: now ?? occurrence, jobName: { "1.\($0).sync.\(UUID())" })[0]
     }
 
-    @Test("a claim starts the due occurrence once and moves the due time")
-    func claimOnce() async throws {
-        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
-        let source = try await cronSource(store)
-        let due = try #require(source.nextFireAt)
-        guard case .started(let job, _, let next) = try claim(store, source.id, due) else { Issue.record("not started"); return }
-        #expect(job.trigger == .scheduled && job.scheduledFor == due && job.status == .running)
-        #expect(next == due.addingTimeInterval(60))
-        // The same occurrence again (a stale queue entry) starts nothing.
-        #expect(try claim(store, source.id, due) == .notDue(sourceID: source.id, nextFire: next, reason: .moved))
+    @Test("a claim starts the due occurrence once and moves the due time", arguments: StoreBackend.available)
+    func claimOnce(kind: StoreBackend) async throws {
+        try await kind.withStore(catalog: testCatalog) { store in
+            let source = try await cronSource(store)
+            let due = try #require(source.nextFireAt)
+            guard case .started(let job, _, let next) = try await claim(store, source.id, due) else { Issue.record("not started"); return }
+            #expect(job.trigger == .scheduled && job.scheduledFor == due && job.status == .running)
+            #expect(next == due.addingTimeInterval(60))
+            // The same occurrence again (a stale queue entry) starts nothing.
+            #expect(try await claim(store, source.id, due) == .notDue(sourceID: source.id, nextFire: next, reason: .moved))
+        }
     }
 
-    @Test("a paused, system-paused or deleted source is never claimed")
-    func pausedNeverClaimed() async throws {
-        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
-        let a = try await cronSource(store, "a")
-        let b = try await cronSource(store, "b")
-        let c = try await cronSource(store, "c")
-        let due = try #require(a.nextFireAt)
-        _ = try await store.updateSource(id: a.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0)
-        try await store.systemPause(sourceID: b.id, reason: "test", now: t0)
-        _ = try await store.deleteSource(id: c.id, actor: alice, now: t0)
-        #expect(try claim(store, a.id, due) == .notDue(sourceID: a.id, nextFire: nil, reason: .paused))
-        #expect(try claim(store, b.id, due) == .notDue(sourceID: b.id, nextFire: nil, reason: .systemPaused))
-        #expect(try claim(store, c.id, due) == .notDue(sourceID: c.id, nextFire: nil, reason: .deleted))
-        #expect(try await store.jobs(sourceID: a.id, page: 1).total == 0)
+    @Test("a paused, system-paused or deleted source is never claimed", arguments: StoreBackend.available)
+    func pausedNeverClaimed(kind: StoreBackend) async throws {
+        try await kind.withStore(catalog: testCatalog) { store in
+            let a = try await cronSource(store, "a")
+            let b = try await cronSource(store, "b")
+            let c = try await cronSource(store, "c")
+            let due = try #require(a.nextFireAt)
+            _ = try await store.updateSource(id: a.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0)
+            try await store.systemPause(sourceID: b.id, reason: "test", now: t0)
+            _ = try await store.deleteSource(id: c.id, actor: alice, now: t0)
+            #expect(try await claim(store, a.id, due) == .notDue(sourceID: a.id, nextFire: nil, reason: .paused))
+            #expect(try await claim(store, b.id, due) == .notDue(sourceID: b.id, nextFire: nil, reason: .systemPaused))
+            #expect(try await claim(store, c.id, due) == .notDue(sourceID: c.id, nextFire: nil, reason: .deleted))
+            #expect(try await store.jobs(sourceID: a.id, page: 1, perPage: 100, filter: JobFilter()).total == 0)
+        }
     }
 
-    @Test("an occurrence during a running job is skipped with an event")
-    func overlap() async throws {
-        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
-        let source = try await cronSource(store)
-        _ = try await store.startManualJob(sourceID: source.id, now: t0, jobName: "manual")
-        let due = try #require(source.nextFireAt)
-        #expect(try claim(store, source.id, due) == .skippedOverlap(sourceID: source.id, nextFire: due.addingTimeInterval(60)))
-        let event = try await store.events(sourceID: source.id).last
-        #expect(event?.kind == .skipped && event?.reason == "overlap" && event?.actor == "system")
+    @Test("an occurrence during a running job is skipped with an event", arguments: StoreBackend.available)
+    func overlap(kind: StoreBackend) async throws {
+        try await kind.withStore(catalog: testCatalog) { store in
+            let source = try await cronSource(store)
+            _ = try await store.startManualJob(sourceID: source.id, now: t0, jobName: "manual")
+            let due = try #require(source.nextFireAt)
+            #expect(try await claim(store, source.id, due) == .skippedOverlap(sourceID: source.id, nextFire: due.addingTimeInterval(60)))
+            let event = try await store.events(sourceID: source.id).last
+            #expect(event?.kind == .skipped && event?.reason == "overlap" && event?.actor == "system")
+        }
     }
 
     @Test("a source whose type left the configuration is system-paused when it falls due")
@@ -63,7 +67,7 @@ struct StoreJobsTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try await cronSource(try Store.open(path: dir + "/t.db", catalog: testCatalog).withTestDestination())
         let reopened = try Store.open(path: dir + "/t.db", catalog: SourceTypeCatalog([])).withTestDestination()
-        #expect(try claim(reopened, source.id, try #require(source.nextFireAt)) == .notDue(sourceID: source.id, nextFire: nil, reason: .notConfigured))
+        #expect(try await claim(reopened, source.id, try #require(source.nextFireAt)) == .notDue(sourceID: source.id, nextFire: nil, reason: .notConfigured))
         let paused = try #require(try await reopened.source(id: source.id))
         #expect(paused.systemPauseReason == "source type platform.test is not in the configuration")
     }

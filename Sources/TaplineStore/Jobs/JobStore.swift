@@ -41,8 +41,8 @@ public protocol JobStore: AnyObject, Sendable {
     func resetState(sourceID: Int64, actor: Actor, now: Date) async throws -> StateResetResult
 }
 
-/// Everything the API and the runner need of a store: sources, jobs and the destination.
-public typealias ReplicationStore = SourceStore & JobStore & DestinationStore
+/// Everything the daemon needs of a store: sources, jobs, the destination and scheduled starts.
+public typealias ReplicationStore = SourceStore & JobStore & DestinationStore & ScheduledStartStore
 
 extension Store: JobStore {
     public func recordSpawned(_ spawned: [SpawnedJob]) throws {
@@ -62,3 +62,15 @@ extension JobRecord {
         attempt = 1
     }
 }
+
+/// The scheduler's start transaction, whichever database holds the sources: `Store` claims in
+/// SQLite's single writer, `ClusterStore` under row locks that several nodes share. Both carry
+/// out the same `ClaimPlan` per occurrence.
+public protocol ScheduledStartStore: AnyObject, Sendable {
+    /// Starts the given due occurrences in one transaction, re-checking under it what the
+    /// scheduler's queue cannot be trusted with (pause columns, due time, running job).
+    func claimScheduledStarts(_ claims: [(sourceID: Int64, occurrence: Date)], now: Date, jobName: (Int64) -> String)
+        async throws -> ClaimBatch
+}
+
+extension Store: ScheduledStartStore {}

@@ -36,6 +36,11 @@ public struct ClaimBatch: Sendable, RandomAccessCollection {
     /// scheduler was late, and the one job (or overlap skip) stands for all of them.
     public var coalescedOccurrences: Int
 
+    public init(results: [ClaimResult], coalescedOccurrences: Int) {
+        self.results = results
+        self.coalescedOccurrences = coalescedOccurrences
+    }
+
     public var startIndex: Int { results.startIndex }
     public var endIndex: Int { results.endIndex }
     public subscript(position: Int) -> ClaimResult { results[position] }
