@@ -125,8 +125,9 @@ let package = Package(
         .testTarget(
             name: "TaplineRuntimeTests",
             dependencies: [
-                "TaplineRuntime", "TaplineCore", "TaplineStore", "TaplineTestSupport",
+                "TaplineRuntime", "TaplineCore", "TaplineStore", "TaplineCluster", "TaplineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(

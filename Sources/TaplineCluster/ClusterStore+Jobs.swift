@@ -328,3 +328,39 @@ extension ClusterStore {
             """, logger: logger)
     }
 }
+
+extension ClusterStore {
+    /// What a job of the source needs from the database, in one transaction: the live
+    /// destination and the confirmed state. (Streams are not in PostgreSQL yet, so there is no
+    /// selected catalog to hand a tap with discovery.)
+    public func jobInputs(sourceID: Int64) async throws -> (destination: DestinationRecord?, state: String?) {
+        let logger = database.logger
+        return try await database.transaction { connection in
+            let destination = try await self.destinations(
+                from: try await connection.query(
+                    "SELECT \(unescaped: Self.destinationColumns) FROM destinations WHERE deleted_at IS NULL", logger: logger)
+            ).first
+            var state: String?
+            for try await text in try await connection.query(
+                "SELECT state FROM source_state WHERE source_id = \(sourceID)", logger: logger
+            ).decode(String.self) {
+                state = text
+            }
+            return (destination, state)
+        }
+    }
+
+    /// Every scheduled source's due time, for a node's scheduler queue at its start. The
+    /// catch-up rules are not applied here: in a cluster a node's start is not the cluster's
+    /// downtime (the other nodes may be about to start those sources), so overdue sources run
+    /// once each, coalesced, like any late start.
+    public func scheduledDueTimes() async throws -> [(sourceID: Int64, due: Date)] {
+        var due: [(sourceID: Int64, due: Date)] = []
+        for try await (id, at) in try await database.client.query(
+            "SELECT id, next_fire_at FROM sources WHERE next_fire_at IS NOT NULL ORDER BY id", logger: database.logger
+        ).decode((Int64, Date).self) {
+            due.append((id, ClusterTime.read(at)))
+        }
+        return due
+    }
+}

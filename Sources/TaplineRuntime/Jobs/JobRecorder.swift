@@ -21,13 +21,13 @@ final class JobRecorder: Sendable {
         var flushScheduled = false
     }
 
-    private let store: Store
+    private let store: any RunnerStore
     private let logger: Logger
     private let policy: CompletionPolicy
     private let queue = DispatchQueue(label: "tapline.job-recorder")
     private let pending = Mutex(Pending())
 
-    init(store: Store, logger: Logger, policy: CompletionPolicy) {
+    init(store: any RunnerStore, logger: Logger, policy: CompletionPolicy) {
         self.store = store
         self.logger = logger
         self.policy = policy
@@ -78,7 +78,7 @@ final class JobRecorder: Sendable {
         }
         do {
             try store.recordSpawned(batch.spawned)
-        } catch where Store.isBusy(error) {
+        } catch where store.isRetryable(error) {
             retryLater(spawned: batch.spawned, completions: batch.completions)
             return
         } catch {
@@ -101,7 +101,7 @@ final class JobRecorder: Sendable {
             for pause in result.systemPaused {
                 logger.warning("source system paused", metadata: ["source.id": "\(pause.sourceID)", "reason": "\(pause.reason)"])
             }
-        } catch where Store.isBusy(error) {
+        } catch where store.isRetryable(error) {
             // Another process holds the database: keep the outcomes and try again, so no job is
             // left `running` (which would block its source) for want of one write.
             retryLater(spawned: [], completions: batch.completions)

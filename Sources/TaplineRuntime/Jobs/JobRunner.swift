@@ -19,7 +19,7 @@ import Glibc
 /// job's workspace and configuration files), `+LogSummary` (the end of a job's log);
 /// `JobRegistry` holds the running jobs, `JobRecorder` commits spawns and outcomes.
 public final class JobRunner: Sendable {
-    let store: Store
+    let store: any RunnerStore
     let launcher: any PipelineLauncher
     let settings: JobSettings
     let now: @Sendable () -> Date
@@ -33,7 +33,7 @@ public final class JobRunner: Sendable {
     let metrics: TaplineMetrics?
 
     public init(
-        store: Store, launcher: any PipelineLauncher, settings: JobSettings, logger: Logger,
+        store: any RunnerStore, launcher: any PipelineLauncher, settings: JobSettings, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }, metrics: TaplineMetrics? = nil
     ) {
         self.metrics = metrics

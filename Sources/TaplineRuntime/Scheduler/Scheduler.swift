@@ -10,7 +10,7 @@ import TaplineStore
 /// committed changes, a job's end) and carries out the actions it returns: the start
 /// transaction, the timer, the watchdog, logs and metrics.
 ///
-/// The machine's queue is only a hint. Every start goes through `Store.claimScheduledStarts`,
+/// The machine's queue is only a hint. Every start goes through the store's `claimScheduledStarts`,
 /// one write transaction that re-checks the pause columns, the due time and the running job, so a
 /// pause acknowledged by the API can never be overtaken by a stale queue entry. The store
 /// announces every commit in commit order, so the queue always ends at the last committed due
@@ -19,7 +19,7 @@ import TaplineStore
 /// One lock (the machine's) and no other taken while it is held, except the timer's arming,
 /// which never blocks.
 public final class Scheduler: JobEndObserver, StoreObserver {
-    private let store: Store
+    private let store: any SchedulerStore
     private let runner: JobRunner
     private let settings: SchedulerSettings
     private let clock: SchedulerClock
@@ -33,7 +33,7 @@ public final class Scheduler: JobEndObserver, StoreObserver {
 
     /// - Parameter timer: the loop's wake-up; tests pass one they fire by hand.
     public init(
-        store: Store, runner: JobRunner, settings: SchedulerSettings, stitchClientID: Int64, logger: Logger,
+        store: any SchedulerStore, runner: JobRunner, settings: SchedulerSettings, stitchClientID: Int64, logger: Logger,
         clock: SchedulerClock = .system, timer: any SchedulerTimer = DispatchSchedulerTimer(),
         notifier: SystemdNotifier? = nil, metrics: TaplineMetrics? = nil
     ) {
