@@ -364,3 +364,21 @@ extension ClusterStore {
         return due
     }
 }
+
+extension ClusterStore {
+    /// The boot sweep of a node: every job still `running` under this node's name from an
+    /// earlier epoch (a previous life killed, or a start transaction that committed after its
+    /// caller gave up) ends as `interrupted`. Returns them, so the caller can end the processes
+    /// they left on this machine (`OrphanSweep`). Jobs of the current epoch are left alone: they
+    /// are this life's.
+    public func interruptEarlierLives(node: String, epoch: Int64, now: Date) async throws -> [JobRecord] {
+        try await Self.jobs(
+            from: try await database.client.query(
+                """
+                UPDATE jobs SET status = 'interrupted', completed_at = \(ClusterTime.millis(now)),
+                    discovery_description = 'Interrupted', tap_description = 'Interrupted', target_description = 'Interrupted'
+                WHERE node = \(node) AND node_epoch < \(epoch) AND status = 'running'
+                RETURNING \(unescaped: Self.jobColumns)
+                """, logger: database.logger))
+    }
+}

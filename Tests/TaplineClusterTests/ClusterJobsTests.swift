@@ -122,6 +122,43 @@ struct ClusterJobsTests {
         }
     }
 
+    @Test("a node's new life interrupts the running jobs of its earlier lives, not its own nor other nodes'")
+    func bootSweep() async throws {
+        try await withClusterStore(catalog: Self.catalog) { store, database in
+            try await withNodeStore(on: database.location, catalog: Self.catalog) { other in
+                try await store.createInitialDestination(type: "jsonl", properties: [:], credentials: [:], now: Date())
+                let membership = ClusterMembership(database: database)
+                try await store.joinForTests(membership, name: "n1")
+                try await other.joinForTests(membership, name: "n2")
+                let a = try await Self.source(store, "a")
+                let b = try await Self.source(store, "b")
+                let c = try await Self.source(store, "c")
+                guard case .started(let old, _) = try await store.startManualJob(sourceID: a.id, now: Date(), jobName: "old") else {
+                    Issue.record("not started"); return
+                }
+                guard case .started = try await other.startManualJob(sourceID: b.id, now: Date(), jobName: "theirs") else {
+                    Issue.record("not started"); return
+                }
+                // A restart: the killed life's lease ran out, and the new process takes the name
+                // with a new epoch.
+                try await database.client.query(
+                    "UPDATE nodes SET renewed_at = now() - interval '2 seconds', lease_expires_at = now() - interval '1 second' WHERE name = 'n1'",
+                    logger: database.logger)
+                try await store.joinForTests(membership, name: "n1")
+                guard case .started = try await store.startManualJob(sourceID: c.id, now: Date(), jobName: "new") else {
+                    Issue.record("not started"); return
+                }
+                let epoch = try #require(store.membership?.epoch)
+                let swept = try await store.interruptEarlierLives(node: "n1", epoch: epoch, now: Date())
+                #expect(swept.map(\.jobName) == ["old"] && swept.first?.status == .interrupted && swept.first?.id == old.id)
+                #expect(try await store.job(name: "theirs")?.status == .running)
+                #expect(try await store.job(name: "new")?.status == .running)
+                #expect(try await store.job(name: "old")?.tapDescription == "Interrupted")
+                #expect(try await store.interruptEarlierLives(node: "n1", epoch: epoch, now: Date()).isEmpty)
+            }
+        }
+    }
+
     static func nodeOf(_ jobID: Int64, _ database: ClusterDatabase) async throws -> (name: String, epoch: Int64)? {
         for try await row in try await database.client.query(
             "SELECT node, node_epoch FROM jobs WHERE id = \(jobID)", logger: database.logger
