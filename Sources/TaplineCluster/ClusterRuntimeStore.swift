@@ -47,8 +47,7 @@ public final class ClusterRuntimeStore: SchedulerStore, RunnerStore {
 
     public func jobInputs(sourceID: Int64, withCatalog: Bool) throws -> (destination: DestinationRecord?, state: String?, catalog: String?) {
         let store = self.store
-        let inputs = try blocking("reading a job's inputs") { try await store.jobInputs(sourceID: sourceID) }
-        return (inputs.destination, inputs.state, nil)
+        return try blocking("reading a job's inputs") { try await store.jobInputs(sourceID: sourceID, withCatalog: withCatalog) }
     }
 
     @discardableResult

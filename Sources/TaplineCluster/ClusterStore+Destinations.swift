@@ -63,10 +63,7 @@ extension ClusterStore {
                     connection, logger: logger, sourceID: before.id, kind: .systemUnpaused, actor: .system, at: now,
                     reason: "a destination was created")
                 guard let after = try await self.fetchSource(connection, id: before.id, lock: false) else { continue }
-                let lastStart = try await Self.lastJobStart(connection, logger: logger, sourceID: before.id)
-                let next = SourceRecord.nextFire(
-                    before: before, after: after, scheduleEdited: false, catalog: catalog, now: now, lastStart: { lastStart })
-                if next != after.nextFireAt { try await Self.setNextFire(connection, logger: logger, sourceID: before.id, next) }
+                _ = try await self.refreshSchedule(connection, before: before, after: after, catalog: catalog, now: now)
             }
             guard let created = try await self.fetchDestination(connection, id: id) else {
                 throw StoreError.corruptValue("destination row")

@@ -199,11 +199,9 @@ extension ClusterStore {
             try await Self.appendEvent(
                 connection, logger: logger, sourceID: before.id, kind: .systemUnpaused, actor: .system, at: now,
                 reason: "manual job \(job.jobName) succeeded")
+            // Schedulable again: its next fire by the same rule as every other change.
             guard let after = try await fetchSource(connection, id: before.id, lock: false) else { return nil }
-            let lastStart = try await Self.lastJobStart(connection, logger: logger, sourceID: before.id)
-            let next = SourceRecord.nextFire(
-                before: before, after: after, scheduleEdited: false, catalog: catalog, now: now, lastStart: { lastStart })
-            if next != after.nextFireAt { try await Self.setNextFire(connection, logger: logger, sourceID: before.id, next) }
+            _ = try await refreshSchedule(connection, before: before, after: after, catalog: catalog, now: now)
             return nil
         }
         guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return nil }
@@ -331,9 +329,10 @@ extension ClusterStore {
 
 extension ClusterStore {
     /// What a job of the source needs from the database, in one transaction: the live
-    /// destination and the confirmed state. (Streams are not in PostgreSQL yet, so there is no
-    /// selected catalog to hand a tap with discovery.)
-    public func jobInputs(sourceID: Int64) async throws -> (destination: DestinationRecord?, state: String?) {
+    /// destination, the confirmed state and (`withCatalog`) the selected streams' catalog.
+    public func jobInputs(sourceID: Int64, withCatalog: Bool) async throws
+        -> (destination: DestinationRecord?, state: String?, catalog: String?)
+    {
         let logger = database.logger
         return try await database.transaction { connection in
             let destination = try await self.destinations(
@@ -346,7 +345,12 @@ extension ClusterStore {
             ).decode(String.self) {
                 state = text
             }
-            return (destination, state)
+            let streams = withCatalog
+                ? try await Self.streams(
+                    from: try await connection.query(
+                        "SELECT \(unescaped: Self.streamColumns) FROM source_streams WHERE source_id = \(sourceID) ORDER BY id",
+                        logger: logger)) : []
+            return (destination, state, try StreamRecord.catalog(streams))
         }
     }
 

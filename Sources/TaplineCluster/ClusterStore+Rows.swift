@@ -12,7 +12,9 @@ struct ClusterSourceRows: Sendable {
     static let columns = """
         id, name, display_name, type, properties::text, credentials, frequency_in_minutes, anchor_time, cron_expression,
         cron_timezone, destination_id, paused_at, system_paused_at, system_pause_reason, deleted_at, next_fire_at,
-        retry_attempt, retry_occurrence, retry_resume_at, check_job_name, created_at, updated_at
+        retry_attempt, retry_occurrence, retry_resume_at, check_job_name, created_at, updated_at,
+        EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id),
+        EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id AND ss.selected)
         """
 
     /// A source from a row of `sourceColumns`, its credentials opened.
@@ -39,6 +41,8 @@ struct ClusterSourceRows: Sendable {
             record.pendingRetry = PendingRetry(attempt: attempt, occurrence: occurrence, resumeAt: try cells[18].decode(Date?.self).map(ClusterTime.read))
         }
         record.checkJobName = try cells[19].decode(String?.self)
+        record.discovered = try cells[22].decode(Bool.self)
+        record.streamsSelected = try cells[23].decode(Bool.self)
         return record
     }
 

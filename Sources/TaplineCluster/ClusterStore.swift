@@ -16,8 +16,7 @@ import TaplineStore
 ///
 /// What differs from SQLite: announcements come through `LISTEN/NOTIFY` (`ClusterChangeFeed`),
 /// after the commit, from whichever node wrote; an observer may hear a change shortly after the
-/// writing call returned, never before its commit. Streams and connection checks are not in
-/// PostgreSQL yet, so a source of a type with discovery never counts as discovered here.
+/// writing call returned, never before its commit.
 ///
 /// Jobs name the node that runs them. A manual start runs on the node that received it, and
 /// only while that node holds a valid lease in the database (checked in the start's

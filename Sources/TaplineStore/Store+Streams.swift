@@ -30,6 +30,13 @@ public struct StreamRecord: Sendable, Equatable, FetchableRecord {
     public var stream: DiscoveredStream
     /// `nil` until the stream was ever selected or deselected.
     public var selected: Bool?
+
+    package init(id: Int64, sourceID: Int64, stream: DiscoveredStream, selected: Bool?) {
+        self.id = id
+        self.sourceID = sourceID
+        self.stream = stream
+        self.selected = selected
+    }
 }
 
 /// A connection check: one discovery run.
@@ -41,6 +48,19 @@ public struct ConnectionCheck: Sendable, Equatable, FetchableRecord {
     public var completedAt: Date?
     public var discoveryExitStatus: Int?
     public var discoveryErrorMessage: String?
+
+    package init(
+        name: String, sourceID: Int64, status: String, startedAt: Date, completedAt: Date?, discoveryExitStatus: Int?,
+        discoveryErrorMessage: String?
+    ) {
+        self.name = name
+        self.sourceID = sourceID
+        self.status = status
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+        self.discoveryExitStatus = discoveryExitStatus
+        self.discoveryErrorMessage = discoveryErrorMessage
+    }
 }
 
 /// Why a stream-metadata update was refused, in Stitch's words.
@@ -95,7 +115,7 @@ extension Store {
                 try db.execute(sql: "DELETE FROM source_streams WHERE source_id = ?", arguments: [sourceID])
                 for stream in streams {
                     let selected = kept[stream.tapStreamID] ?? nil
-                    let metadata = selected.map { Self.settingSelected(stream.metadata, $0) } ?? stream.metadata
+                    let metadata = selected.map { StreamRecord.settingSelected(stream.metadata, $0) } ?? stream.metadata
                     try db.execute(
                         sql: """
                             INSERT INTO source_streams (source_id, tap_stream_id, stream_name, schema, metadata, selected, catalog_entry)
@@ -132,23 +152,8 @@ extension Store {
     }
 
     static func selectedCatalog(_ db: Database, sourceID: Int64) throws -> String? {
-        let streams = try StreamRecord.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID])
-        guard !streams.isEmpty else { return nil }
-        let entries: [[String: Any]] = streams.map { record in
-            // The tap's own entry, every key kept; only the metadata (which holds the selection)
-            // is tapline's.
-            var entry = record.stream.catalogEntry
-                .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
-            entry["tap_stream_id"] = record.stream.tapStreamID
-            if entry["stream"] == nil { entry["stream"] = record.stream.streamName }
-            if entry["schema"] == nil {
-                entry["schema"] = (try? JSONSerialization.jsonObject(with: Data(record.stream.schema.utf8))) ?? [:]
-            }
-            entry["metadata"] = (try? JSONSerialization.jsonObject(with: Data(record.stream.metadata.utf8))) ?? []
-            return entry
-        }
-        let data = try JSONSerialization.data(withJSONObject: ["streams": entries], options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        try StreamRecord.catalog(
+            try StreamRecord.fetchAll(db, sql: "SELECT * FROM source_streams WHERE source_id = ? ORDER BY id", arguments: [sourceID]))
     }
 
     /// Merges Singer metadata entries into the source's streams (by breadcrumb) and updates each
@@ -174,27 +179,7 @@ extension Store {
             if !unknown.isEmpty { throw StreamMetadataError.invalidTapStreamIDs(unknown) }
             for change in changes {
                 guard let record = byID[change.tapStreamID] else { continue }
-                var entries = (try? JSONSerialization.jsonObject(with: Data(record.stream.metadata.utf8))) as? [[String: Any]] ?? []
-                for entry in change.entries {
-                    let breadcrumb = entry["breadcrumb"] as? [String] ?? []
-                    let values = entry["metadata"] as? [String: Any] ?? [:]
-                    if let key = values.keys.sorted().first(where: { !writable.contains($0) }) {
-                        throw StreamMetadataError.discoverableKey(key)
-                    }
-                    if let index = entries.firstIndex(where: { ($0["breadcrumb"] as? [String] ?? []) == breadcrumb }) {
-                        var existing = entries[index]["metadata"] as? [String: Any] ?? [:]
-                        if values["selected"] as? Bool == true, existing["inclusion"] as? String == "unsupported" {
-                            throw StreamMetadataError.unsupportedField
-                        }
-                        existing.merge(values) { $1 }
-                        entries[index]["metadata"] = existing
-                    } else {
-                        entries.append(["breadcrumb": breadcrumb, "metadata": values])
-                    }
-                }
-                let streamLevel = entries.first { ($0["breadcrumb"] as? [String] ?? []).isEmpty }?["metadata"] as? [String: Any]
-                let selected = streamLevel?["selected"] as? Bool
-                let text = String(decoding: try JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys]), as: UTF8.self)
+                let (text, selected) = try record.merging(change.entries, writable: writable)
                 try db.execute(
                     sql: "UPDATE source_streams SET metadata = ?, selected = ? WHERE id = ?",
                     arguments: [text, selected ?? record.selected, record.id])
@@ -206,19 +191,6 @@ extension Store {
     }
 
     // MARK: Helpers
-
-    /// Sets `selected` at the empty breadcrumb of a metadata array (kept across rediscovery).
-    static func settingSelected(_ metadata: String, _ selected: Bool) -> String {
-        guard var entries = (try? JSONSerialization.jsonObject(with: Data(metadata.utf8))) as? [[String: Any]] else { return metadata }
-        if let index = entries.firstIndex(where: { ($0["breadcrumb"] as? [String] ?? []).isEmpty }) {
-            var values = entries[index]["metadata"] as? [String: Any] ?? [:]
-            values["selected"] = selected
-            entries[index]["metadata"] = values
-        } else {
-            entries.append(["breadcrumb": [String](), "metadata": ["selected": selected]])
-        }
-        return (try? JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? metadata
-    }
 
     /// After a change that can make a source (un)schedulable without touching its schedule
     /// (discovery, stream selection): the same rules as any other change, then stored.

@@ -23,8 +23,8 @@ struct StoreCatalogTests {
         ]}
         """#
 
-    @Test("every key of the discovered entry reaches the job's catalog; the selection is merged into its metadata")
-    func wholeEntries() async throws {
+    @Test("every key of the discovered entry reaches the job's catalog; the selection is merged into its metadata", arguments: StoreBackend.available)
+    func wholeEntries(kind: StoreBackend) async throws {
         // As discovery stores them (DiscoveryRunner.parseCatalog): each entry whole, as text.
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(Self.sdkCatalog.utf8)) as? [String: Any])
         func text(_ value: Any) throws -> String {
@@ -35,7 +35,10 @@ struct StoreCatalogTests {
                 tapStreamID: entry["tap_stream_id"] as! String, streamName: entry["stream"] as! String,
                 schema: try text(entry["schema"]!), metadata: try text(entry["metadata"]!), catalogEntry: try text(entry))
         }
-        let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
+        try await kind.withStore(catalog: testCatalog) { store in try await Self.check(store, streams) }
+    }
+
+    static func check(_ store: any ReplicationStore, _ streams: [DiscoveredStream]) async throws {
         let source = try await store.createSource(try newSource("Pg"), actor: alice, now: t0)
         #expect(try await store.startConnectionCheck(sourceID: source.id, name: "1.1.check.x", now: t0))
         try await store.finishConnectionCheck(name: "1.1.check.x", exitStatus: 0, errorMessage: nil, streams: streams, now: t0)
@@ -43,7 +46,7 @@ struct StoreCatalogTests {
             sourceID: source.id,
             changes: [("public-users", [["breadcrumb": [String](), "metadata": ["selected": true, "replication-method": "INCREMENTAL", "replication-key": "id"]]])],
             now: t0)
-        let text = try #require(try store.selectedCatalog(sourceID: source.id))
+        let text = try #require(try await store.selectedCatalog(sourceID: source.id))
         let catalog = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let entries = try #require(catalog["streams"] as? [[String: Any]])
         let users = try #require(entries.first { $0["tap_stream_id"] as? String == "public-users" })

@@ -41,8 +41,9 @@ public protocol JobStore: AnyObject, Sendable {
     func resetState(sourceID: Int64, actor: Actor, now: Date) async throws -> StateResetResult
 }
 
-/// Everything the daemon needs of a store: sources, jobs, the destination and scheduled starts.
-public typealias ReplicationStore = SourceStore & JobStore & DestinationStore & ScheduledStartStore
+/// Everything the daemon needs of a store: sources, jobs, the destination, scheduled starts and
+/// discovery.
+public typealias ReplicationStore = SourceStore & JobStore & DestinationStore & ScheduledStartStore & StreamStore
 
 extension Store: JobStore {
     public func recordSpawned(_ spawned: [SpawnedJob]) throws {
