@@ -24,7 +24,7 @@ public protocol APIMetrics: Sendable {
 
 /// What the HTTP layer needs from the rest of tapline, passed in by the composition root.
 public struct APIDependencies: Sendable {
-    public var store: Store
+    public var store: any APIStore
     public var tokens: TokenSet
     /// The account id shown as `stitch_client_id` and used in job names.
     public var stitchClientID: Int64
@@ -41,7 +41,7 @@ public struct APIDependencies: Sendable {
     public var now: @Sendable () -> Date
 
     public init(
-        store: Store, tokens: TokenSet, stitchClientID: Int64 = 1, maxBodyBytes: Int = 1 << 20,
+        store: any APIStore, tokens: TokenSet, stitchClientID: Int64 = 1, maxBodyBytes: Int = 1 << 20,
         jobs: (any JobControl)? = nil, health: (any LoopHealth)? = nil,
         metrics: (any APIMetrics)? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {

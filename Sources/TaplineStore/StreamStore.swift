@@ -25,3 +25,30 @@ public protocol StreamStore: AnyObject, Sendable {
 }
 
 extension Store: StreamStore {}
+
+/// Stitch's account-wide reads (`GET /v4/extractions`, `GET /v4/loads`) and the health probe,
+/// whichever database holds them.
+public protocol ExtractionStore: AnyObject, Sendable {
+    /// The last completed job of every source that completed one since `since`, by source id.
+    func lastExtractions(since: Date, page: Int, perPage: Int) async throws -> (jobs: [(job: JobRecord, sourceType: String)], total: Int)
+    /// The latest load of every stream loaded since `since`, by stream name.
+    func loads(since: Date, page: Int, perPage: Int) async throws -> (loads: [StreamLoad], total: Int)
+    /// Whether the database answers a trivial read now (for `/healthz`).
+    func isReachable() async throws -> Bool
+}
+
+extension Store: ExtractionStore {}
+
+/// Everything the HTTP API needs of a store.
+public typealias APIStore = ReplicationStore & ExtractionStore
+
+extension StreamLoad {
+    package init(
+        sourceID: Int64, sourceName: String, streamName: String, lastBatchLoadedAt: Date?, errorState: String?, records: Int,
+        jobName: String
+    ) throws {
+        self.init(
+            sourceID: sourceID, sourceName: sourceName, streamName: streamName, lastBatchLoadedAt: lastBatchLoadedAt,
+            failure: try errorState.map(LoadFailure.init(json:)), records: records, jobName: jobName)
+    }
+}

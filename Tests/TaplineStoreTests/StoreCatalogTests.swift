@@ -38,7 +38,7 @@ struct StoreCatalogTests {
         try await kind.withStore(catalog: testCatalog) { store in try await Self.check(store, streams) }
     }
 
-    static func check(_ store: any ReplicationStore, _ streams: [DiscoveredStream]) async throws {
+    static func check(_ store: any APIStore, _ streams: [DiscoveredStream]) async throws {
         let source = try await store.createSource(try newSource("Pg"), actor: alice, now: t0)
         #expect(try await store.startConnectionCheck(sourceID: source.id, name: "1.1.check.x", now: t0))
         try await store.finishConnectionCheck(name: "1.1.check.x", exitStatus: 0, errorMessage: nil, streams: streams, now: t0)

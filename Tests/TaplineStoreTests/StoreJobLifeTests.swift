@@ -10,12 +10,12 @@ import TaplineTestSupport
 /// loads, log retention, the destination's pause, and the job reads the API serves.
 @Suite("Store: a job's life")
 struct StoreJobLifeTests {
-    static func everySecond(_ store: any ReplicationStore, _ name: String = "s") async throws -> SourceRecord {
+    static func everySecond(_ store: any APIStore, _ name: String = "s") async throws -> SourceRecord {
         try await store.createSource(
             try newSource(name, properties: ["host": .string("h"), "cron_expression": .string("* * * ? * *")]), actor: alice, now: t0)
     }
 
-    static func manual(_ store: any ReplicationStore, _ sourceID: Int64, at: Date, _ name: String) async throws -> JobRecord {
+    static func manual(_ store: any APIStore, _ sourceID: Int64, at: Date, _ name: String) async throws -> JobRecord {
         guard case .started(let job, _) = try await store.startManualJob(sourceID: sourceID, now: at, jobName: name) else {
             throw ServerError("manual start of \(name) refused")
         }
@@ -193,4 +193,32 @@ struct StoreJobLifeTests {
             #expect(try await names(JobFilter(), page: 4, perPage: 3) == ([], 7))
         }
     }
+
+    @Test("extractions show each source's last ended job; loads each stream's latest load, a failed target as its error", arguments: StoreBackend.available)
+    func extractionsAndLoads(kind: StoreBackend) async throws {
+        try await kind.withStore(catalog: testCatalog) { store in
+            let a = try await Self.everySecond(store, "a")
+            let b = try await Self.everySecond(store, "b")
+            for (i, source) in [a, a, b].enumerated() {
+                let at = t0.addingTimeInterval(Double(i * 10))
+                let job = try await Self.manual(store, source.id, at: at, "j\(i)")
+                let outcome = i == 2
+                    ? JobOutcome(
+                        status: .failed, completedAt: at.addingTimeInterval(1), tapExitStatus: 0, targetExitStatus: 3,
+                        targetDescription: "disk full", streamRecords: ["orders": 4])
+                    : Self.succeeded(at: at.addingTimeInterval(1), loaded: ["orders": i + 1])
+                try await store.recordCompletions([(job.id, outcome)], policy: CompletionPolicy())
+            }
+            _ = try await Self.manual(store, b.id, at: t0.addingTimeInterval(40), "running")
+            let (jobs, total) = try await store.lastExtractions(since: t0, page: 1, perPage: 10)
+            #expect(total == 2 && jobs.map(\.job.jobName) == ["j1", "j2"] && jobs.allSatisfy { $0.sourceType == testType.type })
+            #expect(try await store.lastExtractions(since: t0.addingTimeInterval(15), page: 1, perPage: 10).total == 1)
+            let (loads, count) = try await store.loads(since: t0, page: 1, perPage: 10)
+            #expect(count == 2 && loads.map(\.sourceName) == ["a", "b"] && loads.map(\.streamName) == ["orders", "orders"])
+            #expect(loads[0].records == 2 && loads[0].lastBatchLoadedAt == t0.addingTimeInterval(11) && loads[0].failure == nil)
+            #expect(loads[1].lastBatchLoadedAt == nil && loads[1].failure == LoadFailure(message: "disk full", targetExitStatus: 3))
+            #expect(try await store.isReachable())
+        }
+    }
+
 }

@@ -10,12 +10,12 @@ import TaplineTestSupport
 /// backend; what needs SQLite itself, on SQLite).
 @Suite("Store: jobs")
 struct StoreJobsTests {
-    func cronSource(_ store: any ReplicationStore, _ name: String = "s") async throws -> SourceRecord {
+    func cronSource(_ store: any APIStore, _ name: String = "s") async throws -> SourceRecord {
         try await store.createSource(
             try newSource(name, properties: ["host": .string("h"), "cron_expression": .string("0 * * ? * *")]), actor: alice, now: t0)
     }
 
-    func claim(_ store: any ReplicationStore, _ id: Int64, _ occurrence: Date, now: Date? = nil) async throws -> ClaimResult {
+    func claim(_ store: any APIStore, _ id: Int64, _ occurrence: Date, now: Date? = nil) async throws -> ClaimResult {
         try await store.claimScheduledStarts([(id, occurrence)], now: now ?? occurrence, jobName: { "1.\($0).sync.\(UUID())" })[0]
     }
 

@@ -14,18 +14,18 @@ struct StoreRetryTests {
     let policy = CompletionPolicy(
         failuresBeforeSystemPause: 2, retry: RetryPolicy(retries: 2, initialDelay: 10, maxDelay: 40), unitRandom: { 1 })
 
-    func source(_ store: any ReplicationStore, _ name: String = "s", cron: String = "0 * * ? * *") async throws -> SourceRecord {
+    func source(_ store: any APIStore, _ name: String = "s", cron: String = "0 * * ? * *") async throws -> SourceRecord {
         try await store.createSource(
             try newSource(name, properties: ["host": .string("h"), "cron_expression": .string(cron)]), actor: alice, now: t0)
     }
 
-    func start(_ store: any ReplicationStore, _ id: Int64, at due: Date) async throws -> (JobRecord, Date?) {
+    func start(_ store: any APIStore, _ id: Int64, at due: Date) async throws -> (JobRecord, Date?) {
         let result = try await store.claimScheduledStarts([(id, due)], now: due, jobName: { "1.\($0).sync.\(UUID())" })[0]
         guard case .started(let job, _, let next) = result else { throw StoreTestFailure("not started: \(result)") }
         return (job, next)
     }
 
-    func fail(_ store: any ReplicationStore, _ job: JobRecord, at end: Date) async throws -> CompletionResult {
+    func fail(_ store: any APIStore, _ job: JobRecord, at end: Date) async throws -> CompletionResult {
         try await store.recordCompletions([(job.id, JobOutcome(status: .failed, completedAt: end, tapExitStatus: 1))], policy: policy)
     }
 

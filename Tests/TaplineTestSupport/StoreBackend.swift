@@ -14,7 +14,7 @@ public enum StoreBackend: String, Sendable, CaseIterable {
     /// Runs `body` with a new, empty store of this backend with the account's destination; on
     /// PostgreSQL the store serves as a node that joined the cluster (an hour's lease).
     public func withStore(
-        catalog: SourceTypeCatalog, _ body: @Sendable (any ReplicationStore) async throws -> Void
+        catalog: SourceTypeCatalog, _ body: @Sendable (any APIStore) async throws -> Void
     ) async throws {
         switch self {
         case .memory:
