@@ -29,6 +29,7 @@ public protocol JobStore: AnyObject, Sendable {
     func recordSpawned(_ spawned: [SpawnedJob]) async throws
     /// Ends running jobs with their outcomes, applying `policy` in the same transaction; a job
     /// that is no longer running is left as it is.
+    @discardableResult
     func recordCompletions(_ completions: [(jobID: Int64, outcome: JobOutcome)], policy: CompletionPolicy) async throws
         -> CompletionResult
     /// One job by its Stitch name.
