@@ -9,6 +9,22 @@ import TaplineStore
 extension ClusterStore: StreamStore {
     static let streamColumns = "id, source_id, tap_stream_id, stream_name, schema, metadata, selected, catalog_entry"
 
+    /// Live sources that still await a connection check, as in SQLite.
+    public func sourcesAwaitingCheck() async throws -> [SourceRecord] {
+        let discovering = catalog.sorted.filter(\.supportsDiscovery).map(\.type)
+        let checked = catalog.sorted.filter { !$0.supportsDiscovery && $0.checkCommand != nil }.map(\.type)
+        guard !discovering.isEmpty || !checked.isEmpty else { return [] }
+        return try await sources(
+            from: try await database.client.query(
+                """
+                SELECT \(unescaped: Self.sourceColumns) FROM sources
+                WHERE deleted_at IS NULL AND (
+                    (type = ANY(\(discovering)) AND NOT EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id))
+                    OR (type = ANY(\(checked)) AND NOT EXISTS (SELECT 1 FROM connection_checks cc WHERE cc.source_id = sources.id)))
+                ORDER BY id
+                """, logger: database.logger))
+    }
+
     // MARK: Connection checks
 
     /// Two nodes starting a check of one source at once: the row lock orders them, and the

@@ -6,6 +6,11 @@ import TaplineCore
 /// made through the API. Both apply the rules of `StreamRecord+Catalog` and put a source that
 /// becomes fully configured on the schedule by the rule every change uses.
 public protocol StreamStore: AnyObject, Sendable {
+    /// The configured source types (which have discovery or a declared check).
+    var catalog: SourceTypeCatalog { get }
+    /// Live sources that still await a connection check (discovery never found their streams,
+    /// or a declared check never ran): the only ones a start must look at.
+    func sourcesAwaitingCheck() async throws -> [SourceRecord]
     /// Records the start of a check; `false` if one is already running for the source.
     func startConnectionCheck(sourceID: Int64, name: String, now: Date) async throws -> Bool
     /// Ends a check; with `streams` (a successful discovery) they replace the source's streams,

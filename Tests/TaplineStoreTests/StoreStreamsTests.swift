@@ -30,6 +30,7 @@ struct StoreStreamsTests {
                     changes: try Self.discoveryType.validate(properties: ["host": .string("h")]), destinationID: nil),
                 actor: alice, now: t0)
             #expect(source.nextFireAt == nil && source.configurationStep(type: Self.discoveryType) == .discoverSchema)
+            #expect(try await store.sourcesAwaitingCheck().map(\.id) == [source.id])
             #expect(try await store.startConnectionCheck(sourceID: source.id, name: "c1", now: t0))
             #expect(try await store.startConnectionCheck(sourceID: source.id, name: "c2", now: t0) == false, "one check at a time")
             #expect(try await store.lastConnectionCheck(sourceID: source.id)?.status == "running")
@@ -38,6 +39,7 @@ struct StoreStreamsTests {
                 try await store.finishConnectionCheck(name: "c1", exitStatus: 0, errorMessage: nil, streams: [Self.stream("a"), Self.stream("b")], now: later))
             #expect(discovered.discovered && !discovered.streamsSelected && discovered.nextFireAt == nil)
             #expect(discovered.checkJobName == "c1")
+            #expect(try await store.sourcesAwaitingCheck().isEmpty)
             let check = try #require(try await store.lastConnectionCheck(sourceID: source.id))
             #expect(check.name == "c1" && check.status == "succeeded" && check.completedAt == later && check.discoveryExitStatus == 0)
             #expect(try await store.streams(sourceID: source.id).map(\.stream.tapStreamID) == ["a", "b"])

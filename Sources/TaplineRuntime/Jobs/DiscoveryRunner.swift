@@ -15,7 +15,7 @@ import Glibc
 /// A source of a type with discovery is checked once its form is complete and it has no streams
 /// yet; the report card then moves from `discover_schema` to `field_selection`.
 public final class DiscoveryRunner: StoreObserver {
-    private let store: Store
+    private let store: any StreamStore
     private let settings: JobSettings
     private let selfExecutable: String
     private let logger: Logger
@@ -24,7 +24,7 @@ public final class DiscoveryRunner: StoreObserver {
     private let requests = AsyncStream<SourceRecord>.makeStream()
 
     public init(
-        store: Store, settings: JobSettings, logger: Logger,
+        store: any StreamStore, settings: JobSettings, logger: Logger,
         selfExecutable: String = ProcessPipelineLauncher.currentExecutable(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
