@@ -3,6 +3,9 @@ import TaplineCluster
 import TaplineCore
 import TaplineStore
 
+/// What the shared suites call on a store: everything the daemon uses.
+public typealias BackendStore = APIStore & HistoryStore
+
 /// The backends the store's shared suites run against: SQLite in memory and in a file, and
 /// PostgreSQL through `ClusterStore` when the server is installed (CI installs it).
 public enum StoreBackend: String, Sendable, CaseIterable {
@@ -14,7 +17,7 @@ public enum StoreBackend: String, Sendable, CaseIterable {
     /// Runs `body` with a new, empty store of this backend with the account's destination; on
     /// PostgreSQL the store serves as a node that joined the cluster (an hour's lease).
     public func withStore(
-        catalog: SourceTypeCatalog, _ body: @Sendable (any APIStore) async throws -> Void
+        catalog: SourceTypeCatalog, _ body: @Sendable (any BackendStore) async throws -> Void
     ) async throws {
         switch self {
         case .memory:

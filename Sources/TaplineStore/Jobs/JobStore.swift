@@ -76,3 +76,10 @@ public protocol ScheduledStartStore: AnyObject, Sendable {
 }
 
 extension Store: ScheduledStartStore {}
+
+/// History retention, whichever database holds the history: one short pruning step per call.
+public protocol HistoryStore: AnyObject, Sendable {
+    func pruneHistory(policy: RetentionPolicy, now: Date, fromSource: Int64?) async throws -> PruneResult
+}
+
+extension Store: HistoryStore {}
