@@ -43,12 +43,13 @@ struct WebhooksEndToEndTests {
                 router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { [self] channel in port.withLock { $0 = channel.localAddress?.port } })
             task.withLock { $0 = Task { try await app.runService() } }
-            let deadline = Date().addingTimeInterval(10)
+            // Generous: the whole suite shares two cores with this server's start.
+            let deadline = Date().addingTimeInterval(60)
             while Date() < deadline {
                 if let bound = port.withLock({ $0 }) { return bound }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            throw CancellationError()
+            throw ReceiverError(description: "the webhook receiver did not start listening within 60 s")
         }
 
         func stop() { task.withLock { $0?.cancel() } }
@@ -159,4 +160,8 @@ struct WebhooksEndToEndTests {
             #expect(daemon.stderr.contains(message), "\(daemon.stderr)")
         }
     }
+}
+
+struct ReceiverError: Error, CustomStringConvertible {
+    let description: String
 }
