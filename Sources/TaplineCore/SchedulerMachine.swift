@@ -22,12 +22,18 @@ public struct SchedulerMachine: Sendable {
         /// the elapsed time before a difference counts as a step: NTP slews by milliseconds per
         /// second, a step is a jump.
         public var stepTolerance: TimeInterval
+        /// How long after a failed start transaction the next one is tried, at the least.
+        public var claimRetryDelay: TimeInterval
 
-        public init(startsPerSecond: Double, maxRunningJobs: Int, maxSleep: TimeInterval, stepTolerance: TimeInterval = 1) {
+        public init(
+            startsPerSecond: Double, maxRunningJobs: Int, maxSleep: TimeInterval, stepTolerance: TimeInterval = 1,
+            claimRetryDelay: TimeInterval = 0.5
+        ) {
             self.startsPerSecond = max(1, startsPerSecond)
             self.maxRunningJobs = maxRunningJobs
             self.maxSleep = maxSleep
             self.stepTolerance = stepTolerance
+            self.claimRetryDelay = claimRetryDelay
         }
     }
 
@@ -175,11 +181,15 @@ public struct SchedulerMachine: Sendable {
     }
 
     /// The start transaction failed and changed nothing: its occurrences go back, unless a
-    /// change announced meanwhile already gave the source a newer due time.
+    /// change announced meanwhile already gave the source a newer due time. The next try comes `claimRetryDelay` later at the earliest: a claim that fails at once
+    /// (a node without its lease, a database refusing connections) must not become a busy spin.
     public mutating func claimFailed(at now: Instant, running: Int) -> [Action] {
         for (sourceID, due) in inFlight where queue.due(of: sourceID) == nil { queue.set(sourceID, due: due) }
         inFlight = [:]
-        return arm(now: now, running: running).map { [$0] } ?? []
+        guard case .arm(let deadline)? = arm(now: now, running: running) else { return [] }
+        let retry = max(deadline, now.wall.addingTimeInterval(settings.claimRetryDelay))
+        armedFor = retry
+        return [.arm(retry)]
     }
 
     /// A job ended and freed its slot: if due sources were waiting for one, wake now.

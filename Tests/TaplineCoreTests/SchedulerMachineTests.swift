@@ -73,7 +73,9 @@ struct SchedulerMachineTests {
         #expect(claims(m.tick(at: instant(0), running: 0)) == [1, 2])
         // Source 2 is paused through the API while the claim runs: its announcement wins.
         _ = m.changed([(2, nil)], at: instant(0), running: 0)
-        _ = m.claimFailed(at: instant(0), running: 0)
+        // The next try waits a moment: a claim that fails at once (a node without its lease, a
+        // database that refuses connections) must not turn the loop into a busy spin.
+        #expect(m.claimFailed(at: instant(0), running: 0) == [.arm(t0.addingTimeInterval(0.5))])
         #expect(m.queue.due(of: 1) == t0 && m.queue.due(of: 2) == nil)
     }
 
