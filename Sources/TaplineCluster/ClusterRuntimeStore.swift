@@ -5,8 +5,9 @@ import Synchronization
 import TaplineCore
 import TaplineStore
 
-/// The cluster store as the scheduler's loop and the job runner call a store: synchronously,
-/// from their dispatch queues (`SchedulerStore`, `RunnerStore`). Each call runs the store's
+/// The cluster store as the scheduler's loop, the job runner and the history pruner call a
+/// store: synchronously, from their dispatch queues (`SchedulerStore`, `RunnerStore`,
+/// `PrunerStore`). Each call runs the store's
 /// async operation in a task and waits for it, within `deadline`: a database that does not
 /// answer fails the call instead of wedging the loop, which then retries as after any failed
 /// claim. Never call it from the cooperative pool, which it would block.
@@ -15,7 +16,7 @@ import TaplineStore
 /// names this node and epoch but no process runs it, until the node's next start or the reaper
 /// (after the lease) ends it as `interrupted`. A completion that ran out of time is kept and
 /// written again; a second write of an ended job changes nothing.
-public final class ClusterRuntimeStore: SchedulerStore, RunnerStore {
+public final class ClusterRuntimeStore: SchedulerStore, RunnerStore, PrunerStore {
     public let store: ClusterStore
     let deadline: Duration
 
@@ -70,6 +71,11 @@ public final class ClusterRuntimeStore: SchedulerStore, RunnerStore {
         return try blocking("recording job outcomes") {
             try await store.recordCompletions(ended.map { ($0.jobID, $0.outcome) }, policy: policy)
         }
+    }
+
+    public func pruneHistory(policy: RetentionPolicy, now: Date, fromSource: Int64?) throws -> PruneResult {
+        let store = self.store
+        return try blocking("a history pruning step") { try await store.pruneHistory(policy: policy, now: now, fromSource: fromSource) }
     }
 
     /// Unreachable, closed, cancelled or out of time, or refused by the server for a reason

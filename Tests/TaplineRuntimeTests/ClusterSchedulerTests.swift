@@ -104,4 +104,46 @@ struct ClusterSchedulerTests {
             }
         }
     }
+
+    @Test("the history pruner over PostgreSQL removes what the policy says, in small steps, and the logs of what it removed")
+    func pruner() async throws {
+        try await withClusterStore(catalog: testCatalog) { store, database in
+            try await store.createInitialDestination(type: "jsonl", properties: [:], credentials: [:], now: start)
+            try await store.joinForTests(ClusterMembership(database: database), name: "n1")
+            let source = try await store.createSource(
+                NewSource(
+                    type: demoLikeType.type, displayName: "s", name: "s", nameWasDerived: false,
+                    changes: try demoLikeType.validate(properties: [:]), destinationID: nil),
+                actor: Actor("test"), now: start)
+            let directory = NSTemporaryDirectory() + "tapline-pruner-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            for i in 0..<12 {
+                let at = start.addingTimeInterval(Double(i))
+                guard case .started(let job, _) = try await store.startManualJob(sourceID: source.id, now: at, jobName: "j\(i)") else {
+                    Issue.record("not started"); return
+                }
+                let log = directory + "/j\(i).log"
+                FileManager.default.createFile(atPath: log, contents: Data("log".utf8))
+                try await store.recordSpawned([SpawnedJob(jobID: job.id, processGroup: 1, spawnedAt: at, logPath: log)])
+                try await store.recordCompletions(
+                    [(job.id, JobOutcome(status: .succeeded, completedAt: at, tapExitStatus: 0, targetExitStatus: 0))],
+                    policy: CompletionPolicy())
+            }
+            var policy = RetentionPolicy()
+            policy.days = 0
+            policy.jobsPerSource = 4
+            policy.batch = 3
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let pruner = HistoryPruner(store: ClusterRuntimeStore(store: store), policy: policy, logger: logger, now: { start })
+            let removed = try await Self.onQueue { pruner.pruneUntilDone(pause: 0) }
+            #expect(removed.jobs == 8)
+            let kept = try await store.jobs(sourceID: source.id, page: 1, perPage: 100, filter: JobFilter()).jobs.map(\.jobName)
+            #expect(kept == ["j11", "j10", "j9", "j8"])
+            let logs = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+            #expect(logs == ["j10.log", "j11.log", "j8.log", "j9.log"])
+        }
+    }
+
 }

@@ -15,7 +15,7 @@ import Glibc
 /// long backlog instead of waiting behind it. Log files of pruned jobs are removed after each
 /// commit.
 public final class HistoryPruner: Sendable {
-    private let store: Store
+    private let store: any PrunerStore
     private let policy: RetentionPolicy
     private let logger: Logger
     private let interval: Double
@@ -27,7 +27,7 @@ public final class HistoryPruner: Sendable {
     private let now: @Sendable () -> Date
 
     public init(
-        store: Store, policy: RetentionPolicy, logger: Logger, interval: Double = 60,
+        store: any PrunerStore, policy: RetentionPolicy, logger: Logger, interval: Double = 60,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
