@@ -67,10 +67,7 @@ public final class ClusterRuntimeStore: SchedulerStore, RunnerStore, PrunerStore
         -> CompletionResult
     {
         let store = self.store
-        let ended = completions.map { JobEnd(jobID: $0.jobID, outcome: $0.outcome) }
-        return try blocking("recording job outcomes") {
-            try await store.recordCompletions(ended.map { ($0.jobID, $0.outcome) }, policy: policy)
-        }
+        return try blocking("recording job outcomes") { try await store.recordCompletions(completions, policy: policy) }
     }
 
     public func pruneHistory(policy: RetentionPolicy, now: Date, fromSource: Int64?) throws -> PruneResult {
@@ -93,11 +90,6 @@ public final class ClusterRuntimeStore: SchedulerStore, RunnerStore, PrunerStore
         default:
             return false
         }
-    }
-
-    private struct JobEnd: Sendable {
-        var jobID: Int64
-        var outcome: JobOutcome
     }
 
     /// Runs `operation` in a task and waits for it on this thread, within the deadline.
