@@ -182,6 +182,19 @@ class Daemon:
     def open_fds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
 
+    def fd_kinds(self):
+        """What the daemon's descriptors point at, counted by kind ("socket", "pipe", a path)."""
+        kinds = {}
+        base = "/proc/%d/fd" % self.proc.pid
+        for fd in os.listdir(base):
+            try:
+                target = os.readlink(os.path.join(base, fd))
+            except OSError:
+                continue
+            kind = target.split(":", 1)[0] if target.startswith(("socket:", "pipe:", "anon_inode:")) else target
+            kinds[kind] = kinds.get(kind, 0) + 1
+        return kinds
+
     def cpu_seconds(self):
         return cpu_seconds(self.proc.pid)
 
