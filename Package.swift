@@ -83,6 +83,7 @@ let package = Package(
             dependencies: [
                 "TaplineCore",
                 "TaplineStore",
+                "TaplineCluster",
                 "TaplineRuntime",
                 "TaplineAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),

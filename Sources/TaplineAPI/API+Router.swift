@@ -10,7 +10,7 @@ public enum API {
         let router = Router(context: TaplineRequestContext.self, options: .autoGenerateHeadEndpoints)
         // Added before any route, so it also wraps the not-found answer.
         if let metrics = dependencies.metrics { router.add(middleware: MetricsMiddleware(metrics: metrics)) }
-        router.add(middleware: StitchErrorMiddleware<TaplineRequestContext>())
+        router.add(middleware: StitchErrorMiddleware<TaplineRequestContext>(unavailable: dependencies.unavailable))
         if let metrics = dependencies.metrics {
             // No auth, like /healthz: Prometheus scrapers rarely carry tokens; it reveals counts only.
             router.get("metrics") { _, _ -> Response in
@@ -24,10 +24,19 @@ public enum API {
         router.get("healthz") { _, _ -> Response in
             let storeOK = (try? await dependencies.store.isReachable()) == true
             let loopOK = dependencies.health?.isLoopAlive(now: dependencies.now()) ?? true
-            let body = WireJSON.object([
-                ("status", .string(storeOK && loopOK ? "ok" : "unhealthy")), ("store", .bool(storeOK)), ("scheduler", .bool(loopOK)),
-            ])
-            return .json(body, status: storeOK && loopOK ? .ok : .serviceUnavailable)
+            var fields: [(String, WireJSON)] = [("store", .bool(storeOK)), ("scheduler", .bool(loopOK))]
+            var healthy = storeOK && loopOK
+            if let node = dependencies.node {
+                let epoch = node.heldEpoch
+                healthy = healthy && epoch != nil
+                fields.append(
+                    ("node", .object([
+                        ("name", .string(node.nodeName)), ("lease", .string(epoch == nil ? "not_held" : "held")),
+                        ("epoch", epoch.map { .int($0) } ?? .null),
+                    ])))
+            }
+            let body = WireJSON.object([("status", .string(healthy ? "ok" : "unhealthy"))] + fields)
+            return .json(body, status: healthy ? .ok : .serviceUnavailable)
         }
         // No auth: the document describes the API, it holds no data.
         router.get("openapi.yaml") { _, _ -> Response in

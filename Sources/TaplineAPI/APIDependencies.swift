@@ -16,6 +16,15 @@ public protocol LoopHealth: Sendable {
     func isLoopAlive(now: Date) -> Bool
 }
 
+/// A cluster node's membership, for `/healthz`: a node whose lease is not held starts nothing
+/// (it answers reads and pauses, but a load balancer should send manual starts elsewhere).
+public protocol NodeHealth: Sendable {
+    var nodeName: String { get }
+    /// The epoch of the lease the node holds now; `nil` while it holds none (not joined yet, or
+    /// fenced).
+    var heldEpoch: Int64? { get }
+}
+
 /// Records API requests and renders `/metrics`.
 public protocol APIMetrics: Sendable {
     func request(route: String, method: String, status: Int, seconds: TimeInterval)
@@ -35,6 +44,14 @@ public struct APIDependencies: Sendable {
     /// `nil`: the API cannot start jobs (`POST …/sync` answers as if the daemon had no runner).
     public var jobs: (any JobControl)?
     public var health: (any LoopHealth)?
+    /// Errors that mean "not now" rather than a bug, with the reason the client is given in a
+    /// Stitch-shaped 503 (`Retry-After: 1`): the embedded store's lock held by another process;
+    /// for a node of a cluster, the database out of reach or the node's lease not held.
+    public var unavailable: @Sendable (any Error) -> String? = { error in
+        Store.isBusy(error) ? "the database is locked by another process; nothing was changed; retry shortly" : nil
+    }
+    /// `nil`: a single node (the embedded store), with no lease to report.
+    public var node: (any NodeHealth)?
     public var metrics: (any APIMetrics)?
     /// The destination types callers may create the destination of.
     public var destinationTypes = DestinationTypeCatalog([])

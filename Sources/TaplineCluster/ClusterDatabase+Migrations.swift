@@ -245,6 +245,19 @@ extension ClusterDatabase {
                 "CREATE UNIQUE INDEX connection_checks_one_running ON connection_checks (source_id) WHERE status = 'running'",
                 "CREATE INDEX connection_checks_by_source ON connection_checks (source_id, id)",
             ]),
+        Migration(
+            version: 7, name: "cluster settings",
+            statements: [
+                // One row per setting every node must agree on (the credentials key's id).
+                """
+                CREATE TABLE cluster_settings (
+                    name text PRIMARY KEY,
+                    value text NOT NULL,
+                    set_at timestamptz NOT NULL DEFAULT now(),
+                    set_by text NOT NULL
+                )
+                """
+            ]),
     ]
 
     /// The channel the source triggers notify.

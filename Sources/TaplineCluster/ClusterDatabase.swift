@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
+import TaplineCore
 
 /// The cluster's shared PostgreSQL database: one connection pool per node, and the schema.
 ///

@@ -375,6 +375,21 @@ extension ClusterStore {
     /// caller gave up) ends as `interrupted`. Returns them, so the caller can end the processes
     /// they left on this machine (`OrphanSweep`). Jobs of the current epoch are left alone: they
     /// are this life's.
+    /// Which of `names` are jobs that `node` ran in a life before `epoch`, whatever their status
+    /// now (the reaper may have ended them already): processes carrying those names are
+    /// leftovers of this node to kill.
+    public func jobsOfEarlierLives(named names: Set<String>, node: String, epoch: Int64) async throws -> Set<String> {
+        guard !names.isEmpty else { return [] }
+        var found: Set<String> = []
+        for try await name in try await database.client.query(
+            "SELECT job_name FROM jobs WHERE job_name = ANY(\(Array(names))) AND node = \(node) AND node_epoch < \(epoch)",
+            logger: database.logger
+        ).decode(String.self) {
+            found.insert(name)
+        }
+        return found
+    }
+
     public func interruptEarlierLives(node: String, epoch: Int64, now: Date) async throws -> [JobRecord] {
         try await Self.jobs(
             from: try await database.client.query(

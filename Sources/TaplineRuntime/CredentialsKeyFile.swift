@@ -36,10 +36,18 @@ public enum CredentialsKeyFile {
     /// rotation interrupted after its commit left the new key in `<path>.next`: it is moved into
     /// place when the database is sealed with it.
     public static func load(path: String, generate: Bool, database: String) throws -> CredentialCipher {
+        try load(path: path, generate: generate, holder: "the database \(database)") { try Store.sealedKeyIDs(path: database) }
+    }
+
+    /// `load` for any store: `sealedKeyIDs` reads the ids of the keys the store's credentials are
+    /// sealed with (for a cluster, also the key it recorded), `holder` names the store in errors.
+    public static func load(
+        path: String, generate: Bool, holder: String, sealedKeyIDs: () throws -> Set<String>
+    ) throws -> CredentialCipher {
         let next = path + ".next"
         if FileManager.default.fileExists(atPath: next) {
             let pending = try read(next)
-            let sealed = try Store.sealedKeyIDs(path: database)
+            let sealed = try sealedKeyIDs()
             if sealed.contains(pending.keyID) {
                 guard rename(next, path) == 0 else { throw Failure("cannot move \(next) to \(path): \(String(cString: strerror(errno)))") }
             } else {
@@ -48,9 +56,9 @@ public enum CredentialsKeyFile {
         }
         if FileManager.default.fileExists(atPath: path) { return try read(path) }
         guard generate else { throw Failure("credentials key file \(path): not found") }
-        if !(try Store.sealedKeyIDs(path: database)).isEmpty {
+        if let id = (try sealedKeyIDs()).sorted().first {
             throw Failure(
-                "credentials key file \(path): not found, and the database \(database) holds credentials sealed with a key; put that key back (or restore the file)")
+                "credentials key file \(path): not found, and \(holder) holds credentials sealed with a key (id \(id)); put that key back (or restore the file)")
         }
         let cipher = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
         try write(cipher, to: path, exclusive: true)

@@ -45,6 +45,15 @@ public final class TaplineMetrics: Sendable {
         }
     }
 
+    /// A cluster node's lease (`tapline_node_lease_held{node="…"}`: 1 held, 0 not), the series
+    /// that names the node the other metrics of this endpoint come from.
+    public func nodeLease(name: String, held: Bool) {
+        registry.makeGauge(
+            descriptor: Self.name("node_lease_held", unit: "", help: "1 while this cluster node holds its lease, else 0."),
+            labels: [("node", name)]
+        ).set(to: held ? 1 : 0)
+    }
+
     public func scheduledStart(lateness seconds: TimeInterval) {
         lateness.record(Duration.milliseconds(Int64((max(0, seconds) * 1000).rounded())))
     }

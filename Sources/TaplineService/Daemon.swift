@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import TaplineAPI
+import TaplineCluster
 import TaplineCore
 import TaplineRuntime
 import TaplineStore
@@ -15,78 +16,147 @@ import Glibc
 /// The composition root: turns a configuration into a running daemon.
 ///
 /// This is the one place that knows every part: it prepares the state directory, takes the
-/// single-instance lock, loads the API tokens, opens the store and wires the HTTP API into one
-/// `ServiceGroup` that stops gracefully on SIGTERM and SIGINT.
+/// single-instance lock, loads the API tokens, opens the store (SQLite in the state directory,
+/// or a cluster's PostgreSQL database with `store:`) and wires the scheduler, the job runner
+/// and the HTTP API into one `ServiceGroup` that stops gracefully on SIGTERM and SIGINT.
 public struct Daemon: Sendable {
     public let configuration: TaplineConfiguration
     public let stateDirectory: String
-    public let store: Store
+    /// The store, and what only a daemon on that store runs.
+    let backend: Backend
     public let tokens: TokenSet
     public let runner: JobRunner
     public let scheduler: Scheduler
     public let discovery: DiscoveryRunner
-    /// Delivers the webhook outbox (`notifications.webhooks`).
-    public let webhooks: WebhookDispatcher
     let notifier: SystemdNotifier
-    public let metrics = TaplineMetrics()
+    public let metrics: TaplineMetrics
     let lock: InstanceLock
     let logger: Logger
 
+    enum Backend: Sendable {
+        /// SQLite in the state directory, and the webhook deliveries from its outbox.
+        case embedded(Store, WebhookDispatcher)
+        /// A node of a cluster on a shared PostgreSQL database.
+        case cluster(ClusterBackend)
+    }
+
+    /// The embedded SQLite store; `nil` for a node of a cluster.
+    public var embeddedStore: Store? {
+        if case .embedded(let store, _) = backend { return store }
+        return nil
+    }
+
+    /// The store as the HTTP API sees it.
+    var apiStore: any APIStore {
+        switch backend {
+        case .embedded(let store, _): store
+        case .cluster(let cluster): cluster.store
+        }
+    }
+
     /// Prepares everything that can fail before the daemon starts serving, so a misconfiguration is
-    /// reported at once with a clear message and a non-zero exit.
-    public init(
+    /// reported at once with a clear message and a non-zero exit. A node of a cluster also
+    /// reaches its database here: an unreachable server, a wrong password or a credentials key
+    /// that is not the cluster's stops the start.
+    public static func make(
         configuration: TaplineConfiguration, logger: Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws {
+    ) async throws -> Daemon {
+        if let cluster = configuration.cluster {
+            return try await makeClusterNode(cluster, configuration: configuration, logger: logger, environment: environment)
+        }
+        return try makeEmbedded(configuration: configuration, logger: logger, environment: environment)
+    }
+
+    init(
+        configuration: TaplineConfiguration, stateDirectory: String, backend: Backend, tokens: TokenSet, runner: JobRunner,
+        scheduler: Scheduler, discovery: DiscoveryRunner, notifier: SystemdNotifier, metrics: TaplineMetrics, lock: InstanceLock,
+        logger: Logger
+    ) {
         self.configuration = configuration
+        self.stateDirectory = stateDirectory
+        self.backend = backend
+        self.tokens = tokens
+        self.runner = runner
+        self.scheduler = scheduler
+        self.discovery = discovery
+        self.notifier = notifier
+        self.metrics = metrics
+        self.lock = lock
         self.logger = logger
-        stateDirectory = configuration.resolvedStateDirectory(environment: environment)
-        try Self.makePrivateDirectory(stateDirectory)
+    }
+
+    /// The single-node daemon on SQLite.
+    static func makeEmbedded(
+        configuration: TaplineConfiguration, logger: Logger, environment: [String: String]
+    ) throws -> Daemon {
+        let stateDirectory = configuration.resolvedStateDirectory(environment: environment)
+        try makePrivateDirectory(stateDirectory)
         let database = configuration.resolvedDatabase(environment: environment)
-        lock = try InstanceLock(path: database + ".lock")
+        let lock = try InstanceLock(path: database + ".lock")
         // A previous life's address is stale: scripts wait for this life's.
         unlink((stateDirectory as NSString).appendingPathComponent("http.address"))
-        tokens = try Self.loadTokens(
+        let tokens = try loadTokens(
             configuration: configuration, stateDirectory: stateDirectory, environment: environment, logger: logger)
-        store = try Self.openStore(
+        let store = try openStore(
             database: database, configuration: configuration, stateDirectory: stateDirectory, environment: environment, logger: logger)
         logger.info(
             "store opened",
             metadata: ["db.path": "\(database)", "source_types": "\(configuration.catalog.sorted.map(\.type))"])
-        runner = JobRunner(
-            store: store, launcher: ProcessPipelineLauncher(), settings: configuration.jobSettings(stateDirectory: stateDirectory),
-            logger: logger, metrics: metrics)
-        notifier = SystemdNotifier(environment: environment)
-        scheduler = Scheduler(
+        let metrics = TaplineMetrics()
+        let settings = configuration.jobSettings(stateDirectory: stateDirectory, environment: environment)
+        let runner = JobRunner(store: store, launcher: ProcessPipelineLauncher(), settings: settings, logger: logger, metrics: metrics)
+        let notifier = SystemdNotifier(environment: environment)
+        let scheduler = Scheduler(
             store: store, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,
             logger: logger, notifier: notifier, metrics: metrics)
         // The scheduler and discovery learn of every committed change from the store itself
         // (`Store.observe`): whoever wrote it, the API, a job's end or a connection check.
-        discovery = DiscoveryRunner(
-            store: store, settings: configuration.jobSettings(stateDirectory: stateDirectory), logger: logger)
+        let discovery = DiscoveryRunner(store: store, settings: settings, logger: logger)
         store.observe(discovery)
+        let webhooks: WebhookDispatcher
         do {
             webhooks = try WebhookDispatcher(store: store, settings: configuration.notifications, logger: logger, metrics: metrics)
         } catch let error as WebhookSetupError {
             throw SetupError(error.description)
         }
-        try Self.bootSweep(store: store, runner: runner, logger: logger)
-        if let initial = configuration.initialDestination, let type = configuration.destinationCatalog[initial.type] {
+        try bootSweep(store: store, runner: runner, logger: logger)
+        if let (type, properties, credentials) = initialDestination(configuration) {
             // The first start only: a destination deleted through the API stays deleted.
-            let credentials = Set(type.properties.filter(\.isCredential).map(\.name))
-            if try store.createInitialDestination(
-                type: initial.type, properties: initial.properties.filter { !credentials.contains($0.key) },
-                credentials: initial.properties.filter { credentials.contains($0.key) }, now: Date())
-            {
-                logger.info("created the initial destination", metadata: ["destination.type": "\(initial.type)"])
+            if try store.createInitialDestination(type: type, properties: properties, credentials: credentials, now: Date()) {
+                logger.info("created the initial destination", metadata: ["destination.type": "\(type)"])
             }
         }
+        return Daemon(
+            configuration: configuration, stateDirectory: stateDirectory, backend: .embedded(store, webhooks), tokens: tokens,
+            runner: runner, scheduler: scheduler, discovery: discovery, notifier: notifier, metrics: metrics, lock: lock,
+            logger: logger)
+    }
+
+    /// The configured initial destination, its credentials apart.
+    static func initialDestination(_ configuration: TaplineConfiguration)
+        -> (type: String, properties: [String: String], credentials: [String: String])?
+    {
+        guard let initial = configuration.initialDestination, let type = configuration.destinationCatalog[initial.type] else {
+            return nil
+        }
+        let credentials = Set(type.properties.filter(\.isCredential).map(\.name))
+        return (
+            initial.type, initial.properties.filter { !credentials.contains($0.key) },
+            initial.properties.filter { credentials.contains($0.key) }
+        )
     }
 
     /// Before anything starts: every job a previous life left `running` ends as `interrupted`,
     /// its surviving processes are killed, and every workspace it left is removed.
     static func bootSweep(store: Store, runner: JobRunner, logger: Logger) throws {
         let interrupted = try store.interruptRunningJobs(now: Date())
+        endLeftovers(interrupted: interrupted, runner: runner, logger: logger)
+    }
+
+    /// Kills the surviving processes of jobs a previous life left running and removes every
+    /// workspace it left.
+    static func endLeftovers(interrupted: [JobRecord], runner: JobRunner, logger: Logger) {
         let removed = runner.removeLeftoverWorkspaces()
         if removed > 0 {
             logger.notice("removed job directories left by a previous life", metadata: ["directories.count": "\(removed)"])
@@ -101,11 +171,15 @@ public struct Daemon: Sendable {
     /// The HTTP application serving the API on the configured address.
     public func application() -> some ApplicationProtocol {
         var dependencies = APIDependencies(
-            store: store, tokens: tokens, stitchClientID: configuration.stitchClientID,
+            store: apiStore, tokens: tokens, stitchClientID: configuration.stitchClientID,
             maxBodyBytes: configuration.maxBodyBytes, jobs: RunnerJobControl(runner: runner),
             health: scheduler, metrics: metrics)
         dependencies.bodyTimeout = .milliseconds(Int64(configuration.http.bodyTimeoutSeconds * 1000))
         dependencies.destinationTypes = configuration.destinationCatalog
+        if case .cluster(let cluster) = backend {
+            dependencies.node = cluster.node
+            dependencies.unavailable = cluster.unavailableReason
+        }
         let limits = configuration.http
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger
@@ -136,92 +210,39 @@ public struct Daemon: Sendable {
     /// Runs until SIGTERM or SIGINT. Shutdown runs in reverse order: the API stops accepting
     /// work first, then the scheduler lets running jobs finish within the grace period.
     public func run() async throws {
-        try scheduler.start()
-        let pruner = HistoryPruner(store: store, policy: configuration.retention, logger: logger)
+        switch backend {
+        case .embedded(let store, let webhooks):
+            try scheduler.start()
+            let pruner = HistoryPruner(store: store, policy: configuration.retention, logger: logger)
+            try await serve(
+                store: store, pruner: pruner,
+                // Stopped in reverse order: the API first, then the scheduler (jobs finish and
+                // their ends are queued), the webhook deliveries last.
+                before: [
+                    .init(service: NotificationService(dispatcher: webhooks, enabled: !configuration.notifications.webhooks.isEmpty))
+                ], after: [])
+        case .cluster(let cluster):
+            try await runClusterNode(cluster)
+        }
+        unlink((stateDirectory as NSString).appendingPathComponent("http.address"))
+        logger.info("tapline stopped")
+    }
+
+    /// Runs the scheduler's service and the API (and `before`/`after` them) in one group until
+    /// SIGTERM or SIGINT; the scheduler is started already.
+    func serve(
+        store: any StreamStore, pruner: HistoryPruner, before: [ServiceGroupConfiguration.ServiceConfiguration],
+        after: [ServiceGroupConfiguration.ServiceConfiguration]
+    ) async throws {
         let schedulerService = SchedulerService(
             scheduler: scheduler, runner: runner, discovery: discovery, store: store, pruner: pruner, notifier: notifier,
             shutdownGraceSeconds: configuration.shutdownGraceSeconds, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                // Stopped in reverse order: the API first, then the scheduler (jobs finish and
-                // their ends are queued), the webhook deliveries last.
-                services: [
-                    .init(service: NotificationService(dispatcher: webhooks, enabled: !configuration.notifications.webhooks.isEmpty)),
-                    .init(service: schedulerService), .init(service: application()),
-                ],
+                services: before + [.init(service: schedulerService)] + after + [.init(service: application())],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
-        unlink((stateDirectory as NSString).appendingPathComponent("http.address"))
-        logger.info("tapline stopped")
-    }
-
-    // MARK: Setup steps
-
-    /// Opens the store with the credentials key (`CredentialsKeyFile`); a key that is missing or
-    /// does not open the stored credentials is an error naming the key file.
-    static func openStore(
-        database: String, configuration: TaplineConfiguration, stateDirectory: String, environment: [String: String],
-        logger: Logger
-    ) throws -> Store {
-        let key = CredentialsKeyFile.location(
-            configured: configuration.credentialsKeyFile, stateDirectory: stateDirectory, environment: environment)
-        let existed = FileManager.default.fileExists(atPath: key.path)
-        let cipher: CredentialCipher
-        do {
-            cipher = try CredentialsKeyFile.load(path: key.path, generate: key.generate, database: database)
-        } catch let error as CredentialsKeyFile.Failure {
-            throw SetupError(error.description)
-        }
-        if !existed { logger.notice("generated the credentials key", metadata: ["key.path": "\(key.path)"]) }
-        do {
-            let store = try Store.open(path: database, catalog: configuration.catalog, cipher: cipher)
-            logger.info("credentials sealed at rest", metadata: ["key.path": "\(key.path)", "key.id": "\(cipher.keyID)"])
-            return store
-        } catch let error as CredentialKeyError {
-            throw SetupError("credentials key file \(key.path): \(error)")
-        }
-    }
-
-    static func makePrivateDirectory(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw SetupError("cannot create the state directory \(path): \(error.localizedDescription)")
-        }
-    }
-
-    /// Tokens from, in order: the configured token file; the systemd credential `token`; the
-    /// state directory's `token` file, generated on first start.
-    static func loadTokens(
-        configuration: TaplineConfiguration, stateDirectory: String, environment: [String: String], logger: Logger
-    ) throws -> TokenSet {
-        let path: String
-        var entries: [TokenFile.Entry]
-        if let configured = configuration.tokenFile {
-            path = configured
-            entries = try TokenFile.read(path: configured)
-        } else if let credentials = environment["CREDENTIALS_DIRECTORY"],
-            FileManager.default.fileExists(atPath: (credentials as NSString).appendingPathComponent("token"))
-        {
-            path = (credentials as NSString).appendingPathComponent("token")
-            entries = try TokenFile.read(path: path)
-        } else {
-            path = (stateDirectory as NSString).appendingPathComponent("token")
-            if FileManager.default.fileExists(atPath: path) {
-                entries = try TokenFile.read(path: path)
-            } else {
-                entries = try TokenFile.create(path: path)
-                logger.notice("generated an API token", metadata: ["token.path": "\(path)"])
-            }
-        }
-        if TokenFile.isReadableByOthers(path: path) {
-            logger.warning("the token file is readable by other users; chmod 600 it", metadata: ["token.path": "\(path)"])
-        }
-        logger.info(
-            "API tokens loaded", metadata: ["token.path": "\(path)", "token.names": "\(entries.map(\.name))"])
-        return TokenSet(entries.map { ($0.name, $0.token) })
     }
 }
 

@@ -1,4 +1,5 @@
 import TaplineAPI
+import TaplineCluster
 import TaplineRuntime
 import TaplineStore
 
@@ -13,3 +14,7 @@ struct RunnerJobControl: JobControl {
 }
 extension Scheduler: LoopHealth {}
 extension TaplineMetrics: APIMetrics {}
+extension ClusterNode: NodeHealth {
+    public var nodeName: String { identity.name }
+    public var heldEpoch: Int64? { phase == .held ? epoch : nil }
+}

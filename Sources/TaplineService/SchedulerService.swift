@@ -9,7 +9,7 @@ struct SchedulerService: Service {
     let scheduler: Scheduler
     let runner: JobRunner
     let discovery: DiscoveryRunner
-    let store: Store
+    let store: any StreamStore
     let pruner: HistoryPruner
     let notifier: SystemdNotifier
     let shutdownGraceSeconds: Double

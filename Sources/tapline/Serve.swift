@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
         }
         let daemon: Daemon
         do {
-            daemon = try Daemon(configuration: configuration, logger: logger)
+            daemon = try await Daemon.make(configuration: configuration, logger: logger)
         } catch {
             logger.critical("tapline cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)

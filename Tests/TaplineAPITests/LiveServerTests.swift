@@ -20,7 +20,7 @@ struct LiveServerTests {
         configuration.stateDirectory = dir
         var logger = Logger(label: "tapline-test")
         logger.logLevel = .warning
-        let daemon = try Daemon(configuration: configuration, logger: logger, environment: [:])
+        let daemon = try await Daemon.make(configuration: configuration, logger: logger, environment: [:])
         let token = try #require(try TokenFile.read(path: dir + "/token").first?.token)
 
         try await daemon.application().test(.live) { client in
@@ -49,8 +49,8 @@ struct LiveServerTests {
         }
         let address = try String(contentsOfFile: dir + "/http.address", encoding: .utf8)
         #expect(address.hasPrefix("127.0.0.1:"))
-        let kinds = try await daemon.store.events(sourceID: 1).map(\.kind.rawValue)
+        let kinds = try await daemon.embeddedStore!.events(sourceID: 1).map(\.kind.rawValue)
         #expect(kinds == ["created", "paused", "unpaused", "deleted"])
-        #expect(try await daemon.store.integrityCheck() == ["ok"])
+        #expect(try await daemon.embeddedStore!.integrityCheck() == ["ok"])
     }
 }

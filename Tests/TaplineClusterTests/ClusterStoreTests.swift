@@ -154,9 +154,37 @@ struct ClusterStoreTests {
                 }
                 #expect(stored.count == 1 && !stored[0].contains("hunter2") && stored[0].contains("tapline_sealed"))
             }
-            try await withNodeStore(on: database.location, catalog: Self.catalog, cipher: other) { store in
+            _ = try await withNodeStore(on: database.location, catalog: Self.catalog, cipher: other) { store in
                 await #expect(throws: CredentialKeyError.self) { _ = try await store.allSources() }
             }
+        }
+    }
+
+    @Test("the first node records the cluster's credentials key; a node with another key is refused, naming both ids")
+    func oneKeyPerCluster() async throws {
+        let key = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
+        let other = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
+        try await withClusterDatabase { database in
+            #expect(try await ClusterStore.credentialsKeyIDs(in: database).isEmpty)
+            try await withNodeStore(on: database.location, catalog: Self.catalog, cipher: key) { store in
+                try await store.adoptCredentialsKey(key.keyID, node: "n1")
+                try await store.adoptCredentialsKey(key.keyID, node: "n2")  // the same key again: fine
+                _ = try await store.createSource(
+                    try Self.new("Secret", ["host": .string("db"), "password": .string("hunter2")]), actor: Self.actor, now: Date())
+                await #expect(throws: ClusterKeyError.otherKey(node: other.keyID, cluster: key.keyID, setBy: "n1")) {
+                    try await store.adoptCredentialsKey(other.keyID, node: "n3")
+                }
+            }
+            #expect(try await ClusterStore.credentialsKeyIDs(in: database) == [key.keyID])
+            // Rows sealed with a key the settings do not name (written before the key was recorded).
+            _ = try await database.client.query("DELETE FROM cluster_settings")
+            _ = try await withNodeStore(on: database.location, catalog: Self.catalog, cipher: other) { store in
+                await #expect(throws: ClusterKeyError.sealedWithOtherKey(node: other.keyID, found: key.keyID)) {
+                    try await store.adoptCredentialsKey(other.keyID, node: "n3")
+                }
+            }
+            // The refused adoption wrote nothing: the rows' key is still the only one known.
+            #expect(try await ClusterStore.credentialsKeyIDs(in: database) == [key.keyID])
         }
     }
 

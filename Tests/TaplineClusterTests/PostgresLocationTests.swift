@@ -1,5 +1,6 @@
 import Testing
 import TaplineCluster
+import TaplineCore
 
 @Suite("Cluster: the store URL")
 struct PostgresLocationTests {

@@ -298,3 +298,76 @@ struct ConfigurationTests {
         }
     }
 }
+
+@Suite("Configuration: a cluster store")
+struct ClusterConfigurationTests {
+    @Test("store, store_password_file and node select PostgreSQL and this node's lease")
+    func clusterKeys() throws {
+        let config = try TaplineConfiguration.parse(
+            yaml: """
+                store: postgres://tapline@db.internal:5433/tapline?sslmode=require
+                store_password_file: /etc/tapline/store-password
+                jobs:
+                  stop_grace_seconds: 2
+                node:
+                  name: node-a.1
+                  address: 10.0.0.5:8080
+                  lease_seconds: 20
+                  renew_seconds: 4
+                  reap_grace_seconds: 3
+                """)
+        let cluster = try #require(config.cluster)
+        #expect(cluster.location.host == "db.internal" && cluster.location.port == 5433)
+        #expect(cluster.location.user == "tapline" && cluster.location.database == "tapline")
+        #expect(cluster.passwordFile == "/etc/tapline/store-password")
+        #expect(cluster.resolvedNodeName == "node-a.1" && cluster.advertisedAddress == "10.0.0.5:8080")
+        #expect(cluster.leaseSeconds == 20 && cluster.renewSeconds == 4 && cluster.reapGraceSeconds == 3)
+        #expect(cluster.leaseTimings(stopGrace: config.jobs.stopGraceSeconds).problem == nil)
+        #expect(try TaplineConfiguration.parse(yaml: "").cluster == nil)
+    }
+
+    @Test("the password comes from the file, else the systemd credential, else none; never from the URL")
+    func passwordSources() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tapline-cred-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let plain = try #require(try TaplineConfiguration.parse(yaml: "store: postgres://u@h/d").cluster)
+        #expect(plain.resolvedPasswordFile(environment: ["CREDENTIALS_DIRECTORY": directory.path]) == nil)
+        let credential = directory.appendingPathComponent(ClusterSettings.passwordCredential)
+        try Data("secret\n".utf8).write(to: credential)
+        #expect(plain.resolvedPasswordFile(environment: ["CREDENTIALS_DIRECTORY": directory.path]) == credential.path)
+        #expect(plain.resolvedPasswordFile(environment: [:]) == nil)
+        let filed = try #require(try TaplineConfiguration.parse(yaml: "store: postgres://u@h/d\nstore_password_file: /p").cluster)
+        #expect(filed.resolvedPasswordFile(environment: ["CREDENTIALS_DIRECTORY": directory.path]) == "/p")
+        let relative = try TaplineConfiguration.parse(yaml: "store: postgres://u@h/d\nstore_password_file: pw")
+        let cwd = FileManager.default.currentDirectoryPath
+        #expect(relative.resolvingPaths(environment: [:]).cluster?.passwordFile == cwd + "/pw")
+    }
+
+    @Test(
+        "bad cluster keys are errors that name the key and say what to do",
+        arguments: [
+            ("store: mysql://u@h/d", "store: must start with postgres://"),
+            ("store: postgres://u:hunter2@h/d", "store: carries a password; give it in store_password_file"),
+            ("store: postgres://u@h/d\ndatabase: /x.db", "database: names the SQLite file"),
+            ("store_password_file: /p", "store_password_file: applies only with store:"),
+            ("node:\n  name: a", "node: applies only with store:"),
+            ("store: postgres://u@h/d\nstore_password_file: \"\"", "store_password_file: must not be empty"),
+            ("store: postgres://u@h/d\nnode:\n  name: \"a b\"", "node.name: 1 to 63 letters"),
+            ("store: postgres://u@h/d\nnode:\n  address: here", "node.address: expected HOST:PORT"),
+            ("store: postgres://u@h/d\nnode:\n  lease_seconds: 1", "node.lease_seconds: must be between"),
+            ("store: postgres://u@h/d\nnode:\n  renew_seconds: 0", "node.renew_seconds: must be between"),
+            ("store: postgres://u@h/d\nnode:\n  reap_grace_seconds: -1", "node.reap_grace_seconds: must be between"),
+            ("store: postgres://u@h/d\nnode:\n  lease: 5", "node.lease: unknown key"),
+            ("store: postgres://u@h/d\nnode:\n  lease_seconds: 10\n  renew_seconds: 5", "node: lease_seconds (10.0) must be at least twice renew_seconds"),
+        ])
+    func errors(_ yaml: String, _ expected: String) {
+        do {
+            _ = try TaplineConfiguration.parse(yaml: yaml, origin: "test.yaml")
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect(error.message.hasPrefix("test.yaml: "), "\(error.message)")
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+}

@@ -9,6 +9,9 @@ import TaplineStore
 /// environment failures: they are logged with their detail and answered with a generic 500 that
 /// leaks nothing.
 struct StitchErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Which errors are a 503 and why (`APIDependencies.unavailable`).
+    let unavailable: @Sendable (any Error) -> String?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
@@ -32,18 +35,18 @@ struct StitchErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 default: .sources(error.status, code: "HTTPError", message: error.body ?? error.status.reasonPhrase)
                 }
             return try mapped.response(from: request, context: context)
-        } catch where Store.isBusy(error) {
-            // Another process holds the database (say, sqlite3 with BEGIN IMMEDIATE): nothing
-            // was written; the client may retry.
-            context.logger.warning(
-                "database busy", metadata: ["http.method": "\(request.method)", "http.path": "\(request.uri.path)"])
-            var response = try APIError.sources(
-                .serviceUnavailable, code: "Unavailable",
-                message: "the database is locked by another process; nothing was changed; retry shortly"
-            ).response(from: request, context: context)
-            response.headers[.retryAfter] = "1"
-            return response
         } catch {
+            if let reason = unavailable(error) {
+                // Another process holds the database (say, sqlite3 with BEGIN IMMEDIATE), or a
+                // cluster's database is out of reach: the client may retry.
+                context.logger.warning(
+                    "store unavailable",
+                    metadata: ["http.method": "\(request.method)", "http.path": "\(request.uri.path)", "error": "\(error)"])
+                var response = try APIError.sources(.serviceUnavailable, code: "Unavailable", message: reason)
+                    .response(from: request, context: context)
+                response.headers[.retryAfter] = "1"
+                return response
+            }
             context.logger.error(
                 "request failed",
                 metadata: ["http.method": "\(request.method)", "http.path": "\(request.uri.path)", "error": "\(error)"])

@@ -8,6 +8,9 @@ struct FileShape: Decodable {
     var listen: String?
     var stateDir: String?
     var database: String?
+    var store: String?
+    var storePasswordFile: String?
+    var node: NodeShape?
     var tokenFile: String?
     var credentialsKeyFile: String?
     var stitchClientID: Int64?
@@ -23,7 +26,9 @@ struct FileShape: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen
         case stateDir = "state_dir"
-        case database
+        case database, store
+        case storePasswordFile = "store_password_file"
+        case node
         case tokenFile = "token_file"
         case credentialsKeyFile = "credentials_key_file"
         case stitchClientID = "stitch_client_id"
@@ -41,6 +46,9 @@ struct FileShape: Decodable {
         listen = try c.decodeIfPresent(String.self, forKey: .listen)
         stateDir = try c.decodeIfPresent(String.self, forKey: .stateDir)
         database = try c.decodeIfPresent(String.self, forKey: .database)
+        store = try c.decodeIfPresent(String.self, forKey: .store)
+        storePasswordFile = try c.decodeIfPresent(String.self, forKey: .storePasswordFile)
+        node = try c.decodeIfPresent(NodeShape.self, forKey: .node)
         tokenFile = try c.decodeIfPresent(String.self, forKey: .tokenFile)
         credentialsKeyFile = try c.decodeIfPresent(String.self, forKey: .credentialsKeyFile)
         stitchClientID = try c.decodeIfPresent(Int64.self, forKey: .stitchClientID)
@@ -66,6 +74,7 @@ struct FileShape: Decodable {
             guard !database.isEmpty else { throw ConfigurationError("database: must not be empty") }
             config.database = database
         }
+        try applyStore(to: &config)
         if let tokenFile {
             guard !tokenFile.isEmpty else { throw ConfigurationError("token_file: must not be empty") }
             config.tokenFile = tokenFile
@@ -95,6 +104,11 @@ struct FileShape: Decodable {
         try scheduler?.apply(to: &config)
         try jobs?.apply(to: &config)
         try notifications?.apply(to: &config.notifications)
+        if let cluster = config.cluster,
+            let problem = cluster.leaseTimings(stopGrace: config.jobs.stopGraceSeconds).problem
+        {
+            throw ConfigurationError("node: \(problem) (jobs.stop_grace_seconds)")
+        }
         if let sourceTypes {
             var seen = Set<String>()
             config.sourceTypes = []
@@ -106,5 +120,34 @@ struct FileShape: Decodable {
                 config.sourceTypes.append(type)
             }
         }
+    }
+}
+
+extension FileShape {
+    /// `store:`, `store_password_file:` and `node:`: the PostgreSQL store of a cluster, or none.
+    fileprivate func applyStore(to config: inout TaplineConfiguration) throws(ConfigurationError) {
+        guard let store else {
+            if storePasswordFile != nil {
+                throw ConfigurationError("store_password_file: applies only with store: postgres://USER@HOST:PORT/DATABASE")
+            }
+            if node != nil { throw ConfigurationError("node: applies only with store: postgres://USER@HOST:PORT/DATABASE") }
+            return
+        }
+        guard database == nil else {
+            throw ConfigurationError("database: names the SQLite file, which a store: postgres://… daemon does not use; remove one of the two")
+        }
+        let location: PostgresLocation
+        do {
+            location = try PostgresLocation.parse(store)
+        } catch {
+            throw ConfigurationError("store: \(error.reason)")
+        }
+        var cluster = ClusterSettings(location: location)
+        if let storePasswordFile {
+            guard !storePasswordFile.isEmpty else { throw ConfigurationError("store_password_file: must not be empty") }
+            cluster.passwordFile = storePasswordFile
+        }
+        try node?.apply(to: &cluster)
+        config.cluster = cluster
     }
 }

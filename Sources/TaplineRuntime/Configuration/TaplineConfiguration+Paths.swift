@@ -33,6 +33,7 @@ extension TaplineConfiguration {
         resolved.stateDirectory = state
         resolved.database = resolvedDatabase(environment: environment)
         resolved.tokenFile = tokenFile.map { Self.absolute($0) }
+        resolved.cluster?.passwordFile = cluster?.resolvedPasswordFile(environment: environment).map { Self.absolute($0) }
         resolved.credentialsKeyFile = credentialsKeyFile.map { Self.absolute($0) }
         resolved.jobsDirectory = resolvedJobsDirectory(stateDirectory: state, environment: environment) ?? state + "/jobs"
         resolved.workingDirectory = workingDirectory.map { Self.absolute($0) } ?? state + "/work"

@@ -29,6 +29,9 @@ public struct TaplineConfiguration: Sendable {
     public var stateDirectory: String?
     /// The SQLite database; `nil` means `<state_dir>/tapline.db`.
     public var database: String?
+    /// The shared PostgreSQL store of a cluster and this node's part in it (`store:`, `node:`);
+    /// `nil`: the embedded SQLite store (`database`).
+    public var cluster: ClusterSettings?
     /// The API token file; `nil` means `<state_dir>/token` (generated on first start), or the
     /// systemd credential `token` when `$CREDENTIALS_DIRECTORY` provides one.
     public var tokenFile: String?

@@ -20,6 +20,14 @@ extension JobRunner {
         return true
     }
 
+    /// Stops every running job at once (SIGTERM, SIGKILL after the stop grace) and returns how
+    /// many: a node of a cluster whose lease is about to end must not be running anything when
+    /// the other nodes take its share. Their outcomes are recorded as for any stop.
+    @discardableResult
+    public func stopAll() -> Int {
+        running.sourceIDs.reduce(0) { count, source in stop(sourceID: source) ? count + 1 : count }
+    }
+
     /// Graceful shutdown: lets running jobs finish for `grace` seconds, then stops the rest and
     /// waits until every outcome is recorded.
     public func shutdown(grace: Double) async {

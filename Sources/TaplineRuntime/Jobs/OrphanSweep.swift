@@ -18,8 +18,23 @@ public enum OrphanSweep {
     /// Sends SIGKILL to every surviving process of the given jobs; returns how many were killed.
     @discardableResult
     public static func endProcesses(of jobs: [JobRecord], logger: Logger) -> Int {
+        endProcesses(named: Set(jobs.map(\.jobName)), logger: logger)
+    }
+
+    /// The job names carried by live processes other than this one (`TAPLINE_JOB_NAME`). A node
+    /// of a cluster asks its database which of them were its own earlier lives' jobs: the
+    /// others may already have ended those rows as `interrupted`, and another daemon on the same
+    /// machine runs jobs of its own.
+    public static func jobNamesOfLiveProcesses() -> Set<String> {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        let me = getpid()
+        return Set(entries.compactMap { entry in Int32(entry).flatMap { $0 == me ? nil : jobName(of: $0) } })
+    }
+
+    /// Sends SIGKILL to every surviving process carrying one of `names`; returns how many.
+    @discardableResult
+    public static func endProcesses(named names: Set<String>, logger: Logger) -> Int {
         var killed = 0
-        let names = Set(jobs.map(\.jobName))
         guard !names.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
         let me = getpid()
         for entry in entries {
