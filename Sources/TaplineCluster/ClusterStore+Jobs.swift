@@ -16,7 +16,7 @@ extension ClusterStore {
     // MARK: Manual starts
 
     public func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult {
-        guard let node = membership else { throw ClusterStartError.fenced(node: "(not joined)", epoch: 0) }
+        guard let node = membership else { throw ClusterStartError.noLease }
         let logger = database.logger
         let catalog = self.catalog
         return try await database.transaction { connection -> ManualStartResult in

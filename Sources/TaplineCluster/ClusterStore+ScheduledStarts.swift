@@ -21,7 +21,7 @@ extension ClusterStore {
         async throws -> ClaimBatch
     {
         guard !claims.isEmpty else { return ClaimBatch(results: [], coalescedOccurrences: 0) }
-        guard let node = membership else { throw ClusterStartError.fenced(node: "(not joined)", epoch: 0) }
+        guard let node = membership else { throw ClusterStartError.noLease }
         let names = Dictionary(claims.map { ($0.sourceID, jobName($0.sourceID)) }, uniquingKeysWith: { first, _ in first })
         let ids = Array(Set(claims.map(\.sourceID))).sorted()
         let logger = database.logger
@@ -143,15 +143,20 @@ extension ClusterStore {
     }
 }
 
-/// Why a node started nothing.
-public enum ClusterStartError: Error, Equatable, CustomStringConvertible {
+/// Why a node started nothing: by design, not a fault (`StoreRefusal`), so the scheduler
+/// logs it as a warning and tries again once the node holds its lease.
+public enum ClusterStartError: Error, Equatable, CustomStringConvertible, StoreRefusal {
     /// The node's lease is not valid in the database at the moment of the claim: it starts
     /// nothing (the others may already believe it dead).
     case fenced(node: String, epoch: Int64)
+    /// The node holds no lease at all now: it has not joined yet, or its lease ran short and
+    /// it fenced itself.
+    case noLease
 
     public var description: String {
         switch self {
         case .fenced(let node, let epoch): "node \(node) (epoch \(epoch)) holds no valid lease; it starts nothing"
+        case .noLease: "this node holds no lease now (not joined yet, or fenced until it joins again); it starts nothing"
         }
     }
 }

@@ -138,7 +138,8 @@ public final class Scheduler: JobEndObserver, StoreObserver {
                 due.map { ($0.sourceID, $0.occurrence) }, now: now.wall,
                 jobName: { JobName.make(clientID: clientID, sourceID: $0, at: now.wall) })
         } catch {
-            logger.error("cannot claim due jobs; retrying", metadata: ["error": "\(error)", "jobs.count": "\(due.count)"])
+            let level: Logger.Level = error is any StoreRefusal ? .warning : .error
+            logger.log(level: level, "cannot claim due jobs; retrying", metadata: ["error": "\(error)", "jobs.count": "\(due.count)"])
             let running = runner.runningCount
             handle { machine, now in machine.claimFailed(at: now, running: running) }
             return
