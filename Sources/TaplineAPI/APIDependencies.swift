@@ -7,8 +7,9 @@ import TaplineStore
 public protocol JobControl: Sendable {
     /// Spawns the job whose row was just committed.
     func start(_ job: JobRecord, source: SourceRecord)
-    /// Stops the source's running job; returns whether one was running.
-    func stop(sourceID: Int64) -> Bool
+    /// Stops the source's running job, or asks the node that runs it to; returns whether one
+    /// was running.
+    func stop(sourceID: Int64) async throws -> Bool
 }
 
 /// Whether the daemon's loop is alive, for `/healthz`.

@@ -18,6 +18,10 @@ import TaplineStore
 /// (`nil` for those not schedulable): a missed notification delays what it said by at most that
 /// period. It never makes a paused source start: a scheduled start re-checks the pause under
 /// the row lock whatever an observer believed.
+///
+/// The same connection listens on `tapline_stops` for stop requests of jobs running on some
+/// node (`ClusterStore.requestStop`); each reconcile also hands over the requests still pending,
+/// so a lost notification delays a stop by at most one period.
 final class ClusterChangeFeed: Sendable {
     private let database: ClusterDatabase
     private let rows: ClusterSourceRows
@@ -25,6 +29,7 @@ final class ClusterChangeFeed: Sendable {
     private let observers = Mutex<[Weak]>([])
     private let listening = Atomic<Bool>(false)
     private let sessions = Atomic<Int>(0)
+    private let stopHandler = Mutex<(@Sendable (StopRequest) -> Void)?>(nil)
 
     private struct Weak {
         weak var value: (any StoreObserver)?
@@ -40,6 +45,10 @@ final class ClusterChangeFeed: Sendable {
     /// How many times the feed started listening (more than one: it lost a connection).
     var listenSessions: Int { sessions.load(ordering: .acquiring) }
 
+    func setStopHandler(_ handler: @escaping @Sendable (StopRequest) -> Void) {
+        stopHandler.withLock { $0 = handler }
+    }
+
     func add(_ observer: any StoreObserver) {
         observers.withLock { list in
             list.removeAll { $0.value == nil }
@@ -54,19 +63,21 @@ final class ClusterChangeFeed: Sendable {
             do {
                 try await database.client.withConnection { connection in
                     try await connection.listen(on: ClusterDatabase.sourcesChannel) { notifications in
-                        // Listening already: a change committed during this read is notified too.
-                        do {
-                            try await withDeadline(Self.stepLimit, "the cluster change feed's first reconcile") {
-                                try await self.reconcile(connection)
+                        try await connection.listen(on: ClusterDatabase.stopsChannel) { stops in
+                            // Listening already: a change committed during this read is notified too.
+                            do {
+                                try await withDeadline(Self.stepLimit, "the cluster change feed's first reconcile") {
+                                    try await self.reconcile(connection)
+                                }
+                            } catch let error as ClusterDeadlineExceeded {
+                                Task { try? await connection.close() }  // not reused
+                                throw error
                             }
-                        } catch let error as ClusterDeadlineExceeded {
-                            Task { try? await connection.close() }  // not reused
-                            throw error
+                            self.sessions.add(1, ordering: .releasing)
+                            self.listening.store(true, ordering: .releasing)
+                            backoff = .milliseconds(100)
+                            try await self.follow(notifications, stops: stops, on: connection)
                         }
-                        self.sessions.add(1, ordering: .releasing)
-                        self.listening.store(true, ordering: .releasing)
-                        backoff = .milliseconds(100)
-                        try await self.follow(notifications, on: connection)
                     }
                 }
             } catch is CancellationError {
@@ -86,6 +97,7 @@ final class ClusterChangeFeed: Sendable {
 
     private enum Step: Sendable {
         case notified(String)
+        case stopRequested(String)
         case reconcile
         /// A `SELECT 1` on the listening connection: proves it still answers.
         case heartbeat
@@ -102,12 +114,17 @@ final class ClusterChangeFeed: Sendable {
     /// they came; returns or throws when the connection's notifications end or a step fails or
     /// overruns `stepLimit`. Nothing here waits for the connection's own tasks to end: the
     /// notification pump and the timers are cancelled and left to finish on their own.
-    private func follow(_ notifications: PostgresNotificationSequence, on connection: PostgresConnection) async throws {
+    private func follow(
+        _ notifications: PostgresNotificationSequence, stops: PostgresNotificationSequence, on connection: PostgresConnection
+    ) async throws {
         let (steps, continuation) = AsyncStream<Step>.makeStream()
         let interval = reconcileInterval
         let pump = Task {
             defer { continuation.finish() }
             for try await notification in notifications { continuation.yield(.notified(notification.payload)) }
+        }
+        let stopPump = Task {
+            for try await notification in stops { continuation.yield(.stopRequested(notification.payload)) }
         }
         let reconciles = Task {
             while (try? await Task.sleep(for: interval)) != nil { continuation.yield(.reconcile) }
@@ -117,6 +134,7 @@ final class ClusterChangeFeed: Sendable {
         }
         defer {
             pump.cancel()
+            stopPump.cancel()
             reconciles.cancel()
             heartbeats.cancel()
         }
@@ -125,6 +143,7 @@ final class ClusterChangeFeed: Sendable {
                 try await withDeadline(Self.stepLimit, "the cluster change feed's connection") {
                     switch step {
                     case .notified(let payload): try await self.announce(payload: payload, connection: connection)
+                    case .stopRequested(let payload): self.handOver(stop: payload)
                     case .reconcile: try await self.reconcile(connection)
                     case .heartbeat: try await connection.query("SELECT 1", logger: self.database.logger)
                     }
@@ -171,8 +190,25 @@ final class ClusterChangeFeed: Sendable {
         for listener in listeners { listener.sourcesChanged(changes) }
     }
 
-    /// Announces every source's committed due time (the safety net for lost notifications).
+    private func handOver(stop text: String) {
+        guard let request = try? JSONDecoder().decode(StopRequest.self, from: Data(text.utf8)) else {
+            database.logger.warning("cluster change feed ignored a stop request it cannot read", metadata: ["payload": "\(text)"])
+            return
+        }
+        stopHandler.withLock { $0 }?(request)
+    }
+
+    /// Announces every source's committed due time, and hands over every stop request still
+    /// pending (the safety net for lost notifications).
     private func reconcile(_ connection: PostgresConnection) async throws {
+        if let handler = stopHandler.withLock({ $0 }) {
+            for try await (node, job, source) in try await connection.query(
+                "SELECT node, job_name, source_id FROM jobs WHERE status = 'running' AND stop_requested_at IS NOT NULL",
+                logger: database.logger
+            ).decode((String, String, Int64).self) {
+                handler(StopRequest(node: node, jobName: job, sourceID: source))
+            }
+        }
         let listeners = observers.withLock { $0.compactMap(\.value) }
         guard !listeners.isEmpty else { return }
         var changes: [SourceChange] = []

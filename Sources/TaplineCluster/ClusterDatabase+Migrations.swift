@@ -258,8 +258,19 @@ extension ClusterDatabase {
                 )
                 """
             ]),
+        Migration(
+            version: 8, name: "stop requests",
+            statements: [
+                // A DELETE …/sync answered by a node that does not run the job: the node that
+                // runs it hears of it on tapline_stops, or finds it at its next reconcile.
+                "ALTER TABLE jobs ADD COLUMN stop_requested_at timestamptz",
+                "CREATE INDEX jobs_stop_requested ON jobs (node) WHERE status = 'running' AND stop_requested_at IS NOT NULL",
+            ]),
     ]
 
     /// The channel the source triggers notify.
     static let sourcesChannel = "tapline_sources"
+    /// The channel a stop request for a job on another node is notified on:
+    /// `{"node": …, "job": …, "source": …}`.
+    static let stopsChannel = "tapline_stops"
 }

@@ -94,6 +94,13 @@ extension Daemon {
             // Every node hears every committed change through the database's notifications.
             let discovery = DiscoveryRunner(store: store, settings: settings, logger: logger)
             store.observe(discovery)
+            // A DELETE …/sync answered by another node, for a job of this one.
+            store.onStopRequest { [runner, logger] request in
+                guard request.node == name, runner.stop(sourceID: request.sourceID, jobName: request.jobName) else { return }
+                logger.info(
+                    "job stop requested through another node",
+                    metadata: ["source.id": "\(request.sourceID)", "job.name": "\(request.jobName)"])
+            }
             let membership = ClusterMembership(database: database)
             let identity = NodeIdentity(name: name, address: cluster.advertisedAddress ?? configuration.listen.description)
             let node = ClusterNode(

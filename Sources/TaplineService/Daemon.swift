@@ -177,6 +177,7 @@ public struct Daemon: Sendable {
         dependencies.bodyTimeout = .milliseconds(Int64(configuration.http.bodyTimeoutSeconds * 1000))
         dependencies.destinationTypes = configuration.destinationCatalog
         if case .cluster(let cluster) = backend {
+            dependencies.jobs = ClusterJobControl(runner: runner, store: cluster.store)
             dependencies.node = cluster.node
             dependencies.unavailable = cluster.unavailableReason
         }

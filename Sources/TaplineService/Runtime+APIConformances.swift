@@ -12,6 +12,18 @@ struct RunnerJobControl: JobControl {
     func start(_ job: JobRecord, source: SourceRecord) { runner.startInBackground(job, source: source) }
     func stop(sourceID: Int64) -> Bool { runner.stop(sourceID: sourceID) }
 }
+
+/// A node of a cluster: starts run here; a stop of a job another node runs is a request the
+/// database carries to that node (`ClusterStore.requestStop`).
+struct ClusterJobControl: JobControl {
+    let runner: JobRunner
+    let store: ClusterStore
+    func start(_ job: JobRecord, source: SourceRecord) { runner.startInBackground(job, source: source) }
+    func stop(sourceID: Int64) async throws -> Bool {
+        if runner.stop(sourceID: sourceID) { return true }
+        return try await store.requestStop(sourceID: sourceID) != nil
+    }
+}
 extension Scheduler: LoopHealth {}
 extension TaplineMetrics: APIMetrics {}
 extension ClusterNode: NodeHealth {

@@ -51,7 +51,7 @@ struct ReplicationJobsController {
     @Sendable func stop(request: Request, context: TaplineRequestContext) async throws -> Response {
         let raw = context.parameters.get("id") ?? ""
         guard let id = CanonicalID.parse(raw), try await dependencies.store.source(id: id) != nil else { throw unknownSource(raw) }
-        if let jobs = dependencies.jobs, jobs.stop(sourceID: id) {
+        if let jobs = dependencies.jobs, try await jobs.stop(sourceID: id) {
             context.logger.info("job stop requested", metadata: ["source.id": "\(id)"])
         }
         return .json(.object([("status", .int(200))]))

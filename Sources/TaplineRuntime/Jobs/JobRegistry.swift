@@ -79,11 +79,12 @@ final class JobRegistry: Sendable {
         }
     }
 
-    /// Marks the source's job as stopping. `nil`: no job runs; `.some(nil)`: registered but not
-    /// spawned yet (its launch sees the request and stops it).
-    func requestStop(sourceID: Int64) -> (any RunningPipeline)?? {
+    /// Marks the source's job as stopping (`jobName`: only if it is that job, for a request that
+    /// named one). `nil`: no such job runs; `.some(nil)`: registered but not spawned yet (its
+    /// launch sees the request and stops it).
+    func requestStop(sourceID: Int64, jobName: String? = nil) -> (any RunningPipeline)?? {
         state.withLock { state -> (any RunningPipeline)?? in
-            guard state.entries[sourceID] != nil else { return .none }
+            guard let entry = state.entries[sourceID], jobName == nil || entry.job.jobName == jobName else { return .none }
             state.entries[sourceID]?.stopRequested = true
             return .some(state.entries[sourceID]?.pipeline)
         }

@@ -10,11 +10,11 @@ import Glibc
 #endif
 
 extension JobRunner {
-    /// Stops the source's running job: SIGTERM to its process group, SIGKILL after the grace
-    /// period. Returns whether a job was running.
+    /// Stops the source's running job (`jobName`: only if it is that one): SIGTERM to its
+    /// process group, SIGKILL after the grace period. Returns whether such a job was running.
     @discardableResult
-    public func stop(sourceID: Int64) -> Bool {
-        let pipeline = running.requestStop(sourceID: sourceID)
+    public func stop(sourceID: Int64, jobName: String? = nil) -> Bool {
+        let pipeline = running.requestStop(sourceID: sourceID, jobName: jobName)
         guard let pipeline else { return false }
         if let pipeline { signalStop(pipeline) }
         return true
