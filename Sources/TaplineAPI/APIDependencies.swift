@@ -26,6 +26,23 @@ public protocol NodeHealth: Sendable {
     var heldEpoch: Int64? { get }
 }
 
+/// Where a job's log is when it is not on this node: a node of a cluster fetches it from the
+/// node that ran the job (`GET …/extractions/{job}/log` on any node).
+public protocol LogRelay: Sendable {
+    /// `nil`: the job ran on this node, so its log is not elsewhere. `path` is the request's
+    /// path (the same on every node); `authorization` is forwarded as the caller sent it.
+    func fetch(jobName: String, path: String, authorization: String?) async -> RelayedLog?
+}
+
+public enum RelayedLog: Sendable, Equatable {
+    /// A copy of the log fetched from the node that ran the job; removed once it is served.
+    case file(path: String)
+    /// The node that ran the job no longer keeps its log.
+    case missing(node: String)
+    /// The node that ran the job cannot be asked now: why.
+    case unreachable(String)
+}
+
 /// Records API requests and renders `/metrics`.
 public protocol APIMetrics: Sendable {
     func request(route: String, method: String, status: Int, seconds: TimeInterval)
@@ -53,6 +70,8 @@ public struct APIDependencies: Sendable {
     }
     /// `nil`: a single node (the embedded store), with no lease to report.
     public var node: (any NodeHealth)?
+    /// `nil`: every log is on this node.
+    public var logRelay: (any LogRelay)?
     public var metrics: (any APIMetrics)?
     /// The destination types callers may create the destination of.
     public var destinationTypes = DestinationTypeCatalog([])

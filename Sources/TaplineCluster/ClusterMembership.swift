@@ -56,7 +56,8 @@ public struct ClusterMembership: Sendable {
                 INSERT INTO nodes AS n (name, epoch, instance, address, joined_at, renewed_at, lease_expires_at)
                 VALUES (\(node.name), 1, \(node.instance), \(node.address), now(), now(), now() + make_interval(secs => \(lease)))
                 ON CONFLICT (name) DO UPDATE SET
-                    epoch = n.epoch + 1, instance = EXCLUDED.instance, address = EXCLUDED.address, joined_at = now(),
+                    epoch = n.epoch + 1, instance = EXCLUDED.instance,
+                    address = CASE WHEN n.instance = EXCLUDED.instance THEN n.address ELSE EXCLUDED.address END, joined_at = now(),
                     renewed_at = now(), lease_expires_at = EXCLUDED.lease_expires_at, left_at = NULL
                 WHERE n.lease_expires_at <= now() OR n.left_at IS NOT NULL OR n.instance = EXCLUDED.instance
                 RETURNING epoch
@@ -83,6 +84,15 @@ public struct ClusterMembership: Sendable {
             """, logger: database.logger)
         for try await _ in rows.decode(Int64.self) { return true }
         return false
+    }
+
+    /// Records the address this life of the node serves its API at, once it is known (a node
+    /// listening on port 0 learns its port only when it listens). A later join of the same life
+    /// keeps it; a new life records its own.
+    public func advertise(_ node: NodeIdentity, address: String) async throws {
+        try await database.client.query(
+            "UPDATE nodes SET address = \(address) WHERE name = \(node.name) AND instance = \(node.instance)",
+            logger: database.logger)
     }
 
     /// Gives the lease back at a clean stop, so the others need not wait for it to expire.

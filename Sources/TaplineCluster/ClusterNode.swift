@@ -52,6 +52,11 @@ public final class ClusterNode: Sendable {
     /// The epoch of the current membership, `nil` before the join or after a lost lease.
     public var epoch: Int64? { state.withLock { $0.epoch } }
 
+    /// Records the address the node's API is reached at, once it listens.
+    public func advertise(address: String) async throws {
+        try await membership.advertise(identity, address: address)
+    }
+
     /// Runs until cancelled, then leaves the cluster (a clean stop frees the name at once).
     public func run() async {
         await withTaskGroup(of: Void.self) { group in

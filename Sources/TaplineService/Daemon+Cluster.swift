@@ -53,6 +53,11 @@ extension Daemon {
         try makePrivateDirectory(stateDirectory)
         // One daemon per state directory: its job directories and logs are this node's alone.
         let lock = try InstanceLock(path: (stateDirectory as NSString).appendingPathComponent("tapline.lock"))
+        // Logs fetched from other nodes by a previous life and never served (ClusterLogRelay).
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
+        where entry.hasPrefix("relayed-") && entry.hasSuffix(".log") {
+            unlink((stateDirectory as NSString).appendingPathComponent(entry))
+        }
         unlink((stateDirectory as NSString).appendingPathComponent("http.address"))
         let tokens = try loadTokens(
             configuration: configuration, stateDirectory: stateDirectory, environment: environment, logger: logger)

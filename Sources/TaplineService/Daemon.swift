@@ -176,11 +176,29 @@ public struct Daemon: Sendable {
             health: scheduler, metrics: metrics)
         dependencies.bodyTimeout = .milliseconds(Int64(configuration.http.bodyTimeoutSeconds * 1000))
         dependencies.destinationTypes = configuration.destinationCatalog
+        var advertise: (@Sendable (String) -> Void)?
         if case .cluster(let cluster) = backend {
             dependencies.jobs = ClusterJobControl(runner: runner, store: cluster.store)
+            dependencies.logRelay = ClusterLogRelay(
+                store: cluster.store, nodeName: cluster.node.identity.name, spoolDirectory: stateDirectory)
+            if cluster.settings.advertisedAddress == nil {
+                // Other nodes fetch logs from this address: the one it really listens on.
+                let node = cluster.node
+                let logger = self.logger
+                advertise = { address in
+                    Task {
+                        do {
+                            try await node.advertise(address: address)
+                        } catch {
+                            logger.warning("cannot record this node's address", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }
+            }
             dependencies.node = cluster.node
             dependencies.unavailable = cluster.unavailableReason
         }
+        let advertiseAddress = advertise
         let limits = configuration.http
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger
@@ -201,11 +219,25 @@ public struct Daemon: Sendable {
                 // Scripts and tests that listen on port 0 read the real address from here.
                 try? (address + "\n").write(toFile: addressFile, atomically: true, encoding: .utf8)
                 logger.info("API listening", metadata: ["http.address": "\(address)"])
+                if let advertiseAddress, let local = channel.localAddress, let port = local.port {
+                    advertiseAddress(Self.reachableAddress(ip: local.ipAddress, port: port))
+                }
                 // Migrations, the boot sweep and the scheduler's start are done by now.
                 notifier.ready(status: "listening on \(address); \(scheduler.statusLine)")
             },
             logger: logger
         )
+    }
+
+    /// `HOST:PORT` another machine can reach a listening socket at: a wildcard address is
+    /// replaced by the host name, an IPv6 address is bracketed.
+    static func reachableAddress(ip: String?, port: Int) -> String {
+        guard let ip, ip != "0.0.0.0", ip != "::" else {
+            var buffer = [CChar](repeating: 0, count: 256)
+            let host = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "localhost"
+            return "\(host):\(port)"
+        }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 
     /// Runs until SIGTERM or SIGINT. Shutdown runs in reverse order: the API stops accepting

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import TaplineCore
@@ -56,12 +57,44 @@ struct ExtractionsController {
             throw APIError.notFound("extraction job not found (\(name))")
         }
         guard let path = job.logPath, FileManager.default.isReadableFile(atPath: path) else {
-            throw APIError.notFound("the log of \(name) is no longer kept")
+            return try await relayedLog(name, request: request, context: context)
         }
         // Streamed from the file in chunks off the event loop: a log may be large (up to
         // jobs.max_log_bytes), and no request may hold it in memory or block other clients.
         let body = try await FileIO().loadFile(path: path, context: context, chunkLength: 64 * 1024)
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
+    }
+
+    /// The header a node sets when it asks another for a log, so that a request is relayed once
+    /// at most (two nodes that each believe the other has the log do not ask each other forever).
+    static let relayedHeader = HTTPField.Name("X-Tapline-Relayed")!
+
+    /// A log this node does not have: fetched from the node of the cluster that ran the job.
+    private func relayedLog(_ name: String, request: Request, context: TaplineRequestContext) async throws -> Response {
+        guard let relay = dependencies.logRelay, request.headers[Self.relayedHeader] == nil,
+            let relayed = await relay.fetch(jobName: name, path: request.uri.path, authorization: request.headers[.authorization])
+        else {
+            throw APIError.notFound("the log of \(name) is no longer kept")
+        }
+        switch relayed {
+        case .missing(let node):
+            throw APIError.notFound("the log of \(name) is no longer kept (it ran on node \(node))")
+        case .unreachable(let reason):
+            throw APIError.sources(.serviceUnavailable, code: "Unavailable", message: "the log of \(name) cannot be fetched now: \(reason)")
+        case .file(let copy):
+            let file: ResponseBody
+            do {
+                file = try await FileIO().loadFile(path: copy, context: context, chunkLength: 64 * 1024)
+            } catch {
+                unlink(copy)
+                throw error
+            }
+            let body = ResponseBody(contentLength: file.contentLength) { writer in
+                defer { unlink(copy) }
+                try await file.write(writer)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
+        }
     }
 
     @Sendable func loads(request: Request, context: TaplineRequestContext) async throws -> Response {
