@@ -39,6 +39,26 @@ struct ClusterMembershipTests {
         }
     }
 
+    @Test("the address a life advertises once it listens survives its rejoins; a new life records its own")
+    func advertisedAddress() async throws {
+        try await withClusterDatabase { database in
+            let membership = ClusterMembership(database: database)
+            let life = NodeIdentity(name: "node-c", address: "127.0.0.1:0")
+            #expect(try await membership.join(life, lease: 30) == .joined(epoch: 1))
+            try await membership.advertise(life, address: "127.0.0.1:45123")
+            #expect(try await membership.join(life, lease: 30) == .joined(epoch: 2))  // fenced, then back
+            #expect(try await membership.members().first { $0.name == "node-c" }?.address == "127.0.0.1:45123")
+            // Another life of the name does not keep it (it is where the old process listened).
+            try await membership.leave(name: "node-c", epoch: 2)
+            let next = NodeIdentity(name: "node-c", address: "10.0.0.9:8080")
+            #expect(try await membership.join(next, lease: 30) == .joined(epoch: 3))
+            #expect(try await membership.members().first { $0.name == "node-c" }?.address == "10.0.0.9:8080")
+            // An old life's late advertisement changes nothing.
+            try await membership.advertise(life, address: "127.0.0.1:1")
+            #expect(try await membership.members().first { $0.name == "node-c" }?.address == "10.0.0.9:8080")
+        }
+    }
+
     @Test("an expired lease cannot be renewed, is seen as dead after the grace, and its name is taken over")
     func expiry() async throws {
         try await withClusterDatabase { database in
