@@ -53,8 +53,15 @@ class Cluster:
         self._run([os.path.join(bindir, "initdb"), "-D", self.data, "-U", "tapline", "--pwfile", pwfile,
                    "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"])
         self.log = os.path.join(self.dir, "server.log")
-        options = "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50" % (self.port, self.sockets)
-        self._run([os.path.join(bindir, "pg_ctl"), "-D", self.data, "-l", self.log, "-o", options, "-w", "start"])
+        self.options = "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50" % (self.port, self.sockets)
+        self.start()
+
+    def start(self):
+        self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l", self.log, "-o", self.options, "-w", "start"])
+
+    def crash(self):
+        """Stops the server at once, as a crash would (every connection dropped, no checkpoint)."""
+        self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
 
     def _run(self, args):
         if self.user:
