@@ -85,3 +85,45 @@ class Cluster:
         except subprocess.CalledProcessError:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _private_file(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, (text + "\n").encode())
+    os.close(fd)
+
+
+def node_secrets(cluster, directory):
+    """What every node of one tapline cluster shares: the database password file, the
+    credentials key file and one API token."""
+    import base64
+    secrets = {"password": os.path.join(directory, "store-password"), "key": os.path.join(directory, "credentials.key"),
+               "token": "cluster_" + os.urandom(16).hex()}
+    _private_file(secrets["password"], cluster.PASSWORD)
+    _private_file(secrets["key"], base64.b64encode(os.urandom(32)).decode())
+    return secrets
+
+
+def node_yaml(cluster, database, name, secrets, lease=30, renew=5, reap_grace=5, stop_grace=10):
+    """The configuration keys that make a daemon node `name` of the cluster on `database`."""
+    return """
+store: postgres://tapline@127.0.0.1:%d/%s?sslmode=disable
+store_password_file: %s
+credentials_key_file: %s
+node:
+  name: %s
+  lease_seconds: %s
+  renew_seconds: %s
+  reap_grace_seconds: %s
+jobs:
+  stop_grace_seconds: %s
+""" % (cluster.port, database, secrets["password"], secrets["key"], name, lease, renew, reap_grace, stop_grace)
+
+
+def node_state(name, secrets):
+    """A fresh state directory holding the cluster's shared token (so a node can fetch a job's
+    log from another with the caller's token)."""
+    state = os.path.join(tempfile.mkdtemp(prefix="tapline-node-%s-" % name), "state")
+    os.makedirs(state, mode=0o700)
+    _private_file(os.path.join(state, "token"), secrets["token"])
+    return state
