@@ -88,17 +88,10 @@ extension Daemon {
                     "source_types": "\(configuration.catalog.sorted.map(\.type))",
                 ])
             let runtime = ClusterRuntimeStore(store: store)
-            let metrics = TaplineMetrics()
-            let settings = configuration.jobSettings(stateDirectory: stateDirectory, environment: environment)
-            let runner = JobRunner(
-                store: runtime, launcher: ProcessPipelineLauncher(), settings: settings, logger: logger, metrics: metrics)
-            let notifier = SystemdNotifier(environment: environment)
-            let scheduler = Scheduler(
-                store: runtime, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,
-                logger: logger, notifier: notifier, metrics: metrics)
-            // Every node hears every committed change through the database's notifications.
-            let discovery = DiscoveryRunner(store: store, settings: settings, logger: logger)
-            store.observe(discovery)
+            let parts = DaemonParts(
+                runtime: runtime, streams: store, configuration: configuration, stateDirectory: stateDirectory,
+                environment: environment, logger: logger)
+            let (runner, metrics) = (parts.runner, parts.metrics)
             // A DELETE …/sync answered by another node, for a job of this one.
             store.onStopRequest { [runner, logger] request in
                 guard request.node == name, runner.stop(sourceID: request.sourceID, jobName: request.jobName) else { return }
@@ -118,8 +111,7 @@ extension Daemon {
                 settings: cluster, database: database, store: store, runtime: runtime, membership: membership, node: node, pool: pool)
             return Daemon(
                 configuration: configuration, stateDirectory: stateDirectory, backend: .cluster(backend), tokens: tokens,
-                runner: runner, scheduler: scheduler, discovery: discovery, notifier: notifier, metrics: metrics, lock: lock,
-                logger: logger)
+                parts: parts, lock: lock, logger: logger)
         } catch {
             pool.cancel()
             throw error
@@ -228,15 +220,8 @@ extension Daemon {
         let interrupted = try await cluster.store.interruptEarlierLives(node: name, epoch: epoch, now: Date())
         let leftovers = try await cluster.store.jobsOfEarlierLives(
             named: OrphanSweep.jobNamesOfLiveProcesses(), node: name, epoch: epoch)
-        let killed = OrphanSweep.endProcesses(named: leftovers, logger: logger)
-        let removed = runner.removeLeftoverWorkspaces()
-        if removed > 0 {
-            logger.notice("removed job directories left by a previous life", metadata: ["directories.count": "\(removed)"])
-        }
-        if !interrupted.isEmpty || killed > 0 {
-            logger.warning(
-                "jobs interrupted by the previous shutdown or crash",
-                metadata: ["jobs.count": "\(interrupted.count)", "processes.killed": "\(killed)"])
+        Self.endLeftovers(interrupted: interrupted.count, runner: runner, logger: logger) {
+            OrphanSweep.endProcesses(named: leftovers, logger: logger)
         }
     }
 

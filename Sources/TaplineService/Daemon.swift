@@ -69,19 +69,18 @@ public struct Daemon: Sendable {
     }
 
     init(
-        configuration: TaplineConfiguration, stateDirectory: String, backend: Backend, tokens: TokenSet, runner: JobRunner,
-        scheduler: Scheduler, discovery: DiscoveryRunner, notifier: SystemdNotifier, metrics: TaplineMetrics, lock: InstanceLock,
-        logger: Logger
+        configuration: TaplineConfiguration, stateDirectory: String, backend: Backend, tokens: TokenSet, parts: DaemonParts,
+        lock: InstanceLock, logger: Logger
     ) {
         self.configuration = configuration
         self.stateDirectory = stateDirectory
         self.backend = backend
         self.tokens = tokens
-        self.runner = runner
-        self.scheduler = scheduler
-        self.discovery = discovery
-        self.notifier = notifier
-        self.metrics = metrics
+        runner = parts.runner
+        scheduler = parts.scheduler
+        discovery = parts.discovery
+        notifier = parts.notifier
+        metrics = parts.metrics
         self.lock = lock
         self.logger = logger
     }
@@ -103,24 +102,17 @@ public struct Daemon: Sendable {
         logger.info(
             "store opened",
             metadata: ["db.path": "\(database)", "source_types": "\(configuration.catalog.sorted.map(\.type))"])
-        let metrics = TaplineMetrics()
-        let settings = configuration.jobSettings(stateDirectory: stateDirectory, environment: environment)
-        let runner = JobRunner(store: store, launcher: ProcessPipelineLauncher(), settings: settings, logger: logger, metrics: metrics)
-        let notifier = SystemdNotifier(environment: environment)
-        let scheduler = Scheduler(
-            store: store, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,
-            logger: logger, notifier: notifier, metrics: metrics)
-        // The scheduler and discovery learn of every committed change from the store itself
-        // (`Store.observe`): whoever wrote it, the API, a job's end or a connection check.
-        let discovery = DiscoveryRunner(store: store, settings: settings, logger: logger)
-        store.observe(discovery)
+        let parts = DaemonParts(
+            runtime: store, streams: store, configuration: configuration, stateDirectory: stateDirectory,
+            environment: environment, logger: logger)
         let webhooks: WebhookDispatcher
         do {
-            webhooks = try WebhookDispatcher(store: store, settings: configuration.notifications, logger: logger, metrics: metrics)
+            webhooks = try WebhookDispatcher(
+                store: store, settings: configuration.notifications, logger: logger, metrics: parts.metrics)
         } catch let error as WebhookSetupError {
             throw SetupError(error.description)
         }
-        try bootSweep(store: store, runner: runner, logger: logger)
+        try bootSweep(store: store, runner: parts.runner, logger: logger)
         if let (type, properties, credentials) = initialDestination(configuration) {
             // The first start only: a destination deleted through the API stays deleted.
             if try store.createInitialDestination(type: type, properties: properties, credentials: credentials, now: Date()) {
@@ -129,8 +121,7 @@ public struct Daemon: Sendable {
         }
         return Daemon(
             configuration: configuration, stateDirectory: stateDirectory, backend: .embedded(store, webhooks), tokens: tokens,
-            runner: runner, scheduler: scheduler, discovery: discovery, notifier: notifier, metrics: metrics, lock: lock,
-            logger: logger)
+            parts: parts, lock: lock, logger: logger)
     }
 
     /// The configured initial destination, its credentials apart.
@@ -151,21 +142,25 @@ public struct Daemon: Sendable {
     /// its surviving processes are killed, and every workspace it left is removed.
     static func bootSweep(store: Store, runner: JobRunner, logger: Logger) throws {
         let interrupted = try store.interruptRunningJobs(now: Date())
-        endLeftovers(interrupted: interrupted, runner: runner, logger: logger)
+        endLeftovers(interrupted: interrupted.count, runner: runner, logger: logger) {
+            interrupted.isEmpty ? 0 : OrphanSweep.endProcesses(of: interrupted, logger: logger)
+        }
     }
 
-    /// Kills the surviving processes of jobs a previous life left running and removes every
-    /// workspace it left.
-    static func endLeftovers(interrupted: [JobRecord], runner: JobRunner, logger: Logger) {
+    /// Kills the surviving processes of a previous life's jobs (`kill` returns how many), then
+    /// removes every workspace it left (nothing of it runs in them any more), and says what it
+    /// found.
+    static func endLeftovers(interrupted: Int, runner: JobRunner, logger: Logger, kill: () -> Int) {
+        let killed = kill()
         let removed = runner.removeLeftoverWorkspaces()
         if removed > 0 {
             logger.notice("removed job directories left by a previous life", metadata: ["directories.count": "\(removed)"])
         }
-        guard !interrupted.isEmpty else { return }
-        let killed = OrphanSweep.endProcesses(of: interrupted, logger: logger)
-        logger.warning(
-            "jobs interrupted by the previous shutdown or crash",
-            metadata: ["jobs.count": "\(interrupted.count)", "processes.killed": "\(killed)"])
+        if interrupted > 0 || killed > 0 {
+            logger.warning(
+                "jobs interrupted by the previous shutdown or crash",
+                metadata: ["jobs.count": "\(interrupted)", "processes.killed": "\(killed)"])
+        }
     }
 
     /// The HTTP application serving the API on the configured address.
@@ -232,11 +227,7 @@ public struct Daemon: Sendable {
     /// `HOST:PORT` another machine can reach a listening socket at: a wildcard address is
     /// replaced by the host name, an IPv6 address is bracketed.
     static func reachableAddress(ip: String?, port: Int) -> String {
-        guard let ip, ip != "0.0.0.0", ip != "::" else {
-            var buffer = [CChar](repeating: 0, count: 256)
-            let host = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "localhost"
-            return "\(host):\(port)"
-        }
+        guard let ip, ip != "0.0.0.0", ip != "::" else { return "\(ClusterSettings.hostName ?? "localhost"):\(port)" }
         return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -118,4 +119,23 @@ struct APIClient: Sendable {
     func create(_ body: String) async throws -> JSONResponse { try await call(.post, "/v4/sources", body: body) }
 
     func sourceCount() async throws -> Int { try await store.allSources().count }
+}
+
+/// Runs `body` while another connection holds the write lock of the SQLite file at `path`, as
+/// `sqlite3` with `BEGIN IMMEDIATE` would: the store's writes give up after their busy timeout.
+func withForeignWriteLock<T>(on path: String, _ body: () async throws -> T) async throws -> T {
+    let other = try DatabaseQueue(path: path)
+    let held = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    Thread {
+        try? other.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            held.signal()
+            release.wait()
+            try db.execute(sql: "ROLLBACK")
+        }
+    }.start()
+    held.wait()
+    defer { release.signal() }
+    return try await body()
 }

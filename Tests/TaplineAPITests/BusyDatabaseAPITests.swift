@@ -22,21 +22,10 @@ struct BusyDatabaseAPITests {
         try await withAPI(store: store) { api in
             #expect(try await api.create(#"{"type":"platform.demo","display_name":"Shop"}"#).status == 200)
             // Another process: a plain SQLite connection holding the write lock.
-            let other = try DatabaseQueue(path: dir + "/t.db")
-            let held = DispatchSemaphore(value: 0)
-            let release = DispatchSemaphore(value: 0)
-            Thread {
-                try? other.writeWithoutTransaction { db in
-                    try db.execute(sql: "BEGIN IMMEDIATE")
-                    held.signal()
-                    release.wait()
-                    try db.execute(sql: "ROLLBACK")
-                }
-            }.start()
-            held.wait()
-            let sync = try await api.call(.post, "/v4/sources/1/sync")
-            let pause = try await api.call(.put, "/v4/sources/1", body: #"{"paused_at":"2026-01-01T00:00:00Z"}"#)
-            release.signal()
+            let (sync, pause) = try await withForeignWriteLock(on: dir + "/t.db") {
+                (try await api.call(.post, "/v4/sources/1/sync"),
+                 try await api.call(.put, "/v4/sources/1", body: #"{"paused_at":"2026-01-01T00:00:00Z"}"#))
+            }
             for r in [sync, pause] {
                 #expect(r.status == 503 && r.sourcesError.code == "Unavailable", "\(r.status) \(r.text)")
             }

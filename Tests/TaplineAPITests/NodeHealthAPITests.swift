@@ -68,19 +68,7 @@ struct NodeHealthAPITests {
         dependencies.unavailable = { Store.isBusy($0) ? "the node's lease is not held; retry on another node" : nil }
         let app = Application(router: API.router(dependencies))
         // Another connection holds the write lock: the store throws its busy error.
-        let other = try DatabaseQueue(path: dir + "/t.db")
-        let held = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        Thread {
-            try? other.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
-                held.signal()
-                release.wait()
-                try db.execute(sql: "ROLLBACK")
-            }
-        }.start()
-        held.wait()
-        defer { release.signal() }
+        try await withForeignWriteLock(on: dir + "/t.db") {
         try await app.test(.router) { client in
             let response = try await client.execute(
                 uri: "/v4/sources", method: .post,
@@ -90,6 +78,7 @@ struct NodeHealthAPITests {
             #expect(response.headers[.retryAfter] == "1")
             let text = String(buffer: response.body)
             #expect(text.contains("Unavailable") && text.contains("lease is not held"), "\(text)")
+        }
         }
     }
 }

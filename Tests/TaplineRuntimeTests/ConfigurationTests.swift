@@ -103,6 +103,11 @@ struct ConfigurationTests {
             ("- just\n- a list", "(top level)"),
         ])
     func errors(_ yaml: String, _ expected: String) {
+        Self.expectRefused(yaml, expected)
+    }
+
+    /// The file is refused with an error that names its origin and contains `expected`.
+    static func expectRefused(_ yaml: String, _ expected: String) {
         do {
             _ = try TaplineConfiguration.parse(yaml: yaml, origin: "test.yaml")
             Issue.record("accepted: \(yaml)")
@@ -362,12 +367,6 @@ struct ClusterConfigurationTests {
             ("store: postgres://u@h/d\nnode:\n  lease_seconds: 10\n  renew_seconds: 5", "node: lease_seconds (10.0) must be at least twice renew_seconds"),
         ])
     func errors(_ yaml: String, _ expected: String) {
-        do {
-            _ = try TaplineConfiguration.parse(yaml: yaml, origin: "test.yaml")
-            Issue.record("accepted: \(yaml)")
-        } catch {
-            #expect(error.message.hasPrefix("test.yaml: "), "\(error.message)")
-            #expect(error.message.contains(expected), "\(error.message)")
-        }
+        ConfigurationTests.expectRefused(yaml, expected)
     }
 }

@@ -36,12 +36,15 @@ public struct ClusterSettings: Sendable, Equatable {
     public static let passwordCredential = "store-password"
 
     /// The node name after defaults: the configured one, else the host name.
-    public var resolvedNodeName: String {
-        if let nodeName { return nodeName }
+    public var resolvedNodeName: String { nodeName ?? Self.hostName ?? "tapline" }
+
+    /// This machine's host name (`nil` if it has none): the default node name, and the host
+    /// recorded for a node that listens on a wildcard address.
+    public static var hostName: String? {
         var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "tapline" }
+        guard gethostname(&buffer, buffer.count) == 0 else { return nil }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return name.isEmpty ? "tapline" : name
+        return name.isEmpty ? nil : name
     }
 
     /// The password file after defaults, or `nil` when there is none to read.

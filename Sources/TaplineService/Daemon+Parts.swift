@@ -1,0 +1,33 @@
+import Foundation
+import Logging
+import TaplineRuntime
+import TaplineStore
+
+/// The parts every daemon runs, whichever database holds its store: built once here, so the
+/// single node and a node of a cluster wire the runner, the scheduler and discovery alike.
+struct DaemonParts {
+    let metrics: TaplineMetrics
+    let runner: JobRunner
+    let scheduler: Scheduler
+    let discovery: DiscoveryRunner
+    let notifier: SystemdNotifier
+
+    /// `runtime`: the store as the runner and the scheduler call it (blocking, from their
+    /// queues); `streams`: the store discovery writes to and hears every committed change from.
+    init(
+        runtime: any RunnerStore & SchedulerStore, streams: any StreamStore & SourceStore, configuration: TaplineConfiguration,
+        stateDirectory: String, environment: [String: String], logger: Logger
+    ) {
+        metrics = TaplineMetrics()
+        let settings = configuration.jobSettings(stateDirectory: stateDirectory, environment: environment)
+        runner = JobRunner(store: runtime, launcher: ProcessPipelineLauncher(), settings: settings, logger: logger, metrics: metrics)
+        notifier = SystemdNotifier(environment: environment)
+        scheduler = Scheduler(
+            store: runtime, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,
+            logger: logger, notifier: notifier, metrics: metrics)
+        // The scheduler and discovery learn of every committed change from the store itself,
+        // whoever wrote it (the API, a job's end, a connection check, or another node).
+        discovery = DiscoveryRunner(store: streams, settings: settings, logger: logger)
+        streams.observe(discovery)
+    }
+}
