@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "TaplineCore",
                 "TaplineStore",
+                "TaplineCluster",
                 "TaplineService",
                 "TaplineRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
