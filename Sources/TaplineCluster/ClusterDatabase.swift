@@ -51,7 +51,10 @@ public final class ClusterDatabase: Sendable {
         do {
             connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         } catch let error as PSQLError {
-            throw ClusterDatabaseError(location: location, reason: error.serverInfo?[.message] ?? "\(error.code)")
+            // The server's words when it answered; else what stopped the connection (refused,
+            // unreachable, timed out), not only postgres-nio's code.
+            let reason = error.serverInfo?[.message] ?? error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
+            throw ClusterDatabaseError(location: location, reason: reason)
         } catch {
             throw ClusterDatabaseError(location: location, reason: "\(error)")
         }
