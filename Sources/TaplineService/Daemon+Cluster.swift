@@ -90,7 +90,7 @@ extension Daemon {
             let runtime = ClusterRuntimeStore(store: store)
             let parts = DaemonParts(
                 runtime: runtime, streams: store, configuration: configuration, stateDirectory: stateDirectory,
-                environment: environment, logger: logger)
+                environment: environment, logger: logger, node: name)
             let (runner, metrics) = (parts.runner, parts.metrics)
             // A DELETE …/sync answered by another node, for a job of this one.
             store.onStopRequest { [runner, logger] request in

@@ -13,12 +13,13 @@ struct DaemonParts {
     let notifier: SystemdNotifier
 
     /// `runtime`: the store as the runner and the scheduler call it (blocking, from their
-    /// queues); `streams`: the store discovery writes to and hears every committed change from.
+    /// queues); `streams`: the store discovery writes to and hears every committed change from;
+    /// `node`: the cluster node's name, which labels every metric (`nil` on a single node).
     init(
         runtime: any RunnerStore & SchedulerStore, streams: any StreamStore & SourceStore, configuration: TaplineConfiguration,
-        stateDirectory: String, environment: [String: String], logger: Logger
+        stateDirectory: String, environment: [String: String], logger: Logger, node: String? = nil
     ) {
-        metrics = TaplineMetrics()
+        metrics = TaplineMetrics(node: node)
         let settings = configuration.jobSettings(stateDirectory: stateDirectory, environment: environment)
         runner = JobRunner(store: runtime, launcher: ProcessPipelineLauncher(), settings: settings, logger: logger, metrics: metrics)
         notifier = SystemdNotifier(environment: environment)
