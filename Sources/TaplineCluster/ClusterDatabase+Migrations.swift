@@ -266,6 +266,31 @@ extension ClusterDatabase {
                 "ALTER TABLE jobs ADD COLUMN stop_requested_at timestamptz",
                 "CREATE INDEX jobs_stop_requested ON jobs (node) WHERE status = 'running' AND stop_requested_at IS NOT NULL",
             ]),
+        // One line per node with what an operator asks about first, as SQLite's `source_status`
+        // is for sources: is it serving (its lease running, by the database's clock), since
+        // when, until when, and how many jobs run on its current life and on earlier ones not
+        // yet ended by the reaper or its own restart.
+        Migration(
+            version: 9, name: "node status view",
+            statements: [
+                """
+                CREATE VIEW node_status AS
+                    SELECT n.name,
+                           CASE WHEN n.left_at IS NOT NULL THEN 'left'
+                                WHEN n.lease_expires_at > now() THEN 'serving'
+                                ELSE 'expired' END AS state,
+                           n.epoch, n.address, n.joined_at, n.renewed_at, n.lease_expires_at, n.left_at,
+                           (SELECT count(*) FROM jobs j
+                             WHERE j.status = 'running' AND j.node = n.name AND j.node_epoch = n.epoch) AS running_jobs,
+                           (SELECT count(*) FROM jobs j
+                             WHERE j.status = 'running' AND j.node = n.name AND j.node_epoch < n.epoch) AS earlier_lives_running_jobs,
+                           (SELECT count(*) FROM jobs j
+                             WHERE j.status = 'running' AND j.node = n.name AND j.stop_requested_at IS NOT NULL) AS stops_requested,
+                           n.reaped_epoch
+                    FROM nodes n
+                """,
+                "COMMENT ON VIEW node_status IS 'tapline cluster members: lease state by the database clock, and their running jobs'",
+            ]),
     ]
 
     /// The channel the source triggers notify.

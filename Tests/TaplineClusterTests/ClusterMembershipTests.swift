@@ -18,6 +18,50 @@ struct ClusterMembershipTests {
         }
     }
 
+    @Test("node_status shows each member's lease state and the jobs on its current and earlier lives")
+    func nodeStatusView() async throws {
+        try await withClusterDatabase { database in
+            let membership = ClusterMembership(database: database)
+            let a = NodeIdentity(name: "node-a", address: "10.0.0.1:8080")
+            let b = NodeIdentity(name: "node-b", address: "10.0.0.2:8080")
+            let c = NodeIdentity(name: "node-c", address: "10.0.0.3:8080")
+            #expect(try await membership.join(a, lease: 30) == .joined(epoch: 1))
+            #expect(try await membership.join(b, lease: 30) == .joined(epoch: 1))
+            #expect(try await membership.join(c, lease: 30) == .joined(epoch: 1))
+            try await membership.leave(name: "node-c", epoch: 1)
+            try await database.client.query(
+                """
+                INSERT INTO sources (name, display_name, type) VALUES ('s1', 'S1', 't'), ('s2', 'S2', 't'), ('s3', 'S3', 't');
+                """, logger: database.logger)
+            // node-a: one job on its life, one left from an earlier life; node-b: one, stop asked.
+            try await database.client.query(
+                """
+                INSERT INTO jobs (job_name, source_id, trigger, status, node, node_epoch, stop_requested_at)
+                VALUES ('a1', 1, 'manual', 'running', 'node-a', 1, NULL), ('b1', 2, 'manual', 'running', 'node-b', 1, now())
+                """, logger: database.logger)
+            #expect(try await membership.join(a, lease: 30) == .joined(epoch: 2))
+            try await database.client.query(
+                "INSERT INTO jobs (job_name, source_id, trigger, status, node, node_epoch) VALUES ('a2', 3, 'manual', 'running', 'node-a', 2)",
+                logger: database.logger)
+            try await database.client.query(
+                "UPDATE nodes SET lease_expires_at = now() - interval '1 second', renewed_at = now() - interval '31 seconds' WHERE name = 'node-b'",
+                logger: database.logger)
+            var rows: [String] = []
+            for try await (name, state, epoch, running, earlier, stops) in try await database.client.query(
+                "SELECT name, state, epoch, running_jobs, earlier_lives_running_jobs, stops_requested FROM node_status ORDER BY name",
+                logger: database.logger
+            ).decode((String, String, Int64, Int64, Int64, Int64).self) {
+                rows.append("\(name) \(state) e\(epoch) running \(running) earlier \(earlier) stops \(stops)")
+            }
+            #expect(
+                rows == [
+                    "node-a serving e2 running 1 earlier 1 stops 0",
+                    "node-b expired e1 running 1 earlier 0 stops 1",
+                    "node-c left e1 running 0 earlier 0 stops 0",
+                ])
+        }
+    }
+
     @Test("a name is held by one live process; the same process joins again with a new epoch")
     func joinIsExclusive() async throws {
         try await withClusterDatabase { database in
