@@ -7,8 +7,9 @@ import TaplineCore
 ///
 /// Two loops, so that a renewal that hangs (the database unreachable, a connection stuck in
 /// the kernel) cannot delay the fence: the renewer sends a renewal every `renewInterval` with
-/// its send time, and the watch wakes at the hold's fence point (at least every 100 ms, so a
-/// join or renewal is announced promptly), whatever the renewer is doing. `onPhase` hears every change between held and fenced: on `.fenced` the node stops
+/// its send time, and the watch wakes at the hold's fence point (at least every 100 ms),
+/// whatever the renewer is doing; a join is announced at once. `onPhase` hears every change
+/// between held and fenced: on `.fenced` the node stops
 /// starting jobs and stops its running ones; on `.held` (after a join) it may start again.
 /// A refused renewal (the lease expired, or another life took the name) makes the node join
 /// again, with a new epoch.
@@ -19,6 +20,10 @@ public final class ClusterNode: Sendable {
         var hold: LeaseHold
         var epoch: Int64?
         var announced: LeaseHold.Phase = .fenced
+        /// Announcements begun; one that finds a later one begun does not record its outcome.
+        var announcements = 0
+        /// The epoch `onPhase(.held, epoch)` has returned for, until a fence is announced.
+        var serving: Int64?
     }
 
     private let membership: ClusterMembership
@@ -51,6 +56,12 @@ public final class ClusterNode: Sendable {
 
     /// The epoch of the current membership, `nil` before the join or after a lost lease.
     public var epoch: Int64? { state.withLock { $0.epoch } }
+
+    /// The epoch the node serves under: set once `onPhase(.held, epoch)` has returned (what it
+    /// does is done, e.g. the store starts jobs under that epoch), `nil` from a fence on. What
+    /// waits for the node to be ready waits for this, not for `phase`, which turns `.held` a
+    /// moment before `onPhase` has run.
+    public var servingEpoch: Int64? { state.withLock { $0.serving } }
 
     /// Records the address the node's API is reached at, once it listens.
     public func advertise(address: String) async throws {
@@ -119,6 +130,7 @@ public final class ClusterNode: Sendable {
                             $0.epoch = epoch
                         }
                         logger.info("joined the cluster", metadata: ["node.name": "\(identity.name)", "node.epoch": "\(epoch)"])
+                        announce()  // at once, not at the watch's next wake-up
                     case .heldByAnother(let instance, let until):
                         logger.warning(
                             "another process holds this node's name; waiting for its lease to end",
@@ -148,16 +160,22 @@ public final class ClusterNode: Sendable {
     /// Tells `onPhase` when the phase differs from the last one told.
     private func announce() {
         let now = clock()
-        let change = state.withLock { state -> (LeaseHold.Phase, Int64?)? in
+        let change = state.withLock { state -> (LeaseHold.Phase, Int64?, Int)? in
             let phase = state.hold.phase(at: now)
             guard phase != state.announced else { return nil }
             state.announced = phase
-            return (phase, state.epoch)
+            state.announcements += 1
+            // Not serving from the moment a fence is decided, before its stops have run.
+            if phase == .fenced { state.serving = nil }
+            return (phase, state.epoch, state.announcements)
         }
-        guard let (phase, epoch) = change else { return }
+        guard let (phase, epoch, number) = change else { return }
         if phase == .fenced {
             logger.warning("cluster lease about to end: starting nothing, stopping running jobs", metadata: ["node.name": "\(identity.name)"])
         }
         onPhase(phase, epoch)
+        if phase == .held {
+            state.withLock { if $0.announcements == number { $0.serving = epoch } }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import TaplineCore
 import TaplineStore
 
 /// Every node of a cluster seals and opens credentials with one key. A node that started with
@@ -11,6 +12,8 @@ public enum ClusterKeyError: Error, CustomStringConvertible, Equatable {
     case otherKey(node: String, cluster: String, setBy: String)
     /// Rows are sealed with a key that is not this node's.
     case sealedWithOtherKey(node: String, found: String)
+    /// A key cannot be replaced while a node holds a lease: it keeps the key it started with.
+    case nodeServing(name: String, until: String)
 
     public var description: String {
         switch self {
@@ -18,6 +21,8 @@ public enum ClusterKeyError: Error, CustomStringConvertible, Equatable {
             "this node's credentials key (id \(node)) is not the cluster's (id \(cluster), first used by node \(setBy)); copy the key file from a node of the cluster"
         case .sealedWithOtherKey(let node, let found):
             "the cluster's database holds credentials sealed with key id \(found), not with this node's key (id \(node)); copy the key file from a node of the cluster"
+        case .nodeServing(let name, let until):
+            "node \(name) holds a lease on the cluster's database until \(until) and keeps the key it started with; stop every node first"
         }
     }
 }
@@ -64,6 +69,57 @@ extension ClusterStore {
             ).decode(String?.self) {
                 if let found, found != keyID { throw ClusterKeyError.sealedWithOtherKey(node: keyID, found: found) }
             }
+        }
+    }
+
+    /// Re-seals every stored credential (sources and destinations) with `next` and records it as
+    /// the cluster's key, in one transaction: all rows move to the new key or none does.
+    /// Refused while any node holds a lease (each node keeps the key it started with, and would
+    /// seal new rows with the old one) or when the cluster's recorded key is not `current`.
+    /// Returns how many rows were re-sealed.
+    public static func resealCredentials(
+        in database: ClusterDatabase, current: CredentialCipher, next: CredentialCipher
+    ) async throws -> Int {
+        let logger = database.logger
+        return try await database.transaction { connection in
+            // A node joining now waits for this transaction (its join writes the same table).
+            try await connection.query("LOCK TABLE nodes IN EXCLUSIVE MODE", logger: logger)
+            for try await (name, until) in try await connection.query(
+                "SELECT name, lease_expires_at FROM nodes WHERE left_at IS NULL AND lease_expires_at > now() ORDER BY name",
+                logger: logger
+            ).decode((String, Date).self) {
+                throw ClusterKeyError.nodeServing(name: name, until: Timestamp.format(until))
+            }
+            for try await (value, setBy) in try await connection.query(
+                "SELECT value, set_by FROM cluster_settings WHERE name = \(credentialsKeySetting) FOR UPDATE", logger: logger
+            ).decode((String, String).self) where value != current.keyID {
+                throw ClusterKeyError.otherKey(node: current.keyID, cluster: value, setBy: setBy)
+            }
+            var count = 0
+            for table in ["sources", "destinations"] {
+                var rows: [(Int64, String)] = []
+                for try await row in try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT id, credentials FROM \(table) WHERE credentials <> '{}' ORDER BY id FOR UPDATE"),
+                    logger: logger
+                ).decode((Int64, String).self) {
+                    rows.append(row)
+                }
+                for (id, stored) in rows {
+                    let resealed = try next.seal(try current.open(stored))
+                    var binds = PostgresBindings()
+                    binds.append(resealed)
+                    binds.append(id)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "UPDATE \(table) SET credentials = $1 WHERE id = $2", binds: binds), logger: logger)
+                    count += 1
+                }
+            }
+            try await connection.query(
+                """
+                INSERT INTO cluster_settings (name, value, set_by) VALUES (\(credentialsKeySetting), \(next.keyID), 'tapline credentials rotate-key')
+                ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, set_at = now(), set_by = EXCLUDED.set_by
+                """, logger: logger)
+            return count
         }
     }
 }

@@ -89,16 +89,19 @@ public enum CredentialsKeyFile {
     }
 
     /// Replaces the key: writes `<path>.next`, re-seals every credential with it in one
-    /// transaction, then renames it over `<path>`. A crash between the commit and the rename is
-    /// finished by the next `load`. Returns the rows re-sealed.
-    public static func rotate(path: String, store: Store, current: CredentialCipher) throws -> (rows: Int, keyID: String) {
+    /// transaction (`reseal`, the store's: SQLite's or the cluster's), then renames it over
+    /// `<path>`. A crash between the commit and the rename is finished by the next `load`.
+    /// Returns the rows re-sealed.
+    public static func rotate(
+        path: String, reseal: (CredentialCipher) async throws -> Int
+    ) async throws -> (rows: Int, keyID: String) {
         let next = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
         let pending = path + ".next"
         unlink(pending)
         try write(next, to: pending, exclusive: true)
         let rows: Int
         do {
-            rows = try store.resealCredentials(with: next)
+            rows = try await reseal(next)
         } catch {
             unlink(pending)
             throw error

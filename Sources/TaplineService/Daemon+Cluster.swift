@@ -142,17 +142,17 @@ extension Daemon {
     /// The database password: the configured file, else the systemd credential
     /// `store-password`, else none.
     static func readStorePassword(_ cluster: ClusterSettings, environment: [String: String], logger: Logger) throws -> String? {
-        guard let path = cluster.resolvedPasswordFile(environment: environment) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SetupError("store_password_file \(path): cannot read it")
+        let found: (password: String, readableByOthers: Bool, path: String)?
+        do {
+            found = try cluster.password(environment: environment)
+        } catch {
+            throw SetupError("store_password_file \(error)")
         }
-        var password = String(decoding: data, as: UTF8.self)
-        while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
-        guard !password.isEmpty else { throw SetupError("store_password_file \(path): empty") }
-        if TokenFile.isReadableByOthers(path: path) {
-            logger.warning("the store password file is readable by other users; chmod 600 it", metadata: ["file.path": "\(path)"])
+        guard let found else { return nil }
+        if found.readableByOthers {
+            logger.warning("the store password file is readable by other users; chmod 600 it", metadata: ["file.path": "\(found.path)"])
         }
-        return password
+        return found.password
     }
 
     /// The credentials key of a node: found as a single node finds it, generated only when the
@@ -225,13 +225,14 @@ extension Daemon {
         }
     }
 
-    /// Waits until the node holds its lease and returns its epoch. Another process holding the
-    /// node's name (two nodes configured alike, or this node's previous life a moment ago)
-    /// keeps it waiting; the node logs why.
+    /// Waits until the node holds its lease and its store starts jobs under it (the held phase
+    /// announced, not only computed: the API must not answer before a manual start can run),
+    /// and returns its epoch. Another process holding the node's name (two nodes configured
+    /// alike, or this node's previous life a moment ago) keeps it waiting; the node logs why.
     func joined(_ node: ClusterNode) async throws -> Int64 {
         while true {
-            if node.phase == .held, let epoch = node.epoch { return epoch }
-            try await Task.sleep(for: .milliseconds(20))
+            if let epoch = node.servingEpoch { return epoch }
+            try await Task.sleep(for: .milliseconds(5))
         }
     }
 

@@ -102,13 +102,11 @@ struct StoreCommand: AsyncParsableCommand {
         }
 
         static func readPassword(_ path: String) throws -> String {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CLIFailure("--password-file \(path): cannot read it")
+            do {
+                return try ClusterSettings.readPassword(path: path).password
+            } catch {
+                throw CLIFailure("--password-file \(error)")
             }
-            var password = String(decoding: data, as: UTF8.self)
-            while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
-            guard !password.isEmpty else { throw CLIFailure("--password-file \(path): empty") }
-            return password
         }
     }
 }

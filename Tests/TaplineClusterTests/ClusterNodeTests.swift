@@ -55,6 +55,47 @@ struct ClusterNodeTests {
         }
     }
 
+    @Test("the node serves under an epoch only once onPhase(.held) has returned, and stops serving when a fence is decided")
+    func servingFollowsTheAnnouncement() async throws {
+        try await withClusterDatabase { database in
+            let membership = ClusterMembership(database: database)
+            let announced = Mutex<[String]>([])
+            let node = ClusterNode(
+                membership: membership, identity: NodeIdentity(name: "n1", address: "127.0.0.1:7100"),
+                timings: LeaseTimings(duration: 10, renewInterval: 0.2, stopGrace: 1, safety: 1), logger: .init(label: "test"),
+                onPhase: { phase, epoch in
+                    // What a node does on a phase takes time (the store's switch, stopping jobs).
+                    Thread.sleep(forTimeInterval: 0.3)
+                    announced.withLock { $0.append("\(phase) \(epoch.map(String.init) ?? "-")") }
+                })
+            let running = Task { await node.run() }
+            var heldBeforeServing = false
+            let deadline = Self.now() + 20
+            while node.servingEpoch == nil, Self.now() < deadline {
+                if node.phase == .held { heldBeforeServing = true }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            #expect(node.servingEpoch == 1)
+            #expect(announced.withLock { $0 } == ["held 1"], "serving before onPhase(.held) returned")
+            #expect(heldBeforeServing, "the computed phase turns held before the announcement has run")
+
+            try await database.client.query("UPDATE nodes SET lease_expires_at = now() - interval '1 second', renewed_at = now() - interval '2 seconds'")
+            while node.servingEpoch != nil, Self.now() < deadline + 20 {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            // Not serving from the decision on, while the fence's own work still runs.
+            #expect(node.servingEpoch == nil)
+            while node.servingEpoch == nil, Self.now() < deadline + 40 {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            #expect(node.servingEpoch == 2)
+            #expect(announced.withLock { $0 } == ["held 1", "fenced -", "held 2"])
+            running.cancel()
+            await running.value
+            #expect(node.servingEpoch == nil)
+        }
+    }
+
     @Test("with the database unreachable, the node fences on time, before its lease ends, and rejoins after")
     func fencesWhileUnreachable() async throws {
         let server = try PostgresServer.shared.get()

@@ -160,6 +160,53 @@ struct ClusterStoreTests {
         }
     }
 
+    @Test("rotate-key on a cluster: refused while a node serves; then every row and the recorded key move at once")
+    func rotateKey() async throws {
+        let key = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
+        let next = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
+        let stranger = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
+        try await withClusterDatabase { database in
+            let membership = ClusterMembership(database: database)
+            let sealedBefore = try await withNodeStore(on: database.location, catalog: Self.catalog, cipher: key) { store in
+                try await store.adoptCredentialsKey(key.keyID, node: "n1")
+                for name in ["A", "B"] {
+                    _ = try await store.createSource(
+                        try Self.new(name, ["host": .string("db"), "password": .string("pw-\(name)")]), actor: Self.actor, now: Date())
+                }
+                _ = try await store.createSource(try Self.new("Plain"), actor: Self.actor, now: Date())
+                try await store.createInitialDestination(type: "jsonl", properties: [:], credentials: ["token": "t0ken"], now: Date())
+                try await store.joinForTests(membership, name: "n1")
+                return try await Self.storedCredentials(database)
+            }
+            await #expect(throws: ClusterKeyError.self) {
+                _ = try await ClusterStore.resealCredentials(in: database, current: key, next: next)
+            }
+            #expect(try await Self.storedCredentials(database) == sealedBefore, "a refused rotation changes nothing")
+            _ = try await database.client.query("UPDATE nodes SET left_at = now()")
+            await #expect(throws: ClusterKeyError.otherKey(node: stranger.keyID, cluster: key.keyID, setBy: "n1")) {
+                _ = try await ClusterStore.resealCredentials(in: database, current: stranger, next: next)
+            }
+            #expect(try await ClusterStore.resealCredentials(in: database, current: key, next: next) == 3)
+            #expect(try await ClusterStore.credentialsKeyIDs(in: database) == [next.keyID])
+            try await withNodeStore(on: database.location, catalog: Self.catalog, cipher: next) { store in
+                try await store.adoptCredentialsKey(next.keyID, node: "n2")
+                #expect(try await store.allSources().map(\.credentials) == [["password": "pw-A"], ["password": "pw-B"], [:]])
+                #expect(try await store.destinations().first?.credentials == ["token": "t0ken"])
+                await #expect(throws: ClusterKeyError.self) { try await store.adoptCredentialsKey(key.keyID, node: "n1") }
+            }
+        }
+    }
+
+    static func storedCredentials(_ database: ClusterDatabase) async throws -> [String] {
+        var stored: [String] = []
+        for try await text in try await database.client.query(
+            "SELECT credentials FROM sources UNION ALL SELECT credentials FROM destinations ORDER BY 1"
+        ).decode(String.self) {
+            stored.append(text)
+        }
+        return stored
+    }
+
     @Test("the first node records the cluster's credentials key; a node with another key is refused, naming both ids")
     func oneKeyPerCluster() async throws {
         let key = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())

@@ -1,0 +1,28 @@
+import Foundation
+
+extension ClusterSettings {
+    /// A password file that cannot serve.
+    public struct PasswordFileError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The password in `path`: its one line, without the line ending. `readableByOthers`: the
+    /// file's mode lets other users read it (worth a warning; the daemon still starts).
+    public static func readPassword(path: String) throws(PasswordFileError) -> (password: String, readableByOthers: Bool) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PasswordFileError(description: "\(path): cannot read it")
+        }
+        var password = String(decoding: data, as: UTF8.self)
+        while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
+        guard !password.isEmpty else { throw PasswordFileError(description: "\(path): empty") }
+        return (password, TokenFile.isReadableByOthers(path: path))
+    }
+
+    /// The database password after defaults (`resolvedPasswordFile`), `nil` when none is to be
+    /// read.
+    public func password(environment: [String: String]) throws(PasswordFileError) -> (password: String, readableByOthers: Bool, path: String)? {
+        guard let path = resolvedPasswordFile(environment: environment) else { return nil }
+        let read = try Self.readPassword(path: path)
+        return (read.password, read.readableByOthers, path)
+    }
+}
