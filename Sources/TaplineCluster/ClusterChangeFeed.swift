@@ -21,7 +21,9 @@ import TaplineStore
 ///
 /// The same connection listens on `tapline_stops` for stop requests of jobs running on some
 /// node (`ClusterStore.requestStop`); each reconcile also hands over the requests still pending,
-/// so a lost notification delays a stop by at most one period.
+/// so a lost notification delays a stop by at most one period. It also listens on
+/// `tapline_deliveries` and wakes this node's webhook dispatcher when any node's commit queued
+/// deliveries (a lost one waits for the dispatcher's next poll, 5 s at most).
 final class ClusterChangeFeed: Sendable {
     private let database: ClusterDatabase
     private let rows: ClusterSourceRows
@@ -30,6 +32,7 @@ final class ClusterChangeFeed: Sendable {
     private let listening = Atomic<Bool>(false)
     private let sessions = Atomic<Int>(0)
     private let stopHandler = Mutex<(@Sendable (StopRequest) -> Void)?>(nil)
+    private let deliveriesHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     private struct Weak {
         weak var value: (any StoreObserver)?
@@ -49,6 +52,10 @@ final class ClusterChangeFeed: Sendable {
         stopHandler.withLock { $0 = handler }
     }
 
+    func setDeliveriesHandler(_ handler: @escaping @Sendable () -> Void) {
+        deliveriesHandler.withLock { $0 = handler }
+    }
+
     func add(_ observer: any StoreObserver) {
         observers.withLock { list in
             list.removeAll { $0.value == nil }
@@ -64,6 +71,7 @@ final class ClusterChangeFeed: Sendable {
                 try await database.client.withConnection { connection in
                     try await connection.listen(on: ClusterDatabase.sourcesChannel) { notifications in
                         try await connection.listen(on: ClusterDatabase.stopsChannel) { stops in
+                        try await connection.listen(on: ClusterDatabase.deliveriesChannel) { deliveries in
                             // Listening already: a change committed during this read is notified too.
                             do {
                                 try await withDeadline(Self.stepLimit, "the cluster change feed's first reconcile") {
@@ -76,7 +84,10 @@ final class ClusterChangeFeed: Sendable {
                             self.sessions.add(1, ordering: .releasing)
                             self.listening.store(true, ordering: .releasing)
                             backoff = .milliseconds(100)
-                            try await self.follow(notifications, stops: stops, on: connection)
+                            // Deliveries queued while this node was not listening are due now.
+                            self.deliveriesHandler.withLock { $0 }?()
+                            try await self.follow(notifications, stops: stops, deliveries: deliveries, on: connection)
+                        }
                         }
                     }
                 }
@@ -98,6 +109,7 @@ final class ClusterChangeFeed: Sendable {
     private enum Step: Sendable {
         case notified(String)
         case stopRequested(String)
+        case deliveriesQueued
         case reconcile
         /// A `SELECT 1` on the listening connection: proves it still answers.
         case heartbeat
@@ -115,7 +127,8 @@ final class ClusterChangeFeed: Sendable {
     /// overruns `stepLimit`. Nothing here waits for the connection's own tasks to end: the
     /// notification pump and the timers are cancelled and left to finish on their own.
     private func follow(
-        _ notifications: PostgresNotificationSequence, stops: PostgresNotificationSequence, on connection: PostgresConnection
+        _ notifications: PostgresNotificationSequence, stops: PostgresNotificationSequence,
+        deliveries: PostgresNotificationSequence, on connection: PostgresConnection
     ) async throws {
         let (steps, continuation) = AsyncStream<Step>.makeStream()
         let interval = reconcileInterval
@@ -126,6 +139,9 @@ final class ClusterChangeFeed: Sendable {
         let stopPump = Task {
             for try await notification in stops { continuation.yield(.stopRequested(notification.payload)) }
         }
+        let deliveryPump = Task {
+            for try await _ in deliveries { continuation.yield(.deliveriesQueued) }
+        }
         let reconciles = Task {
             while (try? await Task.sleep(for: interval)) != nil { continuation.yield(.reconcile) }
         }
@@ -135,6 +151,7 @@ final class ClusterChangeFeed: Sendable {
         defer {
             pump.cancel()
             stopPump.cancel()
+            deliveryPump.cancel()
             reconciles.cancel()
             heartbeats.cancel()
         }
@@ -144,6 +161,7 @@ final class ClusterChangeFeed: Sendable {
                     switch step {
                     case .notified(let payload): try await self.announce(payload: payload, connection: connection)
                     case .stopRequested(let payload): self.handOver(stop: payload)
+                    case .deliveriesQueued: self.deliveriesHandler.withLock { $0 }?()
                     case .reconcile: try await self.reconcile(connection)
                     case .heartbeat: try await connection.query("SELECT 1", logger: self.database.logger)
                     }

@@ -11,7 +11,8 @@ import TaplineStore
 /// node must start with a copy of that key file. Jobs and checks that were running when the
 /// single node stopped end as its next start would have ended them (`interrupted`, `failed`).
 /// Jobs name `node` (epoch 0, a life no node will have), the machine whose disk holds their logs.
-/// Webhook deliveries are not moved: nodes of a cluster do not deliver webhooks yet.
+/// The webhook outbox moves too: pending deliveries are sent by the nodes configured with their
+/// webhooks (a node's start abandons those of webhooks it is not configured with).
 public struct ClusterImport: Sendable {
     public let database: ClusterDatabase
     public let node: String
@@ -29,7 +30,8 @@ public struct ClusterImport: Sendable {
         public var failedChecks = 0
         /// The key the copied credentials are sealed with (`nil`: none is sealed).
         public var keyID: String?
-        public var undeliveredWebhooks = 0
+        /// Webhook deliveries still pending, moved with the rest.
+        public var pendingDeliveries = 0
     }
 
     /// How a column's SQLite value becomes PostgreSQL's.
@@ -138,6 +140,15 @@ public struct ClusterImport: Sendable {
                     .init("started_at", .time), .init("completed_at", .timeVia(ended)),
                     .init("discovery_exit_status", .integer), .init("discovery_error_message", .text),
                 ], identity: "id"),
+            Table(name: "webhooks", columns: [.init("name", .text), .init("url", .text), .init("events", .text)], identity: nil),
+            Table(
+                name: "webhook_deliveries",
+                columns: [
+                    .init("id", .integer), .init("webhook", .text), .init("event", .text), .init("source_id", .integer),
+                    .init("job_id", .integer), .init("reason", .text), .init("created_at", .time), .init("attempts", .integer),
+                    .init("next_attempt_at", .time), .init("delivered_at", .time), .init("abandoned_at", .time),
+                    .init("last_status", .integer), .init("last_error", .text),
+                ], identity: "id"),
         ]
     }
 
@@ -158,7 +169,7 @@ public struct ClusterImport: Sendable {
         }
         var summary = Summary()
         summary.keyID = sealed.first
-        summary.undeliveredWebhooks = try export.pendingDeliveries()
+        summary.pendingDeliveries = try export.pendingDeliveries()
         let moment = ClusterImport.timestamp(now)
         let tables = Self.tables(node: node, now: moment)
         let logger = database.logger
@@ -190,7 +201,10 @@ public struct ClusterImport: Sendable {
     }
 
     static func requireEmpty(_ connection: PostgresConnection, tables: [Table], logger: Logger) async throws {
-        for table in tables {
+        // The webhooks are configuration, written by every node's start: the single node's
+        // replace whatever a node wrote.
+        try await connection.query("DELETE FROM webhooks", logger: logger)
+        for table in tables where table.name != "webhooks" {
             let rows = try await count(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.name)"), connection, logger)
             if rows > 0 {
                 throw ClusterImportError(

@@ -31,6 +31,9 @@ public final class ClusterStore: SourceStore, JobStore, DestinationStore, Schedu
     let coalescing = CoalescingLedger()
     /// The node this store's manual starts run on and its epoch; `nil` before the join.
     private let member = Mutex<NodeMembership?>(nil)
+    /// Who claims webhook deliveries through this store, and for how long a claim holds
+    /// (`claimDeliveries(as:for:)`).
+    let deliveryClaims = Mutex<(node: String, seconds: Double)>(("tapline", 120))
 
     struct NodeMembership: Sendable {
         var name: String

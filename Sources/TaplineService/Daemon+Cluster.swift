@@ -17,6 +17,8 @@ struct ClusterBackend: Sendable {
     let runtime: ClusterRuntimeStore
     let membership: ClusterMembership
     let node: ClusterNode
+    /// Sends the deliveries this node claims from the cluster's outbox.
+    let webhooks: WebhookDispatcher
     /// Runs the connection pool from the start of setup until the node has stopped.
     let pool: Task<Void, Never>
 
@@ -43,10 +45,6 @@ extension Daemon {
     static func makeClusterNode(
         _ cluster: ClusterSettings, configuration: TaplineConfiguration, logger: Logger, environment: [String: String]
     ) async throws -> Daemon {
-        guard configuration.notifications.webhooks.isEmpty else {
-            throw SetupError(
-                "notifications.webhooks: a node of a cluster (store: postgres://…) does not deliver webhooks yet; remove them or run a single node on SQLite")
-        }
         let timings = cluster.leaseTimings(stopGrace: configuration.jobs.stopGraceSeconds)
         if let problem = timings.problem { throw SetupError("node: \(problem)") }
         let stateDirectory = configuration.resolvedStateDirectory(environment: environment)
@@ -99,6 +97,8 @@ extension Daemon {
                     "job stop requested through another node",
                     metadata: ["source.id": "\(request.sourceID)", "job.name": "\(request.jobName)"])
             }
+            let webhooks = try await makeWebhooks(store: store, configuration: configuration, metrics: metrics, logger: logger)
+            store.claimDeliveries(as: name, for: webhooks.claimSeconds)
             let membership = ClusterMembership(database: database)
             let identity = NodeIdentity(name: name, address: cluster.advertisedAddress ?? configuration.listen.description)
             let node = ClusterNode(
@@ -108,7 +108,8 @@ extension Daemon {
                 })
             metrics.nodeLease(name: name, held: false)
             let backend = ClusterBackend(
-                settings: cluster, database: database, store: store, runtime: runtime, membership: membership, node: node, pool: pool)
+                settings: cluster, database: database, store: store, runtime: runtime, membership: membership, node: node,
+                webhooks: webhooks, pool: pool)
             return Daemon(
                 configuration: configuration, stateDirectory: stateDirectory, backend: .cluster(backend), tokens: tokens,
                 parts: parts, lock: lock, logger: logger)
@@ -201,7 +202,10 @@ extension Daemon {
             let reaper = ClusterReaperService(
                 membership: cluster.membership, interval: cluster.settings.renewSeconds, grace: cluster.settings.reapGraceSeconds,
                 logger: logger)
-            try await serve(store: cluster.store, pruner: pruner, before: [], after: [.init(service: reaper)])
+            // Stopped in reverse order, as on one node: the webhook deliveries last.
+            let notifications = NotificationService(
+                dispatcher: cluster.webhooks, enabled: !configuration.notifications.webhooks.isEmpty)
+            try await serve(store: cluster.store, pruner: pruner, before: [.init(service: notifications)], after: [.init(service: reaper)])
         } catch {
             lease.cancel()
             await lease.value

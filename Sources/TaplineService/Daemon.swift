@@ -65,7 +65,7 @@ public struct Daemon: Sendable {
         if let cluster = configuration.cluster {
             return try await makeClusterNode(cluster, configuration: configuration, logger: logger, environment: environment)
         }
-        return try makeEmbedded(configuration: configuration, logger: logger, environment: environment)
+        return try await makeEmbedded(configuration: configuration, logger: logger, environment: environment)
     }
 
     init(
@@ -88,7 +88,7 @@ public struct Daemon: Sendable {
     /// The single-node daemon on SQLite.
     static func makeEmbedded(
         configuration: TaplineConfiguration, logger: Logger, environment: [String: String]
-    ) throws -> Daemon {
+    ) async throws -> Daemon {
         let stateDirectory = configuration.resolvedStateDirectory(environment: environment)
         try makePrivateDirectory(stateDirectory)
         let database = configuration.resolvedDatabase(environment: environment)
@@ -105,13 +105,7 @@ public struct Daemon: Sendable {
         let parts = DaemonParts(
             runtime: store, streams: store, configuration: configuration, stateDirectory: stateDirectory,
             environment: environment, logger: logger)
-        let webhooks: WebhookDispatcher
-        do {
-            webhooks = try WebhookDispatcher(
-                store: store, settings: configuration.notifications, logger: logger, metrics: parts.metrics)
-        } catch let error as WebhookSetupError {
-            throw SetupError(error.description)
-        }
+        let webhooks = try await makeWebhooks(store: store, configuration: configuration, metrics: parts.metrics, logger: logger)
         try bootSweep(store: store, runner: parts.runner, logger: logger)
         if let (type, properties, credentials) = initialDestination(configuration) {
             // The first start only: a destination deleted through the API stays deleted.
@@ -122,6 +116,19 @@ public struct Daemon: Sendable {
         return Daemon(
             configuration: configuration, stateDirectory: stateDirectory, backend: .embedded(store, webhooks), tokens: tokens,
             parts: parts, lock: lock, logger: logger)
+    }
+
+    /// The webhook dispatcher on `store`'s outbox, with the configured webhooks written to it.
+    static func makeWebhooks(
+        store: any WebhookOutbox, configuration: TaplineConfiguration, metrics: TaplineMetrics, logger: Logger
+    ) async throws -> WebhookDispatcher {
+        do {
+            let webhooks = try WebhookDispatcher(store: store, settings: configuration.notifications, logger: logger, metrics: metrics)
+            try await webhooks.configure()
+            return webhooks
+        } catch let error as WebhookSetupError {
+            throw SetupError(error.description)
+        }
     }
 
     /// The configured initial destination, its credentials apart.

@@ -73,7 +73,7 @@ public final class StoreExport: Sendable {
         try queue.read { db in try Store.sealedKeyIDs(db) }
     }
 
-    /// Webhook deliveries not yet made (a cluster does not deliver webhooks yet).
+    /// Webhook deliveries not yet made.
     public func pendingDeliveries() throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL") ?? 0 }
     }

@@ -23,7 +23,8 @@ struct StoreCommand: AsyncParsableCommand {
                 node may be running on it. Every node of the cluster then needs a copy of the credentials key file
                 the single node used. Jobs keep naming the machine that ran them (--node), whose disk holds their
                 logs: start that machine's node with the same node name and state directory to keep serving them.
-                Pending webhook deliveries are not moved (a cluster does not deliver webhooks yet).
+                The webhook outbox moves too: configure the nodes with the same webhooks to have its pending
+                deliveries sent.
                 """)
 
         @Option(name: .long, help: "The single node's SQLite database (e.g. /var/lib/tapline/tapline.db).")
@@ -96,8 +97,8 @@ struct StoreCommand: AsyncParsableCommand {
             if let key = summary.keyID {
                 print("credentials are sealed with key id \(key): give every node a copy of the key file this install used")
             }
-            if summary.undeliveredWebhooks > 0 {
-                print("\(summary.undeliveredWebhooks) webhook delivery(ies) were pending and were not moved")
+            if summary.pendingDeliveries > 0 {
+                print("\(summary.pendingDeliveries) webhook delivery(ies) are pending: nodes configured with their webhooks send them")
             }
         }
 

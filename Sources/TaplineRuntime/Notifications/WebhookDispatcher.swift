@@ -23,7 +23,7 @@ public final class WebhookDispatcher: Sendable {
         var secret: [UInt8]
     }
 
-    let store: Store
+    let store: any WebhookOutbox
     let endpoints: [String: Endpoint]
     let settings: NotificationSettings
     let logger: Logger
@@ -36,10 +36,10 @@ public final class WebhookDispatcher: Sendable {
     static let recordSeconds = 0.25
     static let backoff = RetryPolicy(retries: Int.max, initialDelay: 1, maxDelay: 3600)
 
-    /// Reads every webhook's secret and writes the configured webhooks to the store; a missing
-    /// secret or a bad URL is an error naming the webhook.
+    /// Reads every webhook's secret; a missing secret or a bad URL is an error naming the
+    /// webhook. `configure()` then writes the configured webhooks to the store.
     public init(
-        store: Store, settings: NotificationSettings, logger: Logger, metrics: TaplineMetrics? = nil,
+        store: any WebhookOutbox, settings: NotificationSettings, logger: Logger, metrics: TaplineMetrics? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws {
         var endpoints: [String: Endpoint] = [:]
@@ -60,11 +60,20 @@ public final class WebhookDispatcher: Sendable {
         configuration.timeoutIntervalForResource = settings.timeoutSeconds
         configuration.httpMaximumConnectionsPerHost = Self.concurrency
         session = URLSession(configuration: configuration)
-        try store.configureWebhooks(
-            settings.webhooks.map { WebhookSubscription(name: $0.name, url: $0.url, events: $0.events) }, now: now())
         let wake = self.wake
         store.onDeliveriesQueued { wake.signal() }
     }
+
+    /// Makes the store's webhooks the configured ones (pending deliveries of a removed webhook
+    /// are abandoned), before the dispatcher runs.
+    public func configure() async throws {
+        try await store.configureWebhooks(
+            settings.webhooks.map { WebhookSubscription(name: $0.name, url: $0.url, events: $0.events) }, now: now())
+    }
+
+    /// How long a delivery claimed by a node of a cluster stays its own: an attempt's timeout
+    /// and its recording, with room to spare.
+    public var claimSeconds: Double { 2 * settings.timeoutSeconds + 4 * Self.recordSeconds + 30 }
 
     /// Delivers until cancelled; what is still pending is delivered after the next start.
     ///
@@ -102,7 +111,7 @@ public final class WebhookDispatcher: Sendable {
                 }
                 if inFlight.isEmpty, now().timeIntervalSince(lastPrune) > 3600 {
                     lastPrune = now()
-                    _ = try? await store.pruneDeliveries(before: now().addingTimeInterval(-7 * 86_400))
+                    _ = try? await store.pruneDeliveries(before: now().addingTimeInterval(-7 * 86_400), limit: 1000)
                 }
                 if !waking {
                     // Woken by a commit that queued deliveries, by the next retry's time, or soon

@@ -34,6 +34,20 @@ public struct WebhookDelivery: Sendable {
     public var reason: String?
     public var source: (id: Int64, name: String, displayName: String)
     public var job: JobRecord?
+
+    package init(
+        id: Int64, webhook: String, event: WebhookEvent, createdAt: Date, attempts: Int, reason: String?,
+        source: (id: Int64, name: String, displayName: String), job: JobRecord?
+    ) {
+        self.id = id
+        self.webhook = webhook
+        self.event = event
+        self.createdAt = createdAt
+        self.attempts = attempts
+        self.reason = reason
+        self.source = source
+        self.job = job
+    }
 }
 
 /// How one attempt went.
