@@ -17,6 +17,9 @@ extension ClusterStore: WebhookOutbox {
     public func configureWebhooks(_ webhooks: [WebhookSubscription], now: Date) async throws {
         let logger = database.logger
         try await database.transaction { connection in
+            // Nodes starting together each write the table: one after the other, not a
+            // duplicate key for the later one.
+            try await connection.query("LOCK TABLE webhooks IN SHARE ROW EXCLUSIVE MODE", logger: logger)
             try await connection.query("DELETE FROM webhooks", logger: logger)
             for webhook in webhooks {
                 try await connection.query(

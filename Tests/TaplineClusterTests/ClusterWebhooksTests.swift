@@ -100,6 +100,28 @@ struct ClusterWebhooksTests {
         }
     }
 
+    @Test("nodes starting together each write the webhooks, one after the other")
+    func concurrentConfiguration() async throws {
+        try await withClusterDatabase { database in
+            let hooks = [WebhookSubscription(name: "ends", url: "http://127.0.0.1:1/h", events: [.jobSucceeded, .jobFailed])]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await withNodeStore(on: database.location, catalog: Self.catalog) { store in
+                            try await store.configureWebhooks(hooks, now: Date())
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            var names: [String] = []
+            for try await name in try await database.client.query("SELECT name FROM webhooks", logger: database.logger).decode(String.self) {
+                names.append(name)
+            }
+            #expect(names == ["ends"])
+        }
+    }
+
     @Test("without webhooks nothing is queued")
     func nothingWithoutWebhooks() async throws {
         try await withClusterStore(catalog: Self.catalog) { store, database in
