@@ -19,10 +19,14 @@ import TaplineStore
 public final class ClusterRuntimeStore: SchedulerStore, RunnerStore, PrunerStore {
     public let store: ClusterStore
     let deadline: Duration
+    /// How long a due source stays unclaimed while some node is up (the lease and the reap
+    /// grace): the catch-up rules apply only to sources overdue by more.
+    let unattendedAfter: TimeInterval
 
-    public init(store: ClusterStore, deadline: Duration = .seconds(10)) {
+    public init(store: ClusterStore, deadline: Duration = .seconds(10), unattendedAfter: TimeInterval = 35) {
         self.store = store
         self.deadline = deadline
+        self.unattendedAfter = unattendedAfter
     }
 
     public var catalog: SourceTypeCatalog { store.catalog }
@@ -32,8 +36,10 @@ public final class ClusterRuntimeStore: SchedulerStore, RunnerStore, PrunerStore
     public func prepareSchedule(now: Date, catchUpWindow: TimeInterval?, cause: CatchUpCause) throws
         -> (due: [(sourceID: Int64, due: Date)], skipped: Int)
     {
-        let store = self.store
-        return (try blocking("reading the due times") { try await store.scheduledDueTimes() }, 0)
+        let (store, unattended) = (self.store, unattendedAfter)
+        return try blocking("the catch-up rules") {
+            try await store.prepareSchedule(now: now, catchUpWindow: catchUpWindow, cause: cause, unattendedAfter: unattended)
+        }
     }
 
     public func claimScheduledStarts(_ claims: [(sourceID: Int64, occurrence: Date)], now: Date, jobName: (Int64) -> String) throws

@@ -354,10 +354,45 @@ extension ClusterStore {
         }
     }
 
-    /// Every scheduled source's due time, for a node's scheduler queue at its start. The
-    /// catch-up rules are not applied here: in a cluster a node's start is not the cluster's
-    /// downtime (the other nodes may be about to start those sources), so overdue sources run
-    /// once each, coalesced, like any late start.
+    /// The catch-up rules at a node's start (or after a forward step of its clock, `cause`), for
+    /// the sources no node has been starting: those overdue by more than `unattendedAfter` (the
+    /// lease and the reap grace: longer than any live node leaves a due source unclaimed, so
+    /// they were missed while every node was down). A source overdue by less is being started by
+    /// another node or is about to be, and is left to that start (a late start coalesces what
+    /// it passed). Rows another transaction holds (a claim in progress) are skipped. Returns
+    /// every scheduled source's due time, for the scheduler's queue, and how many were skipped.
+    public func prepareSchedule(
+        now: Date, catchUpWindow: TimeInterval?, cause: CatchUpCause, unattendedAfter: TimeInterval
+    ) async throws -> (due: [(sourceID: Int64, due: Date)], skipped: Int) {
+        let (logger, catalog) = (database.logger, catalog)
+        let skipped = try await database.transaction { connection in
+            var skipped = 0
+            let overdue = try await self.sources(
+                from: try await connection.query(
+                    """
+                    SELECT \(unescaped: ClusterSourceRows.columns) FROM sources
+                    WHERE next_fire_at IS NOT NULL AND next_fire_at < \(ClusterTime.millis(now.addingTimeInterval(-unattendedAfter)))
+                    ORDER BY id FOR UPDATE SKIP LOCKED
+                    """, logger: logger))
+            for source in overdue {
+                switch source.catchUpStep(type: catalog[source.type], now: now, window: catchUpWindow) {
+                case .leave: continue
+                case .due(let occurrence):
+                    try await Self.setNextFire(connection, logger: logger, sourceID: source.id, occurrence)
+                case .skip(let missed, let next):
+                    skipped += 1
+                    try await Self.setNextFire(connection, logger: logger, sourceID: source.id, next)
+                    try await Self.appendEvent(
+                        connection, logger: logger, sourceID: source.id, kind: .skipped, actor: .system, at: now,
+                        reason: "outside catch-up window", detail: "\(missed) occurrence(s) missed \(cause.detail)")
+                }
+            }
+            return skipped
+        }
+        return (try await scheduledDueTimes(), skipped)
+    }
+
+    /// Every scheduled source's due time, for a node's scheduler queue.
     public func scheduledDueTimes() async throws -> [(sourceID: Int64, due: Date)] {
         var due: [(sourceID: Int64, due: Date)] = []
         for try await (id, at) in try await database.client.query(

@@ -85,7 +85,7 @@ extension Daemon {
                     "store": "\(cluster.location)", "node.name": "\(name)", "key.id": "\(cipher.keyID)",
                     "source_types": "\(configuration.catalog.sorted.map(\.type))",
                 ])
-            let runtime = ClusterRuntimeStore(store: store)
+            let runtime = ClusterRuntimeStore(store: store, unattendedAfter: cluster.leaseSeconds + cluster.reapGraceSeconds)
             let parts = DaemonParts(
                 runtime: runtime, streams: store, configuration: configuration, stateDirectory: stateDirectory,
                 environment: environment, logger: logger, node: name)

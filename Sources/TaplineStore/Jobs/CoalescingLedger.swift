@@ -8,7 +8,7 @@ public enum CatchUpCause: Sendable {
     /// The wall clock stepped forward over them.
     case clockStep
 
-    var detail: String {
+    package var detail: String {
         switch self {
         case .downtime: "while tapline was not running"
         case .clockStep: "when the wall clock stepped forward"

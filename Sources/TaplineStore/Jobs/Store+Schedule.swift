@@ -20,15 +20,9 @@ extension Store {
                 arguments: [StoredTime.millis(now)]
             )
             for source in due {
-                guard var nextFire = source.nextFireAt else { continue }
-                if let retry = source.pendingRetry {
-                    // A retry whose time passed still runs, unless its regular occurrence passed
-                    // too: then it is dropped and that occurrence falls under the rules below.
-                    guard let resume = retry.resumeAt, resume <= now else { continue }
-                    nextFire = resume
-                }
-                switch CatchUpPolicy.decide(source.schedule(type: catalog[source.type]), nextFire: nextFire, now: now, window: catchUpWindow) {
-                case .runNow(let occurrence):
+                switch source.catchUpStep(type: catalog[source.type], now: now, window: catchUpWindow) {
+                case .leave: continue
+                case .due(let occurrence):
                     try Self.setNextFire(db, sourceID: source.id, occurrence)
                 case .skip(let missed, let next):
                     skipped += 1
