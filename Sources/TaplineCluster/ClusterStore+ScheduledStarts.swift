@@ -27,8 +27,14 @@ extension ClusterStore {
         let logger = database.logger
         let catalog = self.catalog
         let ledger = coalescing
+        let asked = ContinuousClock.now
         return try await database.transaction { connection -> ClaimBatch in
             try await Self.requireLease(connection, logger: logger, node: node)
+            // A claim that waited for the database (a connection through an outage, the lease
+            // row held) is dated when it runs, not when it was planned: its jobs' started_at
+            // must not fall inside the time the database was out of reach.
+            let waited = ContinuousClock.now - asked
+            let now = waited > Self.claimWaitDated ? now.addingTimeInterval(Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18) : now
             let hasDestination = try await Self.hasLiveDestination(connection, logger: logger)
             let locked = try await self.sources(
                 from: try await connection.query(
@@ -83,6 +89,9 @@ extension ClusterStore {
             return ClaimBatch(results: results, coalescedOccurrences: coalesced)
         }
     }
+
+    /// How long a claim may wait for the database before its `now` moves by the wait.
+    static let claimWaitDated = Duration.milliseconds(500)
 
     private func carryOut(
         _ plan: ClaimPlan, source: SourceRecord, now: Date, jobName: String, node: NodeMembership, connection: PostgresConnection,

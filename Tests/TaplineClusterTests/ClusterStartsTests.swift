@@ -52,6 +52,36 @@ struct ClusterStartsTests {
         }
     }
 
+    @Test("a claim that waited for the database is dated when it ran, not when it was planned")
+    func waitedClaimIsDated() async throws {
+        try await withClusterStore(catalog: Self.catalog) { store, database in
+            try await store.createInitialDestination(type: "jsonl", properties: [:], credentials: [:], now: Date())
+            try await store.joinForTests(ClusterMembership(database: database), name: "n")
+            let source = try await Self.everySecond(store, "s1")
+            let due = try #require(source.nextFireAt)
+            // The node's lease row held for 1.5 s (as a database out of reach holds a claim up).
+            let holder = Task {
+                try await database.transaction { connection in
+                    try await connection.query("SELECT 1 FROM nodes WHERE name = 'n' FOR UPDATE", logger: database.logger)
+                    try await connection.query("SELECT pg_sleep(1.5)", logger: database.logger)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let batch = try await store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "j\($0)" })
+            try await holder.value
+            guard case .started(let job, _, _) = try #require(batch.results.first) else { Issue.record("not started: \(batch.results)"); return }
+            let late = job.startedAt.timeIntervalSince(due)
+            #expect(late >= 1.0 && late < 10, "started_at \(late) s after the planned instant")
+            #expect(job.scheduledFor == due)
+            // Without a wait, the planned instant stands.
+            let next = try #require(try await store.source(id: source.id)?.nextFireAt)
+            try await store.recordCompletions([(job.id, .stopped(at: next))], policy: CompletionPolicy())
+            let prompt = try await store.claimScheduledStarts([(source.id, next)], now: next, jobName: { "k\($0)" })
+            guard case .started(let second, _, _) = try #require(prompt.results.first) else { Issue.record("not started"); return }
+            #expect(second.startedAt == next)
+        }
+    }
+
     @Test("a source row another transaction holds is answered busy and stays due; once free, it starts")
     func busyRow() async throws {
         try await withClusterStore(catalog: Self.catalog) { store, database in
