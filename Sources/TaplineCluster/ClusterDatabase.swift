@@ -64,16 +64,40 @@ public final class ClusterDatabase: Sendable {
     /// Runs `body` in one transaction. An error thrown by `body` comes out as itself (the
     /// rollback that followed it succeeded); a failure to begin, commit or roll back comes out
     /// as postgres-nio's `PostgresTransactionError`.
+    ///
+    /// A transaction that has not ended within `limit` fails with `ClusterDeadlineExceeded` and
+    /// its connection is closed, so the pool never lends it again: after a server crash, a query
+    /// racing the connection's end was seen never to finish, and every such connection kept
+    /// from the pool left one slot fewer, until nothing could start or end a job (seen in
+    /// `scripts/cluster`: no start for 25 s after the database came back). What the transaction
+    /// did is then undone by the server, which sees the connection go.
     func transaction<Result: Sendable>(
-        _ body: @Sendable (PostgresConnection) async throws -> Result
+        limit: Duration = ClusterDatabase.transactionLimit,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        let logger = self.logger
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await client.withConnection { connection in
+                do {
+                    return try await withDeadline(limit, "a transaction on the cluster's database") {
+                        try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+                    }
+                } catch let error as ClusterDeadlineExceeded {
+                    // Closed before the lease goes back, so the pool does not lend it again
+                    // meanwhile; a close that does not answer either is left after a second.
+                    _ = try? await withDeadline(.seconds(1), "closing a connection") { try await connection.close() }
+                    throw error
+                }
+            }
         } catch let error as PostgresTransactionError {
             if let thrown = error.closureError, error.rollbackError == nil { throw thrown }
             throw error
         }
     }
+
+    /// How long a transaction may take by default: less than the runtime store's own limit
+    /// (`ClusterRuntimeStore`, 10 s), so its connection is given up before its caller gives up.
+    public static let transactionLimit = Duration.seconds(8)
 
     /// Runs the connection pool until the task is cancelled.
     public func run() async {
@@ -83,7 +107,7 @@ public final class ClusterDatabase: Sendable {
     /// Creates or upgrades the schema. Nodes starting together serialize on an advisory lock,
     /// so each version is applied once; a version already applied is skipped.
     public func migrate() async throws {
-        try await transaction { [logger] connection in
+        try await transaction(limit: .seconds(600)) { [logger] connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
             try await connection.query(
                 """

@@ -173,7 +173,8 @@ public struct ClusterImport: Sendable {
         let moment = ClusterImport.timestamp(now)
         let tables = Self.tables(node: node, now: moment)
         let logger = database.logger
-        summary = try await database.transaction { [summary] connection in
+        // A long history takes long to copy: no limit a daemon's transactions have.
+        summary = try await database.transaction(limit: .seconds(6 * 3600)) { [summary] connection in
             var summary = summary
             // Two moves (or a move and a node's first start) must not interleave.
             try await connection.query("SELECT pg_advisory_xact_lock(\(ClusterDatabase.migrationLock))", logger: logger)

@@ -81,7 +81,7 @@ extension ClusterStore {
         in database: ClusterDatabase, current: CredentialCipher, next: CredentialCipher
     ) async throws -> Int {
         let logger = database.logger
-        return try await database.transaction { connection in
+        return try await database.transaction(limit: .seconds(600)) { connection in
             // A node joining now waits for this transaction (its join writes the same table).
             try await connection.query("LOCK TABLE nodes IN EXCLUSIVE MODE", logger: logger)
             for try await (name, until) in try await connection.query(

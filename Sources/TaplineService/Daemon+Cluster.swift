@@ -213,6 +213,9 @@ extension Daemon {
         }
         lease.cancel()
         await lease.value
+        // Nothing listens for changes any more; the feed ends at once (a reconnection loop to a
+        // database out of reach included).
+        feed.cancel()
         await feed.value
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import TaplineTestSupport
 @testable import TaplineCluster
@@ -15,6 +16,38 @@ struct ClusterMembershipTests {
             }
             #expect(try await database.schemaVersions() == ClusterDatabase.migrations.map(\.version))
             #expect(ClusterDatabase.migrations.map(\.version) == Array(1...ClusterDatabase.migrations.count))
+        }
+    }
+
+    @Test("a transaction past its limit fails and its connection is closed, so the pool lends a fresh one")
+    func transactionDeadline() async throws {
+        let location = try PostgresServer.shared.get().makeDatabase()
+        let logger: Logger = {
+            var logger = Logger(label: "tapline.cluster.test")
+            logger.logLevel = .critical
+            return logger
+        }()
+        // One connection: a connection kept busy by a query that does not end would stall every later call.
+        let database = ClusterDatabase(location: location, password: PostgresServer.password, logger: logger, maximumConnections: 1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            try await database.verifyConnection()
+            let began = ContinuousClock.now
+            await #expect(throws: ClusterDeadlineExceeded.self) {
+                try await database.transaction(limit: .seconds(1)) { connection in
+                    try await connection.query("SELECT pg_sleep(30)", logger: logger)
+                }
+            }
+            #expect(ContinuousClock.now - began < .seconds(5))
+            let answered = ContinuousClock.now
+            let one = try await database.transaction { connection in
+                var value = 0
+                for try await n in try await connection.query("SELECT 1", logger: logger).decode(Int.self) { value = n }
+                return value
+            }
+            #expect(one == 1)
+            #expect(ContinuousClock.now - answered < .seconds(10), "the next transaction waited for the stuck connection")
         }
     }
 

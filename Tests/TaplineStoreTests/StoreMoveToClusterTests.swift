@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import Logging
 import Testing
 import TaplineCore
 import TaplineTestSupport
@@ -90,20 +89,6 @@ struct StoreMoveToClusterTests {
         #expect(try await store.startConnectionCheck(sourceID: disco.id, name: "c2", now: t0.addingTimeInterval(3)))
     }
 
-    static func withDatabase<T: Sendable>(_ body: @Sendable (ClusterDatabase, PostgresLocation) async throws -> T) async throws -> T {
-        let location = try PostgresServer.shared.get().makeDatabase()
-        var logger = Logger(label: "tapline.move.test")
-        logger.logLevel = .error
-        let database = ClusterDatabase(location: location, password: PostgresServer.password, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.run() }
-            defer { group.cancelAll() }
-            try await database.verifyConnection()
-            try await database.migrate()
-            return try await body(database, location)
-        }
-    }
-
     @Test("every read answers as the single node's next start would; ids and the key carry over; a second move changes nothing")
     func move() async throws {
         let directory = try temporaryDirectory()
@@ -112,7 +97,8 @@ struct StoreMoveToClusterTests {
         let single = try Store.open(path: path, catalog: Self.catalog, cipher: Self.key).withTestDestination()
         try await Self.history(single)
 
-        try await Self.withDatabase { database, location in
+        try await withClusterDatabase { database in
+            let location = database.location
             let summary = try await ClusterImport(database: database, node: "old-host").run(from: try StoreExport(path: path), now: Self.moved)
             #expect(summary.rows.map(\.table) == ClusterImport.tableNames)
             let counts = Dictionary(uniqueKeysWithValues: summary.rows.map { ($0.table, $0.count) })
@@ -169,7 +155,7 @@ struct StoreMoveToClusterTests {
         let path = directory + "/tapline.db"
         let single = try Store.open(path: path, catalog: Self.catalog, cipher: Self.key).withTestDestination()
         _ = try await single.createSource(try newSource("Shop", properties: ["host": .string("db"), "password": .string("x")]), actor: alice, now: t0)
-        try await Self.withDatabase { database, _ in
+        try await withClusterDatabase { database in
             let other = try CredentialCipher(keyBytes: Array(repeating: 2, count: 32))
             try await database.client.query(
                 "INSERT INTO cluster_settings (name, value, set_by) VALUES ('credentials_key_id', \(other.keyID), 'n0')", logger: database.logger)
