@@ -152,7 +152,8 @@ public struct ClusterImport: Sendable {
         ]
     }
 
-    /// The tables a move fills, each of which must be empty beforehand.
+    /// The tables a move fills, each of which must be empty beforehand but `webhooks`
+    /// (configuration, which every node's start rewrites: the move replaces it).
     public static let tableNames = tables(node: "", now: "").map(\.name)
 
     /// Rows per INSERT: PostgreSQL takes at most 65,535 parameters per statement.
