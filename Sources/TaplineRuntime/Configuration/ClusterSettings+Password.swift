@@ -7,10 +7,18 @@ extension ClusterSettings {
     }
 
     /// The password in `path`: its one line, without the line ending. `readableByOthers`: the
-    /// file's mode lets other users read it (worth a warning; the daemon still starts).
+    /// file's mode lets other users read it (worth a warning; the daemon still starts). A pipe
+    /// serves too (`--password-file /dev/stdin`, for a password only root may read).
     public static func readPassword(path: String) throws(PasswordFileError) -> (password: String, readableByOthers: Bool) {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw PasswordFileError(description: "\(path): cannot read it")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.read(upToCount: 65_536) ?? Data()  // nil: at its end already, empty
+        } catch {
+            throw PasswordFileError(description: "\(path): cannot read it: \(error)")
         }
         var password = String(decoding: data, as: UTF8.self)
         while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
