@@ -21,7 +21,7 @@ extension ClusterSettings {
             throw PasswordFileError(description: "\(path): cannot read it: \(error)")
         }
         var password = String(decoding: data, as: UTF8.self)
-        while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
+        while let last = password.last, last.isNewline { password.removeLast() }  // "\r\n" is one Character
         guard !password.isEmpty else { throw PasswordFileError(description: "\(path): empty") }
         return (password, TokenFile.isReadableByOthers(path: path))
     }
