@@ -57,7 +57,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     static func bodyTimeout(_ timeout: Duration) -> APIError {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout.timeInterval
         return .sources(
             .requestTimeout, code: "InvalidBody", message: "request body did not arrive within \(seconds) seconds")
     }

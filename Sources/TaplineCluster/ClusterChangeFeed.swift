@@ -71,23 +71,23 @@ final class ClusterChangeFeed: Sendable {
                 try await database.client.withConnection { connection in
                     try await connection.listen(on: ClusterDatabase.sourcesChannel) { notifications in
                         try await connection.listen(on: ClusterDatabase.stopsChannel) { stops in
-                        try await connection.listen(on: ClusterDatabase.deliveriesChannel) { deliveries in
-                            // Listening already: a change committed during this read is notified too.
-                            do {
-                                try await withDeadline(Self.stepLimit, "the cluster change feed's first reconcile") {
-                                    try await self.reconcile(connection)
+                            try await connection.listen(on: ClusterDatabase.deliveriesChannel) { deliveries in
+                                // Listening already: a change committed during this read is notified too.
+                                do {
+                                    try await withDeadline(Self.stepLimit, "the cluster change feed's first reconcile") {
+                                        try await self.reconcile(connection)
+                                    }
+                                } catch let error as ClusterDeadlineExceeded {
+                                    await ClusterDatabase.giveUp(connection)  // not reused
+                                    throw error
                                 }
-                            } catch let error as ClusterDeadlineExceeded {
-                                Task { try? await connection.close() }  // not reused
-                                throw error
+                                self.sessions.add(1, ordering: .releasing)
+                                self.listening.store(true, ordering: .releasing)
+                                backoff = .milliseconds(100)
+                                // Deliveries queued while this node was not listening are due now.
+                                self.deliveriesHandler.withLock { $0 }?()
+                                try await self.follow(notifications, stops: stops, deliveries: deliveries, on: connection)
                             }
-                            self.sessions.add(1, ordering: .releasing)
-                            self.listening.store(true, ordering: .releasing)
-                            backoff = .milliseconds(100)
-                            // Deliveries queued while this node was not listening are due now.
-                            self.deliveriesHandler.withLock { $0 }?()
-                            try await self.follow(notifications, stops: stops, deliveries: deliveries, on: connection)
-                        }
                         }
                     }
                 }
@@ -169,7 +169,7 @@ final class ClusterChangeFeed: Sendable {
             }
         } catch let error as ClusterDeadlineExceeded {
             // Not reused: the pool gets it back closed.
-            Task { try? await connection.close() }
+            await ClusterDatabase.giveUp(connection)
             throw error
         }
         // Cancelled (the node stops), or the notifications ended: then the pump has finished,

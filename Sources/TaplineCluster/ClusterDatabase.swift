@@ -83,9 +83,7 @@ public final class ClusterDatabase: Sendable {
                         try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
                     }
                 } catch let error as ClusterDeadlineExceeded {
-                    // Closed before the lease goes back, so the pool does not lend it again
-                    // meanwhile; a close that does not answer either is left after a second.
-                    _ = try? await withDeadline(.seconds(1), "closing a connection") { try await connection.close() }
+                    await Self.giveUp(connection)
                     throw error
                 }
             }
@@ -93,6 +91,13 @@ public final class ClusterDatabase: Sendable {
             if let thrown = error.closureError, error.rollbackError == nil { throw thrown }
             throw error
         }
+    }
+
+    /// Closes a leased connection that overran its deadline, before its lease goes back, so the
+    /// pool does not lend it again meanwhile (a close in a task of its own lost that race under
+    /// load); a close that does not answer either is left after a second.
+    static func giveUp(_ connection: PostgresConnection) async {
+        _ = try? await withDeadline(.seconds(1), "closing a connection") { try await connection.close() }
     }
 
     /// How long a transaction may take by default: less than the runtime store's own limit

@@ -213,26 +213,20 @@ public struct ClusterImport: Sendable {
                     "the cluster's database is not empty (\(table.name) has \(rows) row(s)); a move fills an empty database only, nothing was changed")
             }
         }
-        for try await (name, until) in try await connection.query(
-            "SELECT name, lease_expires_at FROM nodes WHERE left_at IS NULL AND lease_expires_at > now()", logger: logger
-        ).decode((String, Date).self) {
-            throw ClusterImportError("node \(name) holds a lease on the cluster's database until \(timestamp(until)); stop every node first")
+        if let serving = try await ClusterMembership.servingNode(connection, logger: logger) {
+            throw ClusterImportError(
+                "node \(serving.name) holds a lease on the cluster's database until \(timestamp(serving.until)); stop every node first")
         }
     }
 
     /// The cluster takes the key the moved credentials are sealed with, unless it already
     /// recorded another (nodes started on it with their own key).
     static func recordKey(_ keyID: String, connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            """
-            INSERT INTO cluster_settings (name, value, set_by) VALUES (\(ClusterStore.credentialsKeySetting), \(keyID), 'tapline store migrate')
-            ON CONFLICT (name) DO NOTHING
-            """, logger: logger)
-        for try await (value, setBy) in try await connection.query(
-            "SELECT value, set_by FROM cluster_settings WHERE name = \(ClusterStore.credentialsKeySetting)", logger: logger
-        ).decode((String, String).self) where value != keyID {
+        do {
+            try await ClusterStore.recordKey(keyID, setBy: "tapline store migrate", connection: connection, logger: logger)
+        } catch ClusterKeyError.otherKey(_, let recorded, let setBy) {
             throw ClusterImportError(
-                "the cluster's database records credentials key id \(value) (first used by node \(setBy)), but the moved credentials are sealed with key id \(keyID); use a new database, or delete that row of cluster_settings if no node uses the cluster yet")
+                "the cluster's database records credentials key id \(recorded) (first used by node \(setBy)), but the moved credentials are sealed with key id \(keyID); use a new database, or delete that row of cluster_settings if no node uses the cluster yet")
         }
     }
 

@@ -189,3 +189,17 @@ public enum ClusterError: Error, CustomStringConvertible {
         }
     }
 }
+
+extension ClusterMembership {
+    /// A node serving on the database now (its lease running, by the database's clock, as
+    /// `node_status` says), the first by name, if any: what a change that every node must see
+    /// at its start (a move into the cluster, a new credentials key) must not run beside.
+    static func servingNode(_ connection: PostgresConnection, logger: Logger) async throws -> (name: String, until: Date)? {
+        for try await (name, until) in try await connection.query(
+            "SELECT name, lease_expires_at FROM node_status WHERE state = 'serving' ORDER BY name LIMIT 1", logger: logger
+        ).decode((String, Date).self) {
+            return (name, until)
+        }
+        return nil
+    }
+}

@@ -51,16 +51,7 @@ extension ClusterStore {
     public func adoptCredentialsKey(_ keyID: String, node: String) async throws {
         let logger = database.logger
         try await database.transaction { connection in
-            try await connection.query(
-                """
-                INSERT INTO cluster_settings (name, value, set_by) VALUES (\(Self.credentialsKeySetting), \(keyID), \(node))
-                ON CONFLICT (name) DO NOTHING
-                """, logger: logger)
-            for try await (value, setBy) in try await connection.query(
-                "SELECT value, set_by FROM cluster_settings WHERE name = \(Self.credentialsKeySetting)", logger: logger
-            ).decode((String, String).self) where value != keyID {
-                throw ClusterKeyError.otherKey(node: keyID, cluster: value, setBy: setBy)
-            }
+            try await Self.recordKey(keyID, setBy: node, connection: connection, logger: logger)
             for try await found in try await connection.query(
                 """
                 SELECT DISTINCT credentials::jsonb ->> 'key' FROM sources WHERE credentials::jsonb ? 'tapline_sealed'
@@ -69,6 +60,21 @@ extension ClusterStore {
             ).decode(String?.self) {
                 if let found, found != keyID { throw ClusterKeyError.sealedWithOtherKey(node: keyID, found: found) }
             }
+        }
+    }
+
+    /// Records `keyID` as the cluster's credentials key if none is recorded yet, in the caller's
+    /// transaction; `ClusterKeyError.otherKey` when another one is.
+    static func recordKey(_ keyID: String, setBy: String, connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO cluster_settings (name, value, set_by) VALUES (\(credentialsKeySetting), \(keyID), \(setBy))
+            ON CONFLICT (name) DO NOTHING
+            """, logger: logger)
+        for try await (value, recordedBy) in try await connection.query(
+            "SELECT value, set_by FROM cluster_settings WHERE name = \(credentialsKeySetting)", logger: logger
+        ).decode((String, String).self) where value != keyID {
+            throw ClusterKeyError.otherKey(node: keyID, cluster: value, setBy: recordedBy)
         }
     }
 
@@ -84,11 +90,8 @@ extension ClusterStore {
         return try await database.transaction(limit: .seconds(600)) { connection in
             // A node joining now waits for this transaction (its join writes the same table).
             try await connection.query("LOCK TABLE nodes IN EXCLUSIVE MODE", logger: logger)
-            for try await (name, until) in try await connection.query(
-                "SELECT name, lease_expires_at FROM nodes WHERE left_at IS NULL AND lease_expires_at > now() ORDER BY name",
-                logger: logger
-            ).decode((String, Date).self) {
-                throw ClusterKeyError.nodeServing(name: name, until: Timestamp.format(until))
+            if let serving = try await ClusterMembership.servingNode(connection, logger: logger) {
+                throw ClusterKeyError.nodeServing(name: serving.name, until: Timestamp.format(serving.until))
             }
             for try await (value, setBy) in try await connection.query(
                 "SELECT value, set_by FROM cluster_settings WHERE name = \(credentialsKeySetting) FOR UPDATE", logger: logger

@@ -34,7 +34,7 @@ extension ClusterStore {
             // row held) is dated when it runs, not when it was planned: its jobs' started_at
             // must not fall inside the time the database was out of reach.
             let waited = ContinuousClock.now - asked
-            let now = waited > Self.claimWaitDated ? now.addingTimeInterval(Double(waited.components.seconds) + Double(waited.components.attoseconds) * 1e-18) : now
+            let now = waited > Self.claimWaitDated ? now.addingTimeInterval(waited.timeInterval) : now
             let hasDestination = try await Self.hasLiveDestination(connection, logger: logger)
             let locked = try await self.sources(
                 from: try await connection.query(

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import TaplineCluster
 import TaplineRuntime
 import TaplineStore
@@ -94,18 +93,15 @@ struct CredentialsCommand: AsyncParsableCommand {
             } catch {
                 throw CredentialsKeyFile.Failure("store_password_file \(error)")
             }
-            var logger = Logger(label: "tapline.credentials")
-            logger.logLevel = .warning
-            let database = ClusterDatabase(location: cluster.location, password: password, logger: logger, maximumConnections: 2)
-            let pool = Task { await database.run() }
-            defer { pool.cancel() }
-            try await database.verifyConnection()
-            try await database.migrate()
-            let known = try await ClusterStore.credentialsKeyIDs(in: database)
-            let current = try CredentialsKeyFile.load(
-                path: key, generate: false, holder: "the cluster's database \(cluster.location)", sealedKeyIDs: { known })
-            let rotated = try await CredentialsKeyFile.rotate(path: key) { next in
-                try await ClusterStore.resealCredentials(in: database, current: current, next: next)
+            let (current, rotated) = try await withCommandDatabase(cluster.location, password: password, label: "tapline.credentials") {
+                database in
+                let known = try await ClusterStore.credentialsKeyIDs(in: database)
+                let current = try CredentialsKeyFile.load(
+                    path: key, generate: false, holder: "the cluster's database \(cluster.location)", sealedKeyIDs: { known })
+                let rotated = try await CredentialsKeyFile.rotate(path: key) { next in
+                    try await ClusterStore.resealCredentials(in: database, current: current, next: next)
+                }
+                return (current, rotated)
             }
             print(
                 "re-sealed \(rotated.rows) credentials value(s) in \(cluster.location) with key \(rotated.keyID) (was \(current.keyID)); key file \(key): copy it to every node before they start"

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import TaplineCluster
 import TaplineCore
 import TaplineRuntime
@@ -70,17 +69,12 @@ struct StoreCommand: AsyncParsableCommand {
                 throw CLIFailure(error.description)
             }
             let password = try passwordFile.map(Self.readPassword)
-            var logger = Logger(label: "tapline.store.migrate")
-            logger.logLevel = .warning
-            let database = ClusterDatabase(location: location, password: password, logger: logger, maximumConnections: 2)
-            let pool = Task { await database.run() }
-            defer { pool.cancel() }
             let summary: ClusterImport.Summary
             do {
-                try await database.verifyConnection()
-                try await database.migrate()
-                summary = try await ClusterImport(database: database, node: node ?? ClusterSettings.hostName ?? "tapline")
-                    .run(from: export, now: Date())
+                summary = try await withCommandDatabase(location, password: password, label: "tapline.store.migrate") { database in
+                    try await ClusterImport(database: database, node: node ?? ClusterSettings.hostName ?? "tapline")
+                        .run(from: export, now: Date())
+                }
             } catch let error as ClusterDatabaseError {
                 throw CLIFailure(error.description)
             } catch let error as ClusterImportError {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import TaplineCore
 
 /// Times every request and records it by route (the matched path pattern, so ids do not explode
 /// the label set), method and status.
@@ -13,7 +14,7 @@ struct MetricsMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.timeInterval
         metrics.request(
             route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: Int(response.status.code),
             seconds: seconds)
