@@ -4,7 +4,7 @@ import PackageDescription
 /// tapline: a self-hosted replication scheduler compatible with the Stitch Connect v4 sources API.
 ///
 /// Dependencies point down: `tapline` (main, CLI) → `TaplineService` (composition root) →
-/// `TaplineAPI` / `TaplineRuntime` → `TaplineStore` → `TaplineCore` (pure, no I/O).
+/// `TaplineConsole` → `TaplineAPI` / `TaplineRuntime` → `TaplineStore` → `TaplineCore` (pure, no I/O).
 let package = Package(
     name: "tapline",
     platforms: [.macOS(.v15)],
@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         // The cluster's shared database: PostgreSQL's wire protocol is not written by hand.
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // The console's templates: Mustache escapes every value by default, so nothing a user
+        // typed reaches a page as markup.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(name: "TaplineCore"),
@@ -78,6 +81,34 @@ let package = Package(
             // always the one in the repository (`openapi.yaml` at the top is a link to it).
             resources: [.embedInCode("openapi.yaml")]
         ),
+        /// The web console (`/ui`): server-rendered pages on the API's listener, sessions signed
+        /// in with an API token, live updates from the store's change feed. Templates and assets
+        /// are compiled into the binary.
+        .target(
+            name: "TaplineConsole",
+            dependencies: [
+                "TaplineCore",
+                "TaplineStore",
+                "TaplineAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .embedInCode("Resources/layout.mustache"),
+                .embedInCode("Resources/signin.mustache"),
+                .embedInCode("Resources/sources.mustache"),
+                .embedInCode("Resources/source.mustache"),
+                .embedInCode("Resources/sourceform.mustache"),
+                .embedInCode("Resources/confirm.mustache"),
+                .embedInCode("Resources/log.mustache"),
+                .embedInCode("Resources/settings.mustache"),
+                .embedInCode("Resources/message.mustache"),
+                .embedInCode("Resources/console.css"),
+                .embedInCode("Resources/console.js"),
+            ]
+        ),
         .target(
             name: "TaplineService",
             dependencies: [
@@ -86,6 +117,7 @@ let package = Package(
                 "TaplineCluster",
                 "TaplineRuntime",
                 "TaplineAPI",
+                "TaplineConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -135,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "TaplineAPITests",
             dependencies: [
-                "TaplineAPI", "TaplineCore", "TaplineStore", "TaplineService", "TaplineRuntime", "TaplineTestSupport",
+                "TaplineAPI", "TaplineConsole", "TaplineCore", "TaplineStore", "TaplineService", "TaplineRuntime", "TaplineTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

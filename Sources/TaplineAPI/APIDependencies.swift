@@ -92,5 +92,5 @@ public struct APIDependencies: Sendable {
         self.now = now
     }
 
-    var catalog: SourceTypeCatalog { store.catalog }
+    package var catalog: SourceTypeCatalog { store.catalog }
 }

@@ -33,7 +33,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     /// A domain error about a source, as Stitch documents it (all are 400).
-    static func source(_ error: SourceError, catalog: SourceTypeCatalog) -> APIError {
+    package static func source(_ error: SourceError, catalog: SourceTypeCatalog) -> APIError {
         var extra: [(String, WireJSON)] = []
         if case .invalidProperties(let bad, let type) = error {
             extra.append(("bad_properties", .array(bad.map(WireJSON.string))))
@@ -51,6 +51,14 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     static let unauthorized = APIError.sources(
         .unauthorized, code: "Unauthorized",
         message: "missing or invalid access token: send 'Authorization: Bearer <token>'")
+
+    /// A change asked for with a read-only token (Stitch's 403 for a token without the
+    /// permission).
+    public static func readOnly(_ tokenName: String) -> APIError {
+        .sources(
+            .forbidden, code: "Forbidden",
+            message: "the token '\(tokenName)' is read-only: it can read but not change anything; nothing was changed")
+    }
 
     static func tooLarge(limit: Int) -> APIError {
         .sources(.contentTooLarge, code: "InvalidBody", message: "request body is larger than \(limit) bytes")

@@ -364,6 +364,17 @@ extension ClusterDatabase {
                     EXECUTE FUNCTION tapline_queue_source_deliveries()
                 """,
             ]),
+        // Requests that are not changes of a source join the audit trail: manual starts and
+        // stop requests, with the token that asked.
+        Migration(
+            version: 11, name: "requests in the audit trail",
+            statements: [
+                """
+                ALTER TABLE source_events DROP CONSTRAINT source_events_kind_check,
+                    ADD CONSTRAINT source_events_kind_check CHECK (kind IN ('created', 'updated', 'paused', 'unpaused',
+                        'deleted', 'skipped', 'system_paused', 'system_unpaused', 'manual_start', 'stop_requested'))
+                """,
+            ]),
     ]
 
     /// The channel the source triggers notify.

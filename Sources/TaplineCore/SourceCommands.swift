@@ -44,6 +44,9 @@ public struct SourcePatch: Sendable, Equatable {
     /// `{"system_paused_at": null}`: a tapline extension that clears a system pause.
     public var clearSystemPause = false
     public var destinationID: Int64?
+    /// Why the pause or unpause is made (the console asks for one); recorded with its audit
+    /// event, never on the source itself.
+    public var reason: String?
 
     public init() {}
 

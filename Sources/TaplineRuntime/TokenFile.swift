@@ -3,8 +3,9 @@ import Foundation
 import Glibc
 #endif
 
-/// The API tokens file: one token per line, either `TOKEN` (named `default`) or `NAME:TOKEN`.
-/// Blank lines and lines starting with `#` are ignored.
+/// The API tokens file: one token per line, either `TOKEN` (named `default`) or `NAME:TOKEN`,
+/// optionally followed by `read-only` (its API calls and console sessions can read, never
+/// change). Blank lines and lines starting with `#` are ignored.
 ///
 /// On first start tapline generates one random token into the default location, created with mode
 /// 0600 so only the service user can read it. Tokens are never logged; only the file's path is.
@@ -12,7 +13,11 @@ public enum TokenFile {
     public struct Entry: Sendable, Equatable {
         public var name: String
         public var token: String
+        public var readOnly = false
     }
+
+    /// The flag that marks a token read-only, after the token and a blank.
+    public static let readOnlyFlag = "read-only"
 
     public enum Failure: Error, CustomStringConvertible {
         case unreadable(path: String, reason: String)
@@ -24,7 +29,7 @@ public enum TokenFile {
             switch self {
             case .unreadable(let path, let reason): "cannot read the token file \(path): \(reason)"
             case .empty(let path): "the token file \(path) holds no token"
-            case .malformed(let path, let line): "the token file \(path), line \(line): expected TOKEN or NAME:TOKEN"
+            case .malformed(let path, let line): "the token file \(path), line \(line): expected TOKEN or NAME:TOKEN, optionally followed by \(TokenFile.readOnlyFlag)"
             case .cannotCreate(let path, let reason): "cannot create the token file \(path): \(reason)"
             }
         }
@@ -36,18 +41,26 @@ public enum TokenFile {
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
+            var words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            var readOnly = false
+            if words.count == 2, words[1] == readOnlyFlag {
+                readOnly = true
+                words.removeLast()
+            }
+            guard words.count == 1 else { throw .malformed(path: path, line: number + 1) }
+            let spec = words[0]
             var name = "default"
-            var token = line
-            if let colon = line.firstIndex(of: ":") {
-                name = String(line[..<colon])
-                token = String(line[line.index(after: colon)...])
+            var token = spec
+            if let colon = spec.firstIndex(of: ":") {
+                name = String(spec[..<colon])
+                token = String(spec[spec.index(after: colon)...])
                 guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
                 else { throw .malformed(path: path, line: number + 1) }
             }
             guard !token.isEmpty, !token.contains(where: \.isWhitespace) else {
                 throw .malformed(path: path, line: number + 1)
             }
-            entries.append(Entry(name: name, token: token))
+            entries.append(Entry(name: name, token: token, readOnly: readOnly))
         }
         guard !entries.isEmpty else { throw .empty(path: path) }
         return entries

@@ -74,7 +74,7 @@ extension Daemon {
         }
         logger.info(
             "API tokens loaded", metadata: ["token.path": "\(path)", "token.names": "\(entries.map(\.name))"])
-        return TokenSet(entries.map { ($0.name, $0.token) })
+        return TokenSet(entries.map { ($0.name, $0.token, $0.readOnly) })
     }
 }
 

@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import TaplineAPI
 import TaplineCluster
+import TaplineConsole
 import TaplineCore
 import TaplineRuntime
 import TaplineStore
@@ -201,13 +202,16 @@ public struct Daemon: Sendable {
             dependencies.unavailable = cluster.unavailableReason
         }
         let advertiseAddress = advertise
+        let router = API.router(dependencies)
+        let console = Console(consoleDependencies(api: dependencies))
+        console.addRoutes(to: router)
         let limits = configuration.http
         let addressFile = (stateDirectory as NSString).appendingPathComponent("http.address")
         let logger = self.logger
         let notifier = self.notifier
         let scheduler = self.scheduler
         return Application(
-            router: API.router(dependencies),
+            router: router,
             server: .http1(
                 configuration: .init(
                     idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)),
@@ -221,6 +225,11 @@ public struct Daemon: Sendable {
                 // Scripts and tests that listen on port 0 read the real address from here.
                 try? (address + "\n").write(toFile: addressFile, atomically: true, encoding: .utf8)
                 logger.info("API listening", metadata: ["http.address": "\(address)"])
+                if let local = channel.localAddress, let port = local.port {
+                    // Found without reading docs: the console's address, once it answers.
+                    let reachable = Self.reachableAddress(ip: local.ipAddress, port: port)
+                    logger.notice("console at http://\(reachable)/ui (sign in with an API token)")
+                }
                 if let advertiseAddress, let local = channel.localAddress, let port = local.port {
                     advertiseAddress(Self.reachableAddress(ip: local.ipAddress, port: port))
                 }
@@ -229,6 +238,37 @@ public struct Daemon: Sendable {
             },
             logger: logger
         )
+    }
+
+    /// What the console shows beyond the API: the webhooks (their hosts only; a URL's path may
+    /// hold a secret) and, on a cluster, its members.
+    func consoleDependencies(api: APIDependencies) -> ConsoleDependencies {
+        var console = ConsoleDependencies(api: api, logger: logger)
+        console.webhooks = configuration.notifications.webhooks.map { hook in
+            ConsoleWebhook(
+                name: hook.name, host: URL(string: hook.url).flatMap { url in url.host.map { (url.scheme ?? "http") + "://" + $0 } } ?? "?",
+                events: hook.events.map(\.rawValue))
+        }
+        if case .cluster(let cluster) = backend {
+            let membership = cluster.membership
+            let now = api.now
+            console.members = {
+                try await membership.members().map { member in
+                    let state: String
+                    if member.leftAt != nil {
+                        state = "left"
+                    } else if member.leaseExpiresAt < now() {
+                        state = "lease expired"
+                    } else {
+                        state = "alive"
+                    }
+                    return ConsoleMember(
+                        name: member.name, address: member.address.isEmpty ? nil : member.address, epoch: member.epoch,
+                        leaseExpiresAt: member.leaseExpiresAt, state: state)
+                }
+            }
+        }
+        return console
     }
 
     /// `HOST:PORT` another machine can reach a listening socket at: a wildcard address is

@@ -8,6 +8,10 @@ public struct SourceEvent: Sendable, Equatable, FetchableRecord {
         case created, updated, paused, unpaused, deleted, skipped
         case systemPaused = "system_paused"
         case systemUnpaused = "system_unpaused"
+        /// A manual job was asked for (its name in `detail`): through the API or the console.
+        case manualStart = "manual_start"
+        /// A stop of the running job was asked for (its name in `detail`).
+        case stopRequested = "stop_requested"
     }
 
     public var id: Int64

@@ -60,9 +60,9 @@ extension SourceRecord {
 
         var events: [PlannedEvent] = []
         if pausedAt == nil, after.pausedAt != nil {
-            events.append(PlannedEvent(kind: .paused))
+            events.append(PlannedEvent(kind: .paused, reason: patch.reason))
         } else if pausedAt != nil, after.pausedAt == nil {
-            events.append(PlannedEvent(kind: .unpaused))
+            events.append(PlannedEvent(kind: .unpaused, reason: patch.reason))
         }
         if systemPausedAt != nil, after.systemPausedAt == nil {
             events.append(PlannedEvent(kind: .systemUnpaused, reason: systemPauseReason))

@@ -108,6 +108,12 @@ extension Store {
         migrator.registerMigration("v9: webhook outbox") { db in
             try db.execute(sql: Self.v9)
         }
+        // Requests that are not changes of a source join the audit trail: manual starts and
+        // stop requests, with the token that asked. SQLite cannot alter a CHECK, so the table is
+        // rebuilt with its rows, ids, indexes and triggers.
+        migrator.registerMigration("v10: requests in the audit trail") { db in
+            try db.execute(sql: Self.v10)
+        }
         return migrator
     }
 
@@ -145,6 +151,37 @@ extension Store {
                 SELECT name, 'job.' || NEW.status, NEW.source_id, NEW.id, NEW.completed_at, NEW.completed_at FROM webhooks
                 WHERE instr(',' || events || ',', ',job.' || NEW.status || ',') > 0;
             END;
+        CREATE TRIGGER source_events_notify_webhooks AFTER INSERT ON source_events
+            WHEN NEW.kind IN ('system_paused', 'system_unpaused')
+            BEGIN
+                INSERT INTO webhook_deliveries (webhook, event, source_id, reason, created_at, next_attempt_at)
+                SELECT name, 'source.' || NEW.kind, NEW.source_id, NEW.reason, NEW.at, NEW.at FROM webhooks
+                WHERE instr(',' || events || ',', ',source.' || NEW.kind || ',') > 0;
+            END;
+        """
+
+    private static let v10 = """
+        CREATE TABLE source_events_v10 (
+            id        INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_id INTEGER NOT NULL REFERENCES sources(id),
+            at        TEXT NOT NULL,
+            kind      TEXT NOT NULL CHECK (kind IN ('created', 'updated', 'paused', 'unpaused',
+                                                    'system_paused', 'system_unpaused', 'deleted', 'skipped',
+                                                    'manual_start', 'stop_requested')),
+            actor     TEXT NOT NULL CHECK (length(actor) > 0),
+            reason    TEXT,
+            detail    TEXT
+        );
+        INSERT INTO source_events_v10 (id, source_id, at, kind, actor, reason, detail)
+            SELECT id, source_id, at, kind, actor, reason, detail FROM source_events;
+        DROP TABLE source_events;
+        ALTER TABLE source_events_v10 RENAME TO source_events;
+        CREATE INDEX source_events_by_source ON source_events(source_id, id);
+        CREATE INDEX source_events_skipped ON source_events(at) WHERE kind = 'skipped';
+        CREATE TRIGGER source_events_no_update BEFORE UPDATE ON source_events
+            BEGIN SELECT RAISE(ABORT, 'source_events is append-only'); END;
+        CREATE TRIGGER source_events_no_delete BEFORE DELETE ON source_events WHEN OLD.kind != 'skipped'
+            BEGIN SELECT RAISE(ABORT, 'source_events is append-only (only skipped occurrences are pruned)'); END;
         CREATE TRIGGER source_events_notify_webhooks AFTER INSERT ON source_events
             WHEN NEW.kind IN ('system_paused', 'system_unpaused')
             BEGIN

@@ -45,7 +45,7 @@ public protocol ExtractionStore: AnyObject, Sendable {
 extension Store: ExtractionStore {}
 
 /// Everything the HTTP API needs of a store.
-public typealias APIStore = ReplicationStore & ExtractionStore
+public typealias APIStore = ReplicationStore & ExtractionStore & ConsoleStore
 
 extension StreamLoad {
     package init(

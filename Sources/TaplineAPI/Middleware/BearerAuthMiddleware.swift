@@ -3,7 +3,8 @@ import TaplineCore
 
 /// Requires `Authorization: Bearer <token>` and records which token made the request.
 ///
-/// A missing, empty, malformed or unknown token is a 401. The token itself is never logged.
+/// A missing, empty, malformed or unknown token is a 401; a read-only token's request of any
+/// method but GET and HEAD is a 403, before anything runs. The token itself is never logged.
 struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = TaplineRequestContext
     let tokens: TokenSet
@@ -21,9 +22,12 @@ struct BearerAuthMiddleware: RouterMiddleware {
         while let first = token.first, first == 0x20 || first == 0x09 { token = token.dropFirst() }
         while let last = token.last, last == 0x20 || last == 0x09 { token = token.dropLast() }
         let presented = String(decoding: token, as: UTF8.self)
-        guard !presented.isEmpty, let name = tokens.name(of: presented) else { throw APIError.unauthorized }
+        guard !presented.isEmpty, let identity = tokens.identity(of: presented) else { throw APIError.unauthorized }
+        if identity.readOnly, request.method != .get, request.method != .head {
+            throw APIError.readOnly(identity.name)
+        }
         var context = context
-        context.actor = Actor(name)
+        context.actor = Actor(identity.name)
         return try await next(request, context)
     }
 }

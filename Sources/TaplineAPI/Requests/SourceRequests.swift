@@ -6,7 +6,7 @@ import TaplineCore
 ///
 /// Shape errors (wrong keys, wrong JSON types) are found here; the property rules of a source type
 /// live in the core (`SourceType.validate(properties:)`).
-enum SourceRequests {
+package enum SourceRequests {
     static let maxDisplayNameLength = 255
 
     /// Decodes a body into a JSON value; an empty body is `nil`.
@@ -27,7 +27,7 @@ enum SourceRequests {
 
     static let createKeys: Set<String> = ["type", "display_name", "properties", "destination_id", "name"]
 
-    static func create(_ body: [String: JSONValue], catalog: SourceTypeCatalog) throws(SourceError) -> NewSource {
+    package static func create(_ body: [String: JSONValue], catalog: SourceTypeCatalog) throws(SourceError) -> NewSource {
         guard Set(body.keys).isSubset(of: createKeys) else { throw .invalidBody(SourceError.postBodyMessage) }
         guard case .string(let typeName)? = body["type"], !typeName.isEmpty else {
             throw .invalidBody(SourceError.postBodyMessage)
@@ -84,12 +84,12 @@ enum SourceRequests {
     static let updateKeys: Set<String> = ["display_name", "properties", "paused_at", "destination_id", "system_paused_at"]
 
     /// The shape of a PUT, before its properties are checked against the source's type.
-    struct UpdateShape {
-        var patch = SourcePatch()
-        var properties: [String: JSONValue]?
+    package struct UpdateShape {
+        package var patch = SourcePatch()
+        package var properties: [String: JSONValue]?
     }
 
-    static func updateShape(_ body: [String: JSONValue]) throws(SourceError) -> UpdateShape {
+    package static func updateShape(_ body: [String: JSONValue]) throws(SourceError) -> UpdateShape {
         guard Set(body.keys).isSubset(of: updateKeys) else { throw .invalidBody(SourceError.putBodyMessage) }
         var shape = UpdateShape()
         switch body["display_name"] {
