@@ -73,6 +73,7 @@ extension Console {
         do {
             let new = try SourceRequests.create(body, catalog: api.catalog)
             let record = try await store.createSource(new, actor: Actor(session.identity.name), now: api.now())
+            overviews.invalidate()
             feed.signal()
             sessions.setFlash(id: session.id, "Created \(record.displayName) (source \(record.id)).")
             return .redirect("/ui/sources/\(record.id)")
@@ -126,6 +127,7 @@ extension Console {
             var patch = shape.patch
             if let properties = shape.properties { patch.changes = try type.validate(properties: properties) }
             _ = try await store.updateSource(id: id, patch: patch, actor: Actor(session.identity.name), now: api.now())
+            overviews.invalidate()
             feed.signal()
             sessions.setFlash(id: session.id, "Saved.")
             return .redirect("/ui/sources/\(id)")

@@ -228,6 +228,7 @@ extension Console {
         } catch let error as SourceError {
             sessions.setFlash(id: session.id, "Stream selection refused: \(error.message); nothing was changed.")
         }
+        overviews.invalidate()
         feed.signal()
         return .redirect(back)
     }

@@ -215,6 +215,7 @@ extension Console {
                 failures.append("\(id): \(describe(error))")
             }
         }
+        overviews.invalidate()
         feed.signal()
         let noun = done == 1 ? "source" : "sources"
         var text = "\(action.done) \(done) \(noun)"

@@ -160,6 +160,12 @@ final class OverviewCache: Sendable {
         self.maxAge = maxAge
     }
 
+    /// Forgets the rows: the next page reads them again. Called after this console's own
+    /// action, so the page it redirects to shows the action's result.
+    func invalidate() {
+        cached.withLock { $0 = nil }
+    }
+
     /// The rows; `fresh` reads past the cache (after this session's own action, so its result
     /// shows at once).
     func overviews(fresh: Bool = false) async throws -> [SourceOverview] {
