@@ -42,7 +42,7 @@ public struct ConsoleDependencies: Sendable {
     public var members: (@Sendable () async throws -> [ConsoleMember])?
     public var webhooks: [ConsoleWebhook] = []
     /// How many pages may hold a live stream at once; the rest poll.
-    public var liveCapacity = 24
+    public var liveCapacity = 64
 
     public init(api: APIDependencies, logger: Logger) {
         self.api = api
