@@ -41,7 +41,7 @@ extension Console {
         var displayName: String
         var displayNameError: String?
         var fields: [FieldModel]
-        var error: String?
+        var formError: String?
         var csrf: String
         var cancel: String
     }
@@ -227,7 +227,7 @@ extension Console {
             types: api.catalog.sorted.map { TypeOption(type: $0.type, label: "\($0.displayName) (\($0.type))") },
             chooseType: creating && type == nil,
             displayName: fields["display_name"] ?? record?.displayName ?? "",
-            displayNameError: bad.contains("display_name") ? error : nil, fields: fieldModels, error: error, csrf: session.csrf,
+            displayNameError: bad.contains("display_name") ? error : nil, fields: fieldModels, formError: error, csrf: session.csrf,
             cancel: record.map { "/ui/sources/\($0.id)" } ?? "/ui")
     }
 }

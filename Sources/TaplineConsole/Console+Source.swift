@@ -82,7 +82,7 @@ extension Console {
         let session = try viewer(request)
         let id = try Self.sourceID(context)
         let now = api.now()
-        guard let overview = try await overviews.overviews(fresh: true).first(where: { $0.id == id }),
+        guard let overview = try await overviews.overviews().first(where: { $0.id == id }),
             let record = try await store.source(id: id)
         else { throw ConsoleError.notFound("there is no source \(id) (or it was deleted)") }
         let back = "/ui/sources/\(id)"

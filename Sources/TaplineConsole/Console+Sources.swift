@@ -38,8 +38,8 @@ extension Console {
         var total: Int
         var page: Int
         var pageCount: Int
-        var previous: PageLink?
-        var next: PageLink?
+        var previousPage: PageLink?
+        var nextPage: PageLink?
         var canAct: Bool
         var csrf: String
         var back: String
@@ -51,11 +51,27 @@ extension Console {
         let session = try viewer(request)
         let query = SourceListQuery(Self.query(request))
         let now = api.now()
-        let listing = SourceListing.make(try await overviews.overviews(), query: query, now: now)
+        let prepared = try await overviews.prepared()
+        let frame = await layout("Sources", session: session, live: true)
+        let catalog = api.catalog
+        let renderer = self.renderer
+        // Filtering, slicing and rendering run on the console's own queue: a page of 10,000
+        // sources never holds the threads that answer a pause.
+        let html = await ConsoleWork.run {
+            let listing = SourceListing.make(prepared, query: query, now: now)
+            let model = Self.sourcesModel(listing, query: query, session: session, catalog: catalog, now: now)
+            return renderer.page("sources", model, layout: frame)
+        }
+        return .page(html)
+    }
+
+    static func sourcesModel(
+        _ listing: SourceListing, query: SourceListQuery, session: ConsoleSessions.Session, catalog: SourceTypeCatalog, now: Date
+    ) -> SourcesModel {
         let back = "/ui" + (query.encoded().isEmpty ? "" : "?" + query.encoded())
         let canAct = !session.identity.readOnly
         let rows = listing.page.map {
-            SourceRowModel($0, catalog: api.catalog, now: now, canAct: canAct, csrf: session.csrf, back: back)
+            SourceRowModel($0, catalog: catalog, now: now, canAct: canAct, csrf: session.csrf, back: back)
         }
         func count(_ filter: SourceListQuery.StateFilter, _ n: Int) -> CountModel {
             var target = SourceListQuery()
@@ -76,24 +92,23 @@ extension Console {
             let encoded = query.encoded(page: target)
             return PageLink(href: "/ui" + (encoded.isEmpty ? "" : "?" + encoded), label: label)
         }
-        let note: String
+        let note: String?
         switch query.state {
         case .failed: note = "Last run failed: the most recent run that ended, failed (a later success clears it)."
         case .failed24h: note = "Any run failed in the last 24 h, even if a later run succeeded."
         case .running: note = "A job of the source is running now, scheduled or manual."
         case .unscheduled: note = "Not paused, but not due: not fully configured, or a schedule that never fires again."
-        default: note = ""
+        default: note = nil
         }
-        let model = SourcesModel(
+        return SourcesModel(
             rows: rows, counts: counts,
             states: SourceListQuery.StateFilter.allCases.map { OptionModel(value: $0.rawValue, label: $0.label, selected: $0 == query.state) },
             sorts: SourceListQuery.Sort.allCases.map { OptionModel(value: $0.rawValue, label: $0.label, selected: $0 == query.sort) },
-            search: query.search, stateValue: query.state.rawValue, sortValue: query.sort.rawValue, filterNote: note.isEmpty ? nil : note,
+            search: query.search, stateValue: query.state.rawValue, sortValue: query.sort.rawValue, filterNote: note,
             matching: listing.matching.count, total: c.total, page: page, pageCount: listing.pageCount,
-            previous: page > 1 ? link(page - 1, "← Previous") : nil,
-            next: page < listing.pageCount ? link(page + 1, "Next →") : nil, canAct: canAct, csrf: session.csrf, back: back,
+            previousPage: page > 1 ? link(page - 1, "← Previous") : nil,
+            nextPage: page < listing.pageCount ? link(page + 1, "Next →") : nil, canAct: canAct, csrf: session.csrf, back: back,
             empty: rows.isEmpty, noSourcesAtAll: c.total == 0)
-        return .page(renderer.page("sources", model, layout: await layout("Sources", session: session, live: true)))
     }
 
     // MARK: Actions

@@ -92,7 +92,7 @@ public enum TokenFile {
     /// starts never overwrite each other's token).
     public static func create(path: String) throws(Failure) -> [Entry] {
         let token = generateToken()
-        let text = "# tapline API token (Authorization: Bearer <token>). Lines: TOKEN or NAME:TOKEN.\n\(token)\n"
+        let text = "# tapline API token (Authorization: Bearer <token>). Lines: TOKEN or NAME:TOKEN, then \"read-only\" for a token that may only read.\n\(token)\n"
         if let reason = PrivateFile.write(text, to: path, exclusive: true) { throw .cannotCreate(path: path, reason: reason) }
         return [Entry(name: "default", token: token)]
     }

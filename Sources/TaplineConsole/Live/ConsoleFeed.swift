@@ -152,7 +152,7 @@ final class OverviewCache: Sendable {
     private let store: any ConsoleStore
     private let feed: ConsoleFeed
     private let maxAge: Duration
-    private let cached = Mutex<(version: Int, at: ContinuousClock.Instant, rows: [SourceOverview])?>(nil)
+    private let cached = Mutex<(version: Int, at: ContinuousClock.Instant, rows: PreparedOverviews)?>(nil)
 
     init(store: any ConsoleStore, feed: ConsoleFeed, maxAge: Duration = .milliseconds(500)) {
         self.store = store
@@ -169,13 +169,19 @@ final class OverviewCache: Sendable {
     /// The rows; `fresh` reads past the cache (after this session's own action, so its result
     /// shows at once).
     func overviews(fresh: Bool = false) async throws -> [SourceOverview] {
+        try await prepared(fresh: fresh).rows
+    }
+
+    /// The rows with their search text and order by name (see `PreparedOverviews`).
+    func prepared(fresh: Bool = false) async throws -> PreparedOverviews {
         let version = feed.version.load(ordering: .relaxed)
         let now = ContinuousClock.now
         if !fresh, let hit = cached.withLock({ $0 }) {
             let age = now - hit.at
             if age < maxAge || (hit.version == version && feed.listening > 0 && age < .seconds(10)) { return hit.rows }
         }
-        let rows = try await store.sourceOverviews()
+        let read = try await store.sourceOverviews()
+        let rows = await ConsoleWork.run { PreparedOverviews(read) }
         cached.withLock { $0 = (version, now, rows) }
         return rows
     }

@@ -120,6 +120,23 @@ struct SourceCounts: Sendable, Equatable {
     var failed24h = 0
 }
 
+/// The list's rows with what every page computes from them prepared once per read: the
+/// lowercased text a search looks in and the order by name. 32 consoles refreshing a list of
+/// 10,000 sources then filter and slice, instead of lowercasing and sorting 10,000 names each.
+struct PreparedOverviews: Sendable {
+    let rows: [SourceOverview]
+    let searchText: [String]
+    /// Indexes of `rows` by display name (case-insensitive), then id.
+    let byName: [Int]
+
+    init(_ rows: [SourceOverview]) {
+        self.rows = rows
+        let names = rows.map { $0.displayName.lowercased() }
+        searchText = rows.indices.map { names[$0] + "\u{1}" + rows[$0].name.lowercased() + "\u{1}" + rows[$0].type.lowercased() }
+        byName = rows.indices.sorted { (names[$0], rows[$0].id) < (names[$1], rows[$1].id) }
+    }
+}
+
 /// A page of the list and everything the filter matched.
 struct SourceListing: Sendable {
     var counts: SourceCounts
@@ -136,6 +153,11 @@ struct SourceListing: Sendable {
     }
 
     static func make(_ sources: [SourceOverview], query: SourceListQuery, now: Date) -> SourceListing {
+        make(PreparedOverviews(sources), query: query, now: now)
+    }
+
+    static func make(_ prepared: PreparedOverviews, query: SourceListQuery, now: Date) -> SourceListing {
+        let sources = prepared.rows
         var counts = SourceCounts()
         for source in sources {
             counts.total += 1
@@ -150,7 +172,8 @@ struct SourceListing: Sendable {
             if failedWithinDay(source, now: now) { counts.failed24h += 1 }
         }
         let needle = query.search.lowercased()
-        var matching = sources.filter { source in
+        func kept(_ index: Int) -> Bool {
+            let source = sources[index]
             let kept: Bool
             switch query.state {
             case .all: kept = true
@@ -163,21 +186,23 @@ struct SourceListing: Sendable {
             case .failed24h: kept = failedWithinDay(source, now: now)
             }
             guard kept else { return false }
-            guard !needle.isEmpty else { return true }
-            return source.displayName.lowercased().contains(needle) || source.name.lowercased().contains(needle)
-                || source.type.lowercased().contains(needle)
+            return needle.isEmpty || prepared.searchText[index].contains(needle)
         }
+        var order = prepared.byName.filter(kept)
         switch query.sort {
         case .name:
-            matching.sort { ($0.displayName.lowercased(), $0.id) < ($1.displayName.lowercased(), $1.id) }
+            break
         case .lastRun:
-            // Newest start first, a running job counting as the newest start; never run: last.
-            func started(_ s: SourceOverview) -> Date { s.running?.startedAt ?? s.last?.startedAt ?? .distantPast }
-            matching.sort { (started($0), $1.id) > (started($1), $0.id) }
+            // Newest start first, a running job counting as the newest start; never run: last, by id.
+            func started(_ i: Int) -> Date { sources[i].running?.startedAt ?? sources[i].last?.startedAt ?? .distantPast }
+            order.sort { (started($0), sources[$1].id) > (started($1), sources[$0].id) }
         case .nextRun:
             // Soonest due first; not due at all: last.
-            matching.sort { ($0.nextFireAt ?? .distantFuture, $0.id) < ($1.nextFireAt ?? .distantFuture, $1.id) }
+            order.sort {
+                (sources[$0].nextFireAt ?? .distantFuture, sources[$0].id) < (sources[$1].nextFireAt ?? .distantFuture, sources[$1].id)
+            }
         }
+        let matching = order.map { sources[$0] }
         let pageCount = max(1, (matching.count + query.perPage - 1) / query.perPage)
         let page = min(query.page, pageCount)
         let start = (page - 1) * query.perPage
