@@ -57,3 +57,64 @@ extension ConsoleTime.Stamp: MustacheParent {
         }
     }
 }
+
+extension Console.SourcesModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "rows": rows
+        case "counts": counts
+        case "states": states
+        case "sorts": sorts
+        case "search": search
+        case "stateValue": stateValue
+        case "sortValue": sortValue
+        case "filterNote": filterNote
+        case "matching": matching
+        case "total": total
+        case "page": page
+        case "pageCount": pageCount
+        case "previousPage": previousPage
+        case "nextPage": nextPage
+        case "canAct": canAct
+        case "csrf": csrf
+        case "back": back
+        case "empty": empty
+        case "noSourcesAtAll": noSourcesAtAll
+        default: nil
+        }
+    }
+}
+
+extension Console.CountModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "key": key
+        case "label": label
+        case "n": n
+        case "href": href
+        case "current": current
+        default: nil
+        }
+    }
+}
+
+extension Console.OptionModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "value": value
+        case "label": label
+        case "selected": selected
+        default: nil
+        }
+    }
+}
+
+extension Console.PageLink: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "href": href
+        case "label": label
+        default: nil
+        }
+    }
+}
