@@ -50,6 +50,8 @@ public final class Console: Sendable {
             }
             return .redirect("/ui")
         }
+        // Browsers ask for it on every page; there is none, and "none" is not an error.
+        router.get("favicon.ico") { _, _ in Response(status: .noContent) }
         let ui = router.group("ui").add(middleware: ConsoleMiddleware(console: self))
         ui.get("assets/console.css") { _, _ in Self.asset(ConsoleRenderer.css, type: "text/css; charset=utf-8") }
         ui.get("assets/console.js") { _, _ in Self.asset(ConsoleRenderer.script, type: "text/javascript; charset=utf-8") }

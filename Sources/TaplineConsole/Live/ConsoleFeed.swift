@@ -143,11 +143,11 @@ final class ConsoleFeed: StoreObserver, Sendable {
     }
 }
 
-/// The list's rows, read once and shared: every page that asks within `maxAge` of a read gets
-/// it, and so does every page after it while nothing changed (known only while the feed probes
-/// the jobs, that is while a page listens; 10 s at most). 32 open consoles refreshing after a
-/// burst of commits cost one read of the sources, not 32, so they never compete with the
-/// pauses that caused them.
+/// The list's rows, read once and shared: a page gets the last read while nothing changed since
+/// (known only while the feed probes the jobs, that is while a page listens; else for `maxAge`),
+/// and after a change a new read, at most one per `maxAge`: 32 open consoles refreshing after a
+/// burst of commits cost two reads of the sources a second, not 32 per commit, and none of them
+/// is shown a list older than the change that made it refresh.
 final class OverviewCache: Sendable {
     private let store: any ConsoleStore
     private let feed: ConsoleFeed
@@ -174,15 +174,25 @@ final class OverviewCache: Sendable {
 
     /// The rows with their search text and order by name (see `PreparedOverviews`).
     func prepared(fresh: Bool = false) async throws -> PreparedOverviews {
-        let version = feed.version.load(ordering: .relaxed)
+        var version = feed.version.load(ordering: .relaxed)
         let now = ContinuousClock.now
         if !fresh, let hit = cached.withLock({ $0 }) {
             let age = now - hit.at
-            if age < maxAge || (hit.version == version && feed.listening > 0 && age < .seconds(10)) { return hit.rows }
+            // Nothing changed since the read: it is still true (while a page listens, job starts
+            // and ends count as changes too).
+            if hit.version == version && (feed.listening > 0 ? age < .seconds(10) : age < maxAge) { return hit.rows }
+            // Changed since a read less than `maxAge` ago: read again once that age is reached, so
+            // a burst of commits costs two reads a second, and no page keeps a stale list.
+            if age < maxAge { try await Task.sleep(for: maxAge - age) }
+            if let newer = cached.withLock({ $0 }), newer.at > hit.at, newer.version == feed.version.load(ordering: .relaxed) {
+                return newer.rows
+            }
         }
+        version = feed.version.load(ordering: .relaxed)
+        let at = ContinuousClock.now
         let read = try await store.sourceOverviews()
         let rows = await ConsoleWork.run { PreparedOverviews(read) }
-        cached.withLock { $0 = (version, now, rows) }
+        cached.withLock { $0 = (version, at, rows) }
         return rows
     }
 }
