@@ -4,7 +4,9 @@ import PackageDescription
 /// tapline: a self-hosted replication scheduler compatible with the Stitch Connect v4 sources API.
 ///
 /// Dependencies point down: `tapline` (main, CLI) → `TaplineService` (composition root) →
-/// `TaplineConsole` → `TaplineAPI` / `TaplineRuntime` → `TaplineStore` → `TaplineCore` (pure, no I/O).
+/// `TaplineConsole` → `TaplineAPI` / `TaplineRuntime` → `TaplineStoreContract` → `TaplineCore`
+/// (pure, no I/O). The two backends, `TaplineStore` (SQLite) and `TaplineCluster` (PostgreSQL),
+/// are siblings under the contract; only the composition root and the CLI know them both.
 let package = Package(
     name: "tapline",
     platforms: [.macOS(.v15)],
@@ -12,6 +14,7 @@ let package = Package(
         .executable(name: "tapline", targets: ["tapline"]),
         // Libraries for the micro-benchmarks in Benchmarks/ (a package of their own).
         .library(name: "TaplineCore", targets: ["TaplineCore"]),
+        .library(name: "TaplineStoreContract", targets: ["TaplineStoreContract"]),
         .library(name: "TaplineStore", targets: ["TaplineStore"]),
         .library(name: "TaplineAPI", targets: ["TaplineAPI"]),
     ],
@@ -33,22 +36,33 @@ let package = Package(
     ],
     targets: [
         .target(name: "TaplineCore"),
+        /// What both stores promise: the records, results and policies, the store protocols, the
+        /// change feed's timing, and the pure plans each backend operation runs between its read
+        /// and its write. Crypto only for the credentials cipher both backends seal with.
+        .target(
+            name: "TaplineStoreContract",
+            dependencies: [
+                "TaplineCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        /// The embedded store: one SQLite file through GRDB.
         .target(
             name: "TaplineStore",
             dependencies: [
                 "TaplineCore",
+                "TaplineStoreContract",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        /// Several nodes on one PostgreSQL database (DESIGN §6), being built: membership
-        /// leases, the scheduled-start transaction and the source operations (`ClusterStore`,
-        /// the same `SourceStore` rules as SQLite's); the rest of the shared store builds on it.
+        /// Several nodes on one PostgreSQL database (DESIGN §6): membership leases and the
+        /// shared store (`ClusterStore`), answering the same contract as the SQLite store.
         .target(
             name: "TaplineCluster",
             dependencies: [
                 "TaplineCore",
-                "TaplineStore",
+                "TaplineStoreContract",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,7 +75,7 @@ let package = Package(
             dependencies: [
                 "CTaplineSys",
                 "TaplineCore",
-                "TaplineStore",
+                "TaplineStoreContract",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -73,7 +87,7 @@ let package = Package(
             name: "TaplineAPI",
             dependencies: [
                 "TaplineCore",
-                "TaplineStore",
+                "TaplineStoreContract",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -88,7 +102,7 @@ let package = Package(
             name: "TaplineConsole",
             dependencies: [
                 "TaplineCore",
-                "TaplineStore",
+                "TaplineStoreContract",
                 "TaplineAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -113,6 +127,7 @@ let package = Package(
             name: "TaplineService",
             dependencies: [
                 "TaplineCore",
+                "TaplineStoreContract",
                 "TaplineStore",
                 "TaplineCluster",
                 "TaplineRuntime",
@@ -128,6 +143,7 @@ let package = Package(
             name: "tapline",
             dependencies: [
                 "TaplineCore",
+                "TaplineStoreContract",
                 "TaplineStore",
                 "TaplineCluster",
                 "TaplineService",
@@ -141,7 +157,7 @@ let package = Package(
         .target(
             name: "TaplineTestSupport",
             dependencies: [
-                "TaplineCore", "TaplineStore", "TaplineRuntime", "TaplineCluster",
+                "TaplineCore", "TaplineStoreContract", "TaplineStore", "TaplineRuntime", "TaplineCluster",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TaplineTestSupport"
@@ -150,16 +166,16 @@ let package = Package(
         .testTarget(
             name: "TaplineClusterTests",
             dependencies: [
-                "TaplineCluster", "TaplineCore", "TaplineStore", "TaplineTestSupport",
+                "TaplineCluster", "TaplineCore", "TaplineStoreContract", "TaplineStore", "TaplineTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(
-            name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineCore", "TaplineCluster", "TaplineTestSupport"]),
+            name: "TaplineStoreTests", dependencies: ["TaplineStore", "TaplineStoreContract", "TaplineCore", "TaplineCluster", "TaplineTestSupport"]),
         .testTarget(
             name: "TaplineRuntimeTests",
             dependencies: [
-                "TaplineRuntime", "TaplineCore", "TaplineStore", "TaplineCluster", "TaplineTestSupport",
+                "TaplineRuntime", "TaplineCore", "TaplineStoreContract", "TaplineStore", "TaplineCluster", "TaplineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
@@ -167,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "TaplineAPITests",
             dependencies: [
-                "TaplineAPI", "TaplineConsole", "TaplineCore", "TaplineStore", "TaplineService", "TaplineRuntime", "TaplineTestSupport",
+                "TaplineAPI", "TaplineConsole", "TaplineCore", "TaplineStoreContract", "TaplineStore", "TaplineService", "TaplineRuntime", "TaplineTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Starts and stops job processes (the job runner), seen from the API.
 public protocol JobControl: Sendable {
@@ -63,11 +63,10 @@ public struct APIDependencies: Sendable {
     public var jobs: (any JobControl)?
     public var health: (any LoopHealth)?
     /// Errors that mean "not now" rather than a bug, with the reason the client is given in a
-    /// Stitch-shaped 503 (`Retry-After: 1`): the embedded store's lock held by another process;
-    /// for a node of a cluster, the database out of reach or the node's lease not held.
-    public var unavailable: @Sendable (any Error) -> String? = { error in
-        Store.isBusy(error) ? "the database is locked by another process; nothing was changed; retry shortly" : nil
-    }
+    /// Stitch-shaped 503 (`Retry-After: 1`). Each backend names its own (the composition root
+    /// passes `Store.unavailableReason` or the cluster's); the default treats every error as a
+    /// failure.
+    public var unavailable: @Sendable (any Error) -> String? = { _ in nil }
     /// `nil`: a single node (the embedded store), with no lease to report.
     public var node: (any NodeHealth)?
     /// `nil`: every log is on this node.

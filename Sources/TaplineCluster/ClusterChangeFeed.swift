@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
-import TaplineStore
+import TaplineStoreContract
 
 /// Hears every committed change of the cluster's sources, from any node, and announces it to
 /// this node's observers as `SourceChange`s, the way SQLite's store announces its own commits.

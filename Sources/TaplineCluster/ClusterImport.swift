@@ -1,6 +1,6 @@
 import Foundation
 import PostgresNIO
-import TaplineStore
+import TaplineStoreContract
 
 /// Moves a single node's SQLite database into an empty cluster database (`tapline store
 /// migrate`): sources with their sealed credentials, the destination, jobs, the audit trail,
@@ -38,7 +38,7 @@ public struct ClusterImport: Sendable {
     enum Kind {
         case integer, text, time, json, boolean
         /// The same value in every row, for a column SQLite does not have.
-        case constant(StoreExport.Value)
+        case constant(ExportedValue)
         /// SQL around the placeholder `$` (the value cast as text or as an instant), for values that
         /// change on the way.
         case textVia(String)
@@ -162,7 +162,7 @@ public struct ClusterImport: Sendable {
     /// Copies everything `export` holds, refusing (and changing nothing) when the database is not
     /// empty, a node holds a lease on it, or its recorded credentials key is not the one the
     /// rows are sealed with.
-    public func run(from export: StoreExport, now: Date) async throws -> Summary {
+    public func run(from export: any TableExport, now: Date) async throws -> Summary {
         let sealed = try export.sealedKeyIDs()
         guard sealed.count <= 1 else {
             throw ClusterImportError(
@@ -232,7 +232,7 @@ public struct ClusterImport: Sendable {
 
     /// Copies one table page by page; returns how many rows it now holds, which must be how
     /// many SQLite has.
-    static func copy(_ table: Table, from export: StoreExport, into connection: PostgresConnection, logger: Logger) async throws -> Int {
+    static func copy(_ table: Table, from export: any TableExport, into connection: PostgresConnection, logger: Logger) async throws -> Int {
         let names = table.columns.map(\.name)
         let sourceColumns = table.columns.compactMap { column -> String? in
             if case .constant = column.kind { return nil }
@@ -281,7 +281,7 @@ public struct ClusterImport: Sendable {
         return copied
     }
 
-    static func bind(_ value: StoreExport.Value, as column: Column, table: String, into bindings: inout PostgresBindings) throws {
+    static func bind(_ value: ExportedValue, as column: Column, table: String, into bindings: inout PostgresBindings) throws {
         switch (value, column.kind) {
         case (.null, _): bindings.appendNull()
         case (.integer(let v), .integer), (.integer(let v), .boolean), (.integer(let v), .constant): bindings.append(v)

@@ -3,7 +3,7 @@ import Foundation
 import PostgresNIO
 import Synchronization
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The cluster store as the scheduler's loop, the job runner and the history pruner call a
 /// store: synchronously, from their dispatch queues (`SchedulerStore`, `RunnerStore`,

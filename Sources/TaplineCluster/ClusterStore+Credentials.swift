@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Every node of a cluster seals and opens credentials with one key. A node that started with
 /// another key (a key file generated on its own first start, or not copied) would seal rows

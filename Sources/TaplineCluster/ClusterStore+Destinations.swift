@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The account's destination in PostgreSQL, with SQLite's rules: one live destination; deleting
 /// it system-pauses every live source and creating one releases the sources that pause held.
@@ -49,7 +49,7 @@ extension ClusterStore {
                 from: try await connection.query(
                     """
                     SELECT \(unescaped: Self.sourceColumns) FROM sources
-                    WHERE deleted_at IS NULL AND system_pause_reason = \(Store.noDestinationReason)
+                    WHERE deleted_at IS NULL AND system_pause_reason = \(SystemPauseReason.noDestination)
                     ORDER BY id FOR UPDATE
                     """, logger: logger))
             for before in waiting {
@@ -117,7 +117,7 @@ extension ClusterStore {
             }
             for sourceID in live {
                 try await Self.systemPause(
-                    connection, logger: logger, sourceID: sourceID, reason: Store.noDestinationReason, now: now)
+                    connection, logger: logger, sourceID: sourceID, reason: SystemPauseReason.noDestination, now: now)
             }
             guard let deleted = try await self.fetchDestination(connection, id: id) else {
                 throw StoreError.corruptValue("destination row")

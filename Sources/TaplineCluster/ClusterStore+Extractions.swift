@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Stitch's account-wide reads in PostgreSQL, with SQLite's orders and filters, and the
 /// health probe.

@@ -1,6 +1,6 @@
 import Foundation
 import PostgresNIO
-import TaplineStore
+import TaplineStoreContract
 
 /// Rows of the cluster's `jobs` and `destinations`, read into the records the rest of tapline uses.
 extension ClusterStore {

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The job operations in PostgreSQL: the rules SQLite's store applies (`JobOutcome+Loads`,
 /// `SourceRecord.afterManualStart`, `RetryPolicy`, `CompletionPolicy`), each call one transaction.

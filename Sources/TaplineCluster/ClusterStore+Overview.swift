@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The console's reads in PostgreSQL, with SQLite's columns and order; each runs under the
 /// transaction's deadline, so a stuck connection cannot hold a console page forever.

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// History retention in PostgreSQL, step by step as in SQLite (`Store.pruneHistory`): each step
 /// one short transaction that deletes at most `batch` ended jobs, so a prune never holds row

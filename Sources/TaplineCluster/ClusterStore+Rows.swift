@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Rows of the cluster's `sources`, read into the records the rest of tapline uses (by the store
 /// and by its change feed).

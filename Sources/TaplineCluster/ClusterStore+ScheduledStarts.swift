@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Scheduled starts in the shared database: exactly one start per occurrence across nodes.
 ///

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The source operations in PostgreSQL: the rules of `SourceRecord+Changes`, each call one
 /// transaction.

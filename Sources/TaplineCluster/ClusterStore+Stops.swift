@@ -1,6 +1,6 @@
 import Foundation
 import PostgresNIO
-import TaplineStore
+import TaplineStoreContract
 
 /// A `DELETE …/sync` for a job that runs on another node: the node it names stops it.
 public struct StopRequest: Sendable, Equatable, Decodable {

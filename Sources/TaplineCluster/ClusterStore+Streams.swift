@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Discovery and stream selection in PostgreSQL, with the rules of `StreamRecord+Catalog`; each
 /// write locks the source row first, as every write that can change its schedule does.

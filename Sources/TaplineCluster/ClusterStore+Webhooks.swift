@@ -1,7 +1,7 @@
 import Foundation
 import PostgresNIO
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The webhook outbox on PostgreSQL (schema v10): filled by triggers in the transaction of the
 /// event, as in SQLite, and sent by whichever node claims a delivery first. A claim is taken

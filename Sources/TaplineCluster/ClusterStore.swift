@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 import Synchronization
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The store of a cluster: the sources every node shares, in PostgreSQL, behind the same
 /// `SourceStore` operations and rules as SQLite's `Store`.

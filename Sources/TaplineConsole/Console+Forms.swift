@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import TaplineAPI
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Adding and editing a source from its type's report card: one field per property, of the
 /// property's kind; credentials as password fields that are never filled back in; the API's own

@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 import TaplineAPI
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// A job's log (`/ui/extractions/{job}`): the last lines, the critical ones pinned above, a
 /// live tail from a byte offset while the job runs, the raw file. A job that ran on another

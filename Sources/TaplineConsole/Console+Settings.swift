@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import TaplineAPI
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The account around the sources (`/ui/settings`), read-only: the destination, the webhooks
 /// and their recent deliveries, and on a cluster its members.

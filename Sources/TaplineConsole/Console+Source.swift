@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import TaplineAPI
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// A source's page (`/ui/sources/{id}`): Stitch's figures, the strip and table of its
 /// extractions, the connection check, its streams and their selection, its bookmarks with a

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import TaplineAPI
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The sources list (`/ui`) and the actions on one source or many (`POST /ui/actions`).
 extension Console {

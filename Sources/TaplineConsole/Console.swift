@@ -6,7 +6,7 @@ import NIOCore
 import Synchronization
 import TaplineAPI
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The web console, served at `/ui` on the API's listener (DESIGN §8).
 ///

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import TaplineAPI
-import TaplineStore
+import TaplineStoreContract
 
 /// A member of a cluster as the console shows it (`node_status`).
 public struct ConsoleMember: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-import TaplineStore
+import TaplineStoreContract
 
 #if canImport(Glibc)
 import Glibc
@@ -32,15 +32,11 @@ public enum CredentialsKeyFile {
         return ((stateDirectory as NSString).appendingPathComponent("credentials.key"), true)
     }
 
-    /// Reads the key, or creates it when allowed and the database holds nothing sealed. A
-    /// rotation interrupted after its commit left the new key in `<path>.next`: it is moved into
-    /// place when the database is sealed with it.
-    public static func load(path: String, generate: Bool, database: String) throws -> CredentialCipher {
-        try load(path: path, generate: generate, holder: "the database \(database)") { try Store.sealedKeyIDs(path: database) }
-    }
-
-    /// `load` for any store: `sealedKeyIDs` reads the ids of the keys the store's credentials are
-    /// sealed with (for a cluster, also the key it recorded), `holder` names the store in errors.
+    /// Reads the key, or creates it when allowed and the store holds nothing sealed. A rotation
+    /// interrupted after its commit left the new key in `<path>.next`: it is moved into place when
+    /// the store is sealed with it. `sealedKeyIDs` reads the ids of the keys the store's
+    /// credentials are sealed with (for a cluster, also the key it recorded); `holder` names the
+    /// store in errors.
     public static func load(
         path: String, generate: Bool, holder: String, sealedKeyIDs: () throws -> Set<String>
     ) throws -> CredentialCipher {

@@ -1,7 +1,7 @@
 import Foundation
 import Prometheus
 import Synchronization
-import TaplineStore
+import TaplineStoreContract
 
 /// tapline's Prometheus metrics, served at `GET /metrics`.
 ///

@@ -6,6 +6,7 @@ import TaplineCluster
 import TaplineCore
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 
 /// What a node of a cluster runs beside the parts every daemon has: the database's pool, the
 /// store on it, and the node's membership.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 
 /// The parts every daemon runs, whichever database holds its store: built once here, so the
 /// single node and a node of a cluster wire the runner, the scheduler and discovery alike.

@@ -3,6 +3,7 @@ import Logging
 import TaplineAPI
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +23,9 @@ extension Daemon {
         let existed = FileManager.default.fileExists(atPath: key.path)
         let cipher: CredentialCipher
         do {
-            cipher = try CredentialsKeyFile.load(path: key.path, generate: key.generate, database: database)
+            cipher = try CredentialsKeyFile.load(
+                path: key.path, generate: key.generate, holder: "the database \(database)",
+                sealedKeyIDs: { try Store.sealedKeyIDs(path: database) })
         } catch let error as CredentialsKeyFile.Failure {
             throw SetupError(error.description)
         }

@@ -9,6 +9,7 @@ import TaplineConsole
 import TaplineCore
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 
 #if canImport(Glibc)
 import Glibc
@@ -179,6 +180,7 @@ public struct Daemon: Sendable {
             health: scheduler, metrics: metrics)
         dependencies.bodyTimeout = .milliseconds(Int64(configuration.http.bodyTimeoutSeconds * 1000))
         dependencies.destinationTypes = configuration.destinationCatalog
+        dependencies.unavailable = Store.unavailableReason
         var advertise: (@Sendable (String) -> Void)?
         if case .cluster(let cluster) = backend {
             dependencies.jobs = ClusterJobControl(runner: runner, store: cluster.store)

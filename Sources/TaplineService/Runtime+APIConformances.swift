@@ -2,6 +2,7 @@ import TaplineAPI
 import TaplineCluster
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 
 /// The runtime parts seen through the API's protocols; declared here, in the composition root,
 /// so neither the API nor the runtime depends on the other.

@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 
 /// Keeps the scheduler inside the `ServiceGroup`: on graceful shutdown it stops new starts, lets
 /// running jobs finish within the grace period, then stops the rest.

@@ -1,4 +1,5 @@
 import GRDB
+import TaplineStoreContract
 
 extension Database {
     /// Runs a statement compiled once per connection. The scheduler's hot paths (claims, job

@@ -1,35 +1,9 @@
 import Foundation
 import GRDB
 import TaplineCore
-
-/// The account's destination, as stored. Credentials are kept apart and never returned.
-public struct DestinationRecord: Sendable, Equatable, FetchableRecord {
-    public var id: Int64
-    /// The configured destination type's name.
-    public var type: String
-    public var properties: [String: String]
-    public var credentials: [String: String]
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var deletedAt: Date?
-
-    /// The columns to read, credentials opened (`CredentialCipher`).
-    static let columns = "id, type, properties, tapline_open(credentials) AS credentials, created_at, updated_at, deleted_at"
-
-    public init(row: Row) throws {
-        id = row["id"]
-        type = row["type"]
-        properties = try StoredJSON.decodeStrings(row["properties"])
-        credentials = try StoredJSON.decodeStrings(row["credentials"])
-        createdAt = try StoredTime.required(row["created_at"])
-        updatedAt = try StoredTime.required(row["updated_at"])
-        deletedAt = try StoredTime.optional(row["deleted_at"])
-    }
-}
+import TaplineStoreContract
 
 extension Store {
-    /// The reason of the system pause every source gets while the account has no destination.
-    public static let noDestinationReason = "the destination was deleted; create one with POST /v4/destinations"
 
     public func destinations() async throws -> [DestinationRecord] {
         try await writer.read { db in
@@ -67,7 +41,7 @@ extension Store {
             let created = try Self.fetchDestination(db, id: id)!
             let waiting = try SourceRecord.fetchAll(
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE deleted_at IS NULL AND system_pause_reason = ?",
-                arguments: [Self.noDestinationReason]
+                arguments: [SystemPauseReason.noDestination]
             )
             for before in waiting {
                 try db.run(
@@ -112,7 +86,7 @@ extension Store {
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE deleted_at IS NULL AND system_paused_at IS NULL"
             )
             for source in live {
-                try Self.systemPause(db, source: source, reason: Self.noDestinationReason, now: now)
+                try Self.systemPause(db, source: source, reason: SystemPauseReason.noDestination, now: now)
             }
             return deleted
         }
@@ -130,5 +104,18 @@ extension Store {
 
     static func fetchDestination(_ db: Database, id: Int64) throws -> DestinationRecord? {
         try DestinationRecord.fetchOne(db, sql: "SELECT \(DestinationRecord.columns) FROM destinations WHERE id = ?", arguments: [id])
+    }
+}
+
+/// How SQLite rows of `destinations` become records (credentials opened by `tapline_open`).
+extension DestinationRecord: FetchableRecord {
+    /// The columns to read, credentials opened (`CredentialCipher`).
+    static let columns = "id, type, properties, tapline_open(credentials) AS credentials, created_at, updated_at, deleted_at"
+
+    public init(row: Row) throws {
+        self.init(
+            id: row["id"], type: row["type"], properties: try StoredJSON.decodeStrings(row["properties"]),
+            credentials: try StoredJSON.decodeStrings(row["credentials"]), createdAt: try StoredTime.required(row["created_at"]),
+            updatedAt: try StoredTime.required(row["updated_at"]), deletedAt: try StoredTime.optional(row["deleted_at"]))
     }
 }

@@ -1,23 +1,14 @@
 import Foundation
 import GRDB
+import TaplineStoreContract
 
 /// A single node's database read table by table, to move it into a cluster's PostgreSQL
 /// database (`tapline store migrate`). The rows are read as SQLite holds them, page by page in
 /// rowid order, so memory stays bounded whatever the history's size; the caller holds the
 /// daemon's lock for the whole move, so nothing writes in between.
-public final class StoreExport: Sendable {
-    /// A column's value as SQLite stores it.
-    public enum Value: Sendable, Equatable {
-        case null
-        case integer(Int64)
-        case real(Double)
-        case text(String)
-    }
-
-    public struct Row: Sendable {
-        public let rowid: Int64
-        public let values: [Value]
-    }
+public final class StoreExport: TableExport {
+    public typealias Value = ExportedValue
+    public typealias Row = ExportedRow
 
     public let path: String
     private let queue: DatabaseQueue

@@ -1,4 +1,5 @@
 import GRDB
+import TaplineStoreContract
 
 extension Store {
     /// The schema's history. A migration is never edited once it has shipped: a change is a new

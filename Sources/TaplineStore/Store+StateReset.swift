@@ -1,14 +1,7 @@
 import Foundation
 import GRDB
 import TaplineCore
-
-/// What `POST /v4/sources/{id}/state/reset` did.
-public enum StateResetResult: Sendable, Equatable {
-    /// The bookmarks are gone; `previous` is the state they held (nil: there was none).
-    case reset(previous: String?)
-    /// A job of the source is running: its STATE would write the bookmarks back.
-    case jobRunning(jobName: String)
-}
+import TaplineStoreContract
 
 extension Store {
     /// Clears a source's Singer state so its next job replicates from `start_date`, in one

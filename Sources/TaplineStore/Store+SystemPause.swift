@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TaplineCore
+import TaplineStoreContract
 
 extension Store {
     /// Pauses a source on tapline's own authority (repeated failures, a type gone from the

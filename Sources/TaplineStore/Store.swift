@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TaplineCore
+import TaplineStoreContract
 
 /// The only code that touches SQLite.
 ///
@@ -96,6 +97,12 @@ public final class Store: Sendable {
     public static func isBusy(_ error: any Error) -> Bool {
         guard let error = error as? DatabaseError else { return false }
         return error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    }
+
+    /// The API's 503 reason for an error of this store (`APIDependencies.unavailable`): only a
+    /// lock held past the busy timeout is "not now".
+    public static func unavailableReason(_ error: any Error) -> String? {
+        isBusy(error) ? "the database is locked by another process; nothing was changed; retry shortly" : nil
     }
 
     /// Runs `PRAGMA integrity_check` and returns its rows (`["ok"]` when the file is sound).

@@ -3,6 +3,7 @@ import Foundation
 import TaplineCluster
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 
 /// `tapline credentials rotate-key`: seal every stored credential with a new key.
 struct CredentialsCommand: AsyncParsableCommand {
@@ -77,7 +78,9 @@ struct CredentialsCommand: AsyncParsableCommand {
             } catch let held as InstanceLock.Held {
                 throw CredentialsKeyFile.Failure("tapline is running (\(held.holder)); stop it first: the key is read only at start")
             }
-            let current = try CredentialsKeyFile.load(path: key, generate: false, database: database)
+            let current = try CredentialsKeyFile.load(
+                path: key, generate: false, holder: "the database \(database)",
+                sealedKeyIDs: { try Store.sealedKeyIDs(path: database) })
             let store = try Store.open(path: database, catalog: configuration.catalog, cipher: current)
             let rotated = try await CredentialsKeyFile.rotate(path: key) { next in try store.resealCredentials(with: next) }
             withExtendedLifetime(lock) {}

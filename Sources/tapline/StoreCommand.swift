@@ -4,6 +4,7 @@ import TaplineCluster
 import TaplineCore
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 
 /// `tapline store migrate`: move a single node's SQLite database into an empty PostgreSQL
 /// database, the first step from one machine to a cluster.

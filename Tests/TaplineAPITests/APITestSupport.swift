@@ -6,6 +6,7 @@ import NIOCore
 import TaplineCore
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 import TaplineTestSupport
 
 @testable import TaplineAPI
@@ -89,6 +90,7 @@ func withAPI(
         store: store, tokens: TokenSet([("tester", testToken), ("ci", "ac_other")]), stitchClientID: 116078,
         maxBodyBytes: maxBodyBytes, jobs: jobs, now: { clock.now })
     dependencies.destinationTypes = DestinationTypeCatalog(apiDestinationTypes)
+    dependencies.unavailable = Store.unavailableReason
     let app = Application(router: API.router(dependencies))
     try await app.test(.router) { client in
         try await body(APIClient(client: client, store: store, jobs: jobs))

@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 import TaplineTestSupport
 
 @testable import TaplineAPI

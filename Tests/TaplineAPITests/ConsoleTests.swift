@@ -8,6 +8,7 @@ import Testing
 import TaplineCore
 import TaplineRuntime
 import TaplineStore
+import TaplineStoreContract
 import TaplineTestSupport
 
 @testable import TaplineAPI

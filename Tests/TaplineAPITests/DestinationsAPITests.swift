@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 
 @testable import TaplineAPI
 

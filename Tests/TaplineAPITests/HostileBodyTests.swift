@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 import TaplineCore
 @testable import TaplineStore
+import TaplineStoreContract
 
 @testable import TaplineAPI
 

@@ -7,6 +7,7 @@ import Synchronization
 import Testing
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 import TaplineTestSupport
 
 @testable import TaplineAPI

@@ -3,6 +3,7 @@ import PostgresNIO
 import Testing
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 import TaplineTestSupport
 
 @testable import TaplineCluster

@@ -3,6 +3,7 @@ import Logging
 import Testing
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 
 @testable import TaplineRuntime
 

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 import Testing
 import TaplineTestSupport
 

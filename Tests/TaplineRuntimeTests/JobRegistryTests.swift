@@ -1,6 +1,7 @@
 import Foundation
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 import TaplineTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TaplineStore
+import TaplineStoreContract
 
 @testable import TaplineRuntime
 

@@ -4,6 +4,7 @@ import Testing
 import TaplineCore
 import TaplineTestSupport
 @testable import TaplineStore
+import TaplineStoreContract
 
 @testable import TaplineRuntime
 

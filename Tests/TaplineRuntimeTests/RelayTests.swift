@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TaplineStore
+import TaplineStoreContract
 
 @testable import TaplineRuntime
 

@@ -7,6 +7,7 @@ import TaplineTestSupport
 
 @testable import TaplineRuntime
 @testable import TaplineStore
+import TaplineStoreContract
 
 let demoLikeType = SourceType(
     type: "platform.fake", displayName: "Fake", properties: [PropertySpec(name: "p")], tapCommand: ["tap-fake"])

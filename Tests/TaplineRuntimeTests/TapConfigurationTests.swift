@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 import TaplineTestSupport
 
 @testable import TaplineRuntime

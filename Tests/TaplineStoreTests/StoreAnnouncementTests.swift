@@ -4,6 +4,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 @Suite("Store: announcements")
 struct StoreAnnouncementTests {

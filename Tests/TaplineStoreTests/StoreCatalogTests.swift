@@ -4,6 +4,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// The catalog a job gets is the tap's own, every key of every entry kept (Meltano SDK taps read
 /// `replication_method`, `table_name`, `key_properties`, …), with only the selection merged in.

@@ -5,6 +5,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// The console's reads and audited requests, one suite for every backend: the list's rows keep
 /// "running now" apart from the last result, the jobs' fingerprint moves with every start and

@@ -4,6 +4,7 @@ import Testing
 import TaplineCore
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// Credentials sealed at rest: what `sqlite3` shows, what the store reads, the wrong key, plain
 /// rows from before, and rotation.

@@ -4,6 +4,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// A job's life through the store, one suite for every backend (SQLite in memory and on disk,
 /// PostgreSQL through `ClusterStore`): manual starts, spawn and completion bookkeeping, state,
@@ -146,7 +147,7 @@ struct StoreJobLifeTests {
             let deleted = try await store.deleteDestination(id: live.id, now: t0)
             #expect(deleted.deletedAt == t0)
             let paused = try #require(try await store.source(id: a.id))
-            #expect(paused.systemPauseReason == Store.noDestinationReason && paused.nextFireAt == nil)
+            #expect(paused.systemPauseReason == SystemPauseReason.noDestination && paused.nextFireAt == nil)
             // A source already system paused keeps its own reason.
             #expect(try await store.source(id: b.id)?.systemPauseReason == "held")
             #expect(try await store.startManualJob(sourceID: b.id, now: t0, jobName: "x") == .noDestination)

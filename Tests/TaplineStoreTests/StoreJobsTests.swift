@@ -5,6 +5,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// The start transaction and job bookkeeping, straight against the store (the claims on every
 /// backend; what needs SQLite itself, on SQLite).

@@ -6,6 +6,7 @@ import TaplineTestSupport
 
 @testable import TaplineCluster
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// `tapline store migrate`: a single node's SQLite database moved into an empty PostgreSQL
 /// database answers every read the API serves as the single node would after its next start.

@@ -5,6 +5,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 @Suite("Store: history retention")
 struct StoreRetentionTests {

@@ -5,6 +5,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// Retries of failed scheduled jobs, straight against the store: each attempt a job row of its
 /// occurrence, and nothing that stops a scheduled start lets a retry through.

@@ -5,6 +5,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// The schema holds its invariants for every writer, including a person with `sqlite3`.
 @Suite("Store: schema and durability")

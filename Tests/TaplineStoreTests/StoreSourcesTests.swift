@@ -5,6 +5,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// The store's source operations, one suite for every backend: SQLite in memory and in a real
 /// file, and PostgreSQL (a private server, when installed) through `ClusterStore`.

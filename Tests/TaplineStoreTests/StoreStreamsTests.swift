@@ -4,6 +4,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// Discovery and stream selection, one suite for every backend: a source of a type with
 /// discovery is scheduled only once a check found its streams and one is selected.

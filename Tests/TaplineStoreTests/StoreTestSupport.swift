@@ -4,6 +4,7 @@ import Synchronization
 import TaplineCore
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// A source type with a required property, a credential and a narrowed frequency set.
 let testType = SourceType(

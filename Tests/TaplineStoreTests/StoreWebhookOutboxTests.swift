@@ -5,6 +5,7 @@ import TaplineCore
 import TaplineTestSupport
 
 @testable import TaplineStore
+import TaplineStoreContract
 
 /// The webhook outbox: deliveries are written in the transaction of their event, by the schema.
 @Suite("Store: webhook outbox")

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TaplineStore
+import TaplineStoreContract
 
 /// Collects the store's announcements.
 public final class ChangeLog: StoreObserver {

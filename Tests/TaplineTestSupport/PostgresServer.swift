@@ -3,6 +3,7 @@ import Logging
 import TaplineCluster
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 
 #if canImport(Glibc)
 import Glibc

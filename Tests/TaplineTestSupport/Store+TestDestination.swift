@@ -1,5 +1,6 @@
 import Foundation
 import TaplineStore
+import TaplineStoreContract
 
 extension Store {
     /// The store with the account's destination, as a daemon has from its first start: without

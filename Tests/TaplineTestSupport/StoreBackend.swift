@@ -2,6 +2,7 @@ import Foundation
 import TaplineCluster
 import TaplineCore
 import TaplineStore
+import TaplineStoreContract
 
 /// What the shared suites call on a store: everything the daemon uses.
 public typealias BackendStore = APIStore & HistoryStore

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// `/v4/destinations` and `/v4/destination-types`: the account's one destination, as in Stitch.
 ///

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// `/v4/{client_id}/extractions`, `/v4/{client_id}/extractions/{job_name}` (302 to the log) and
 /// `/v4/{client_id}/loads`: Stitch's job history, 100 per page, for the past 60 days.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// `POST` and `DELETE /v4/sources/{id}/sync` (start and stop a replication job) and the tapline
 /// extension `GET /v4/sources/{id}/jobs`.

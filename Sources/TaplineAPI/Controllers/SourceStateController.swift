@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// `POST /v4/sources/{id}/state/reset` (a tapline extension): start a source over from its
 /// `start_date` by clearing the bookmarks its jobs confirmed.

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// `/v4/sources`: create, list, retrieve, update (including pause and unpause) and delete.
 struct SourcesController {

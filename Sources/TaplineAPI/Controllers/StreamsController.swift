@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// `/v4/sources/{id}/streams`, `/streams/{stream_id}`, `/streams/metadata` and
 /// `/last-connection-check`: what discovery found and which streams are selected.

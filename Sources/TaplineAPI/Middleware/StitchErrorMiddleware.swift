@@ -1,6 +1,6 @@
 import Hummingbird
 import Logging
-import TaplineStore
+import TaplineStoreContract
 
 /// Gives every error answer a Stitch-shaped JSON body.
 ///

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// A job in `GET /v4/sources/{id}/jobs` (a tapline extension), with Stitch's extraction fields.
 enum JobWire {

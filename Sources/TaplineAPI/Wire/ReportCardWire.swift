@@ -1,5 +1,5 @@
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Stitch report cards: a source's (or a source type's) configuration steps and form properties.
 enum ReportCardWire {

@@ -1,6 +1,6 @@
 import Foundation
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The Stitch v4 Source object, built from a stored source.
 ///

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
-import TaplineStore
+import TaplineStoreContract
 
 /// Tells the console's open pages that something they show may have changed, within a second of
 /// the commit, on one node or many.

@@ -1,6 +1,6 @@
 import Foundation
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// The sources list's filters, search, sort and page, read from the query string: pure, so the
 /// same rules serve the page, the bulk action's "everything this filter matches" and the tests.

@@ -1,6 +1,6 @@
 import Foundation
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// One row of the sources list as the template sees it. Every state is shown as text and a
 /// symbol, never by colour alone; "running now" is its own indicator beside the last result.

@@ -1,5 +1,5 @@
 import Foundation
-import TaplineStore
+import TaplineStoreContract
 
 /// `notifications:` in the configuration file.
 struct NotificationsShape: Decodable {

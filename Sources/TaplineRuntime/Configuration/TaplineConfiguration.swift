@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Limits on HTTP clients. Defaults are generous for scripts and dashboards and small enough
 /// that idle, slow or oversized clients cannot take the daemon's file descriptors or memory.

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
-import TaplineStore
+import TaplineStoreContract
 
 #if canImport(Glibc)
 import Glibc

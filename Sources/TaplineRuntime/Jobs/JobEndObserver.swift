@@ -1,5 +1,5 @@
 import Synchronization
-import TaplineStore
+import TaplineStoreContract
 
 /// Learns when a job's slot is free again, so due sources waiting for one can start. (What a
 /// job's end changed about its source, a system pause set or cleared, the store announces.)

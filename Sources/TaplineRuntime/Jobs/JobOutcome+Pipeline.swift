@@ -1,5 +1,5 @@
 import Foundation
-import TaplineStore
+import TaplineStoreContract
 
 extension JobOutcome {
     /// The recorded outcome of a pipeline that ran: stopped jobs show null statuses and

@@ -3,7 +3,7 @@ import Foundation
 import TaplineCore
 import Logging
 import Synchronization
-import TaplineStore
+import TaplineStoreContract
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
-import TaplineStore
+import TaplineStoreContract
 
 /// The jobs running now, one per source: what a stop signals, what the running cap counts, and
 /// what shutdown waits for.

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 #if canImport(Glibc)
 import Glibc

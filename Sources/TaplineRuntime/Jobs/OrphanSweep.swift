@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import TaplineStore
+import TaplineStoreContract
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,6 +1,6 @@
 import Foundation
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// A delivery's JSON body. It is built from the stored rows the same way on every attempt, so a
 /// retried delivery carries the same body (and the same `delivery_id`, for receivers that drop

@@ -1,5 +1,5 @@
 import Foundation
-import TaplineStore
+import TaplineStoreContract
 
 /// `notifications:` in the configuration: where webhooks go and how hard tapline tries.
 public struct NotificationSettings: Sendable, Equatable {

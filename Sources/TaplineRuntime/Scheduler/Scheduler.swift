@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 import TaplineCore
-import TaplineStore
+import TaplineStoreContract
 
 /// Starts scheduled jobs on time: the shell around `SchedulerMachine`, which makes every
 /// decision. This class feeds it events (a wake-up of the timer, the store's announcements of

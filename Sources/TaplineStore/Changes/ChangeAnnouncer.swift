@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TaplineStoreContract
 import Synchronization
 
 /// Watches every transaction on the writer connection and, after each commit that touched the

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TaplineCore
+import TaplineStoreContract
 
 /// The console's reads in SQLite: one statement for the whole list, read off the writer (a WAL
 /// reader), so a page of the console never waits behind a pause.

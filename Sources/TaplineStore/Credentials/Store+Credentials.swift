@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TaplineStoreContract
 
 extension Store {
     /// At every open: refuses a database whose credentials are sealed with another key (or

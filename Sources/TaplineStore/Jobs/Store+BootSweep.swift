@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TaplineCore
+import TaplineStoreContract
 
 extension Store {
     /// The boot sweep: every job still `running` from a previous life ends as `interrupted`

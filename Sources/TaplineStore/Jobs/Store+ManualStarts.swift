@@ -1,18 +1,7 @@
 import Foundation
 import GRDB
 import TaplineCore
-
-/// The outcome of `POST /v4/sources/{id}/sync`.
-public enum ManualStartResult: Sendable, Equatable {
-    case started(JobRecord, source: SourceRecord)
-    case unknownSource
-    case deleted
-    case alreadyRunning
-    case notConfigured(ConfigurationStep)
-    case typeMissing(String)
-    /// The account has no destination (it was deleted): nothing to load into.
-    case noDestination
-}
+import TaplineStoreContract
 
 extension Store {
     /// Starts a manual job whether or not the source is paused; the pause state is untouched.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import TaplineCore
+import TaplineStoreContract
 
 extension Store {
     /// Applies the catch-up rules to every source whose due time passed while tapline was down (or

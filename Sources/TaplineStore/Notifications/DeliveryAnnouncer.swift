@@ -1,4 +1,5 @@
 import GRDB
+import TaplineStoreContract
 import Synchronization
 
 /// Tells the webhook dispatcher, after a commit, that new deliveries are waiting, so it sends

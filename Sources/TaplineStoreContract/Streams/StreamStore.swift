@@ -29,8 +29,6 @@ public protocol StreamStore: AnyObject, Sendable {
         async throws -> SourceRecord
 }
 
-extension Store: StreamStore {}
-
 /// Stitch's account-wide reads (`GET /v4/extractions`, `GET /v4/loads`) and the health probe,
 /// whichever database holds them.
 public protocol ExtractionStore: AnyObject, Sendable {
@@ -41,8 +39,6 @@ public protocol ExtractionStore: AnyObject, Sendable {
     /// Whether the database answers a trivial read now (for `/healthz`).
     func isReachable() async throws -> Bool
 }
-
-extension Store: ExtractionStore {}
 
 /// Everything the HTTP API needs of a store.
 public typealias APIStore = ReplicationStore & ExtractionStore & ConsoleStore

@@ -21,20 +21,3 @@ public protocol DestinationStore: AnyObject, Sendable {
     /// Soft-deletes the live destination `id` and system-pauses every live source.
     func deleteDestination(id: Int64, now: Date) async throws -> DestinationRecord
 }
-
-extension Store: DestinationStore {}
-
-extension DestinationRecord {
-    package init(
-        id: Int64, type: String, properties: [String: String], credentials: [String: String], createdAt: Date, updatedAt: Date,
-        deletedAt: Date?
-    ) {
-        self.id = id
-        self.type = type
-        self.properties = properties
-        self.credentials = credentials
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-        self.deletedAt = deletedAt
-    }
-}

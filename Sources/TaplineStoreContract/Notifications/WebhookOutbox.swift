@@ -21,5 +21,3 @@ public protocol WebhookOutbox: AnyObject, Sendable {
     /// Calls `callback` after a commit that queued deliveries (on a cluster: any node's).
     func onDeliveriesQueued(_ callback: @escaping @Sendable () -> Void)
 }
-
-extension Store: WebhookOutbox {}

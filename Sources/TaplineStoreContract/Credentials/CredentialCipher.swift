@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 
 /// Seals the `credentials` columns (of `sources` and `destinations`) with AES-256-GCM, so a
 /// person reading the database with `sqlite3` sees no secret.
@@ -14,9 +13,9 @@ import GRDB
 /// sealed by `sealPlainCredentials` at the next start.
 public struct CredentialCipher: Sendable {
     /// The key's bytes (SymmetricKey is made from them per use: it is not Sendable).
-    let keyBytes: [UInt8]
+    package let keyBytes: [UInt8]
     public let keyID: String
-    var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+    package var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
     public init(keyBytes: [UInt8]) throws {
         guard keyBytes.count == 32 else { throw CredentialKeyError.badKey("an AES-256 key is 32 bytes, got \(keyBytes.count)") }
@@ -32,7 +31,7 @@ public struct CredentialCipher: Sendable {
         SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
     }
 
-    static func identify(_ keyBytes: [UInt8]) -> String {
+    package static func identify(_ keyBytes: [UInt8]) -> String {
         SHA256.hash(data: keyBytes).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -54,30 +53,14 @@ public struct CredentialCipher: Sendable {
         return String(decoding: plain, as: UTF8.self)
     }
 
-    static func isSealed(_ stored: String) -> Bool { stored.hasPrefix(#"{"tapline_sealed":"#) }
+    package static func isSealed(_ stored: String) -> Bool { stored.hasPrefix(#"{"tapline_sealed":"#) }
 
     /// The key id and box of a sealed value; `nil` for a plain-text one.
-    static func envelope(_ stored: String) -> (keyID: String, box: String)? {
+    package static func envelope(_ stored: String) -> (keyID: String, box: String)? {
         guard isSealed(stored), let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any],
             let keyID = object["key"] as? String, let box = object["box"] as? String
         else { return nil }
         return (keyID, box)
-    }
-
-    /// Registers `tapline_seal` and `tapline_open` on a connection. Without a cipher (tests, or a
-    /// store opened only to read schedules) both pass values through, and opening a sealed value
-    /// is an error: never silently empty credentials.
-    static func register(_ cipher: CredentialCipher?, on db: Database) {
-        db.add(function: DatabaseFunction("tapline_seal", argumentCount: 1, pure: false) { values in
-            guard let text = String.fromDatabaseValue(values[0]) else { return nil }
-            return try cipher?.seal(text) ?? text
-        })
-        db.add(function: DatabaseFunction("tapline_open", argumentCount: 1, pure: true) { values in
-            guard let text = String.fromDatabaseValue(values[0]) else { return nil }
-            if let cipher { return try cipher.open(text) }
-            if let envelope = envelope(text) { throw CredentialKeyError.missingKey(found: envelope.keyID) }
-            return text
-        })
     }
 }
 

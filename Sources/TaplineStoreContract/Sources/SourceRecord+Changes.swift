@@ -104,7 +104,7 @@ extension SourceRecord {
     }
 
     /// Merges validated property changes into the record, key by key.
-    mutating func apply(_ changes: PropertyChanges) {
+    package mutating func apply(_ changes: PropertyChanges) {
         for (key, change) in changes.regular { properties[key] = change.newValue }
         for (key, change) in changes.credentials { credentials[key] = change.newValue }
         if let change = changes.frequencyMinutes { frequencyMinutes = change.newValue }
@@ -128,7 +128,7 @@ extension NewSource {
 
 extension PropertyChanges {
     /// The names of the changed properties, sorted, for the audit trail (never their values).
-    var changedKeys: [String] {
+    package var changedKeys: [String] {
         var keys = Array(regular.keys) + Array(credentials.keys)
         if frequencyMinutes != nil { keys.append(SchedulingProperty.frequency) }
         if anchorTime != nil { keys.append(SchedulingProperty.anchorTime) }

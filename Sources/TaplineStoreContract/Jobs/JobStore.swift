@@ -46,12 +46,6 @@ public protocol JobStore: AnyObject, Sendable {
 /// discovery.
 public typealias ReplicationStore = SourceStore & JobStore & DestinationStore & ScheduledStartStore & StreamStore
 
-extension Store: JobStore {
-    public func recordSpawned(_ spawned: [SpawnedJob]) throws {
-        try recordSpawned(spawned.map { ($0.jobID, $0.processGroup, $0.spawnedAt, $0.logPath) })
-    }
-}
-
 extension JobRecord {
     /// A job with only its identity set, for a backend to fill in from its row.
     package init(id: Int64, jobName: String, sourceID: Int64, trigger: JobTrigger, status: JobStatus, startedAt: Date) {
@@ -75,11 +69,7 @@ public protocol ScheduledStartStore: AnyObject, Sendable {
         async throws -> ClaimBatch
 }
 
-extension Store: ScheduledStartStore {}
-
 /// History retention, whichever database holds the history: one short pruning step per call.
 public protocol HistoryStore: AnyObject, Sendable {
     func pruneHistory(policy: RetentionPolicy, now: Date, fromSource: Int64?) async throws -> PruneResult
 }
-
-extension Store: HistoryStore {}

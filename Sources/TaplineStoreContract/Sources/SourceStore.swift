@@ -32,8 +32,6 @@ public protocol SourceStore: AnyObject, Sendable {
     func observe(_ observer: any StoreObserver)
 }
 
-extension Store: SourceStore {}
-
 extension SourceRecord {
     /// A source with only its identity and times set, for a backend to fill in from its row.
     package init(id: Int64, name: String, displayName: String, type: String, createdAt: Date, updatedAt: Date) {

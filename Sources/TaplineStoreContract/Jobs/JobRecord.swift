@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import TaplineCore
 
 /// What started a job.
@@ -15,7 +14,7 @@ public enum JobStatus: String, Sendable {
 }
 
 /// A replication job as stored, in the shape of Stitch's extraction object.
-public struct JobRecord: Sendable, Equatable, FetchableRecord {
+public struct JobRecord: Sendable, Equatable {
     public var id: Int64
     public var jobName: String
     public var sourceID: Int64
@@ -39,31 +38,6 @@ public struct JobRecord: Sendable, Equatable, FetchableRecord {
     public var logPath: String?
     /// RECORD messages relayed, per stream.
     public var streamRecords: [String: Int]?
-
-    public init(row: Row) throws {
-        id = row["id"]
-        jobName = row["job_name"]
-        sourceID = row["source_id"]
-        guard let trigger = JobTrigger(rawValue: row["trigger"]), let status = JobStatus(rawValue: row["status"]) else {
-            throw StoreError.corruptValue("job trigger or status")
-        }
-        self.trigger = trigger
-        self.status = status
-        scheduledFor = try StoredTime.optional(row["scheduled_for"])
-        attempt = row["attempt"] ?? 1
-        startedAt = try StoredTime.required(row["started_at"])
-        completedAt = try StoredTime.optional(row["completed_at"])
-        discoveryExitStatus = row["discovery_exit_status"]
-        discoveryDescription = row["discovery_description"]
-        tapExitStatus = row["tap_exit_status"]
-        tapDescription = row["tap_description"]
-        targetExitStatus = row["target_exit_status"]
-        targetDescription = row["target_description"]
-        processGroup = row["process_group"]
-        spawnedAt = try StoredTime.optional(row["spawned_at"])
-        logPath = row["log_path"]
-        streamRecords = (row["stream_records"] as String?).flatMap { try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8)) }
-    }
 }
 
 /// How a job ended, as the runner reports it.

@@ -23,7 +23,7 @@ public enum CatchUpCause: Sendable {
 /// In memory: after a restart the next coalescing writes an event at once. The metric
 /// `tapline_occurrences_skipped_total{reason="coalesced"}` counts every one.
 package final class CoalescingLedger: Sendable {
-    struct Report: Equatable {
+    package struct Report: Equatable {
         let count: Int
         let since: Date
     }
@@ -34,14 +34,14 @@ package final class CoalescingLedger: Sendable {
         var lastEvent: Date?
     }
 
-    static let interval: TimeInterval = 3600
+    package static let interval: TimeInterval = 3600
     private let entries = Mutex<[Int64: Entry]>([:])
 
     package init() {}
 
     /// Adds `count` coalesced occurrences of a source; returns what to record when an event is
     /// due (none yet for this source, or the last one is an hour old).
-    func add(_ count: Int, sourceID: Int64, at now: Date) -> Report? {
+    package func add(_ count: Int, sourceID: Int64, at now: Date) -> Report? {
         entries.withLock { entries in
             var entry = entries[sourceID] ?? Entry(since: now)
             entry.pending += count

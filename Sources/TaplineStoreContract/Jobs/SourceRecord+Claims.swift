@@ -41,7 +41,7 @@ extension SourceRecord {
         }
         guard source.isSchedulable(in: catalog) else { return .refuse(.notConfigured, nextFire: nil, action: .clearDueTime) }
         // Nowhere to load: paused until a destination is created, which releases it.
-        guard hasDestination else { return .refuse(.systemPaused, nextFire: nil, action: .systemPause(Store.noDestinationReason)) }
+        guard hasDestination else { return .refuse(.systemPaused, nextFire: nil, action: .systemPause(SystemPauseReason.noDestination)) }
         let schedule = source.schedule(type: type)
         if let retry = source.pendingRetry {
             // A retry's due time came: attempt `retry.attempt` of its occurrence, then back to the

@@ -18,7 +18,7 @@ public struct JobFilter: Sendable, Equatable {
     }
 
     /// The SQL condition after `source_id = ?`, and its arguments.
-    var sql: (condition: String, arguments: [String]) {
+    package var sql: (condition: String, arguments: [String]) {
         var parts: [String] = []
         var arguments: [String] = []
         if !statuses.isEmpty {

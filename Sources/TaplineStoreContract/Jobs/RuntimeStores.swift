@@ -36,14 +36,8 @@ public protocol RunnerStore: AnyObject, Sendable {
     func isRetryable(_ error: any Error) -> Bool
 }
 
-extension Store: SchedulerStore, RunnerStore {
-    public func isRetryable(_ error: any Error) -> Bool { Self.isBusy(error) }
-}
-
 /// What the history pruner needs of a store, called from its own queue, synchronously for the
 /// same reason as the scheduler's: one short step at a time (`HistoryStore.pruneHistory`).
 public protocol PrunerStore: AnyObject, Sendable {
     func pruneHistory(policy: RetentionPolicy, now: Date, fromSource: Int64?) throws -> PruneResult
 }
-
-extension Store: PrunerStore {}
