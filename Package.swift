@@ -163,6 +163,7 @@ let package = Package(
             path: "Tests/TaplineTestSupport"
         ),
         .testTarget(name: "TaplineCoreTests", dependencies: ["TaplineCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "TaplineStoreContractTests", dependencies: ["TaplineStoreContract", "TaplineCore"]),
         .testTarget(
             name: "TaplineClusterTests",
             dependencies: [

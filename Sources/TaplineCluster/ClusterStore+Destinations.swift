@@ -108,16 +108,14 @@ extension ClusterStore {
                 UPDATE destinations SET deleted_at = \(ClusterTime.seconds(now)), updated_at = \(ClusterTime.seconds(now))
                 WHERE id = \(id)
                 """, logger: logger)
-            var live: [Int64] = []
-            for try await sourceID in try await connection.query(
-                "SELECT id FROM sources WHERE deleted_at IS NULL AND system_paused_at IS NULL ORDER BY id FOR UPDATE",
-                logger: logger
-            ).decode(Int64.self) {
-                live.append(sourceID)
-            }
-            for sourceID in live {
-                try await Self.systemPause(
-                    connection, logger: logger, sourceID: sourceID, reason: SystemPauseReason.noDestination, now: now)
+            let live = try await self.rows.sources(
+                from: try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.sourceColumns) FROM sources
+                    WHERE deleted_at IS NULL AND system_paused_at IS NULL ORDER BY id FOR UPDATE
+                    """, logger: logger))
+            for source in live {
+                try await Self.systemPause(connection, logger: logger, source: source, reason: SystemPauseReason.noDestination, now: now)
             }
             guard let deleted = try await self.fetchDestination(connection, id: id) else {
                 throw StoreError.corruptValue("destination row")

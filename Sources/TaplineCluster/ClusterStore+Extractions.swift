@@ -26,12 +26,12 @@ extension ClusterStore: ExtractionStore {
             var jobs: [(job: JobRecord, sourceType: String)] = []
             for try await row in try await connection.query(
                 """
-                SELECT \(unescaped: columns), s.type FROM jobs j JOIN sources s ON s.id = j.source_id
+                SELECT \(unescaped: columns), s.type AS source_type FROM jobs j JOIN sources s ON s.id = j.source_id
                 WHERE j.id IN (SELECT max(id) FROM jobs WHERE status <> 'running' AND completed_at >= \(from) GROUP BY source_id)
                 ORDER BY j.source_id LIMIT \(perPage) OFFSET \(offset)
                 """, logger: logger)
             {
-                let type = try row.makeRandomAccess()[19].decode(String.self)
+                let type = try row.makeRandomAccess()["source_type"].decode(String.self)
                 jobs.append((try Self.job(from: row), type))
             }
             return (jobs, total)

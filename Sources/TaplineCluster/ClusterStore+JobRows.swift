@@ -7,33 +7,12 @@ extension ClusterStore {
     static let jobColumns = """
         id, job_name, source_id, trigger, scheduled_for, attempt, status, started_at, completed_at, discovery_exit_status,
         discovery_description, tap_exit_status, tap_description, target_exit_status, target_description,
-        process_group, spawned_at, log_path, stream_records::text
+        process_group, spawned_at, log_path, stream_records::text AS stream_records
         """
 
+    /// A job from a row of `jobColumns`, by column name (the contract's decoder, as SQLite's).
     static func job(from row: PostgresRow) throws -> JobRecord {
-        let cells = row.makeRandomAccess()
-        guard let trigger = JobTrigger(rawValue: try cells[3].decode(String.self)),
-            let status = JobStatus(rawValue: try cells[6].decode(String.self))
-        else { throw StoreError.corruptValue("job trigger or status") }
-        var job = JobRecord(
-            id: try cells[0].decode(Int64.self), jobName: try cells[1].decode(String.self),
-            sourceID: try cells[2].decode(Int64.self), trigger: trigger, status: status, startedAt: ClusterTime.read(try cells[7].decode(Date.self)))
-        job.scheduledFor = try cells[4].decode(Date?.self).map(ClusterTime.read)
-        job.attempt = try cells[5].decode(Int.self)
-        job.completedAt = try cells[8].decode(Date?.self).map(ClusterTime.read)
-        job.discoveryExitStatus = try cells[9].decode(Int?.self)
-        job.discoveryDescription = try cells[10].decode(String?.self)
-        job.tapExitStatus = try cells[11].decode(Int?.self)
-        job.tapDescription = try cells[12].decode(String?.self)
-        job.targetExitStatus = try cells[13].decode(Int?.self)
-        job.targetDescription = try cells[14].decode(String?.self)
-        job.processGroup = try cells[15].decode(Int32?.self)
-        job.spawnedAt = try cells[16].decode(Date?.self).map(ClusterTime.read)
-        job.logPath = try cells[17].decode(String?.self)
-        job.streamRecords = try cells[18].decode(String?.self).flatMap {
-            try? JSONDecoder().decode([String: Int].self, from: Data($0.utf8))
-        }
-        return job
+        try JobRecord(stored: PostgresStoredRow(row))
     }
 
     static func jobs(from rows: PostgresRowSequence) async throws -> [JobRecord] {

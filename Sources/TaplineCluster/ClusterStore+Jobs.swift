@@ -219,11 +219,10 @@ extension ClusterStore {
             statuses.append(status)
         }
         guard statuses.count == policy.failuresBeforeSystemPause, statuses.allSatisfy({ $0 == "failed" }),
-            let source = try await fetchSource(connection, id: job.sourceID, lock: false), source.systemPausedAt == nil,
-            source.deletedAt == nil
+            let source = try await fetchSource(connection, id: job.sourceID, lock: false)
         else { return nil }
         let reason = policy.systemPauseReason(lastFailed: job.jobName)
-        try await Self.systemPause(connection, logger: logger, sourceID: source.id, reason: reason, now: now)
+        guard try await Self.systemPause(connection, logger: logger, source: source, reason: reason, now: now) else { return nil }
         return reason
     }
 

@@ -10,40 +10,17 @@ struct ClusterSourceRows: Sendable {
     let cipher: CredentialCipher?
 
     static let columns = """
-        id, name, display_name, type, properties::text, credentials, frequency_in_minutes, anchor_time, cron_expression,
-        cron_timezone, destination_id, paused_at, system_paused_at, system_pause_reason, deleted_at, next_fire_at,
-        retry_attempt, retry_occurrence, retry_resume_at, check_job_name, created_at, updated_at,
-        EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id),
-        EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id AND ss.selected)
+        id, name, display_name, type, properties::text AS properties, credentials, frequency_in_minutes, anchor_time,
+        cron_expression, cron_timezone, destination_id, paused_at, system_paused_at, system_pause_reason, deleted_at,
+        next_fire_at, retry_attempt, retry_occurrence, retry_resume_at, check_job_name, created_at, updated_at,
+        EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id) AS discovered,
+        EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id AND ss.selected) AS streams_selected
         """
 
-    /// A source from a row of `sourceColumns`, its credentials opened.
+    /// A source from a row of `columns`, by column name (the contract's decoder, as SQLite's), its
+    /// credentials opened.
     func source(from row: PostgresRow) throws -> SourceRecord {
-        let cells = row.makeRandomAccess()
-        var record = SourceRecord(
-            id: try cells[0].decode(Int64.self), name: try cells[1].decode(String.self),
-            displayName: try cells[2].decode(String.self), type: try cells[3].decode(String.self),
-            createdAt: ClusterTime.read(try cells[20].decode(Date.self)), updatedAt: ClusterTime.read(try cells[21].decode(Date.self)))
-        record.properties = try StoredJSON.decodeStrings(try cells[4].decode(String.self), what: "properties")
-        let stored = try cells[5].decode(String.self)
-        record.credentials = try StoredJSON.decodeStrings(try open(stored), what: "credentials")
-        record.frequencyMinutes = try cells[6].decode(Int?.self)
-        record.anchorTime = try cells[7].decode(Date?.self).map(ClusterTime.read)
-        record.cronExpression = try cells[8].decode(String?.self)
-        record.cronTimeZone = try cells[9].decode(String?.self)
-        record.destinationID = try cells[10].decode(Int64?.self)
-        record.pausedAt = try cells[11].decode(Date?.self).map(ClusterTime.read)
-        record.systemPausedAt = try cells[12].decode(Date?.self).map(ClusterTime.read)
-        record.systemPauseReason = try cells[13].decode(String?.self)
-        record.deletedAt = try cells[14].decode(Date?.self).map(ClusterTime.read)
-        record.nextFireAt = try cells[15].decode(Date?.self).map(ClusterTime.read)
-        if let attempt = try cells[16].decode(Int?.self), let occurrence = try cells[17].decode(Date?.self).map(ClusterTime.read) {
-            record.pendingRetry = PendingRetry(attempt: attempt, occurrence: occurrence, resumeAt: try cells[18].decode(Date?.self).map(ClusterTime.read))
-        }
-        record.checkJobName = try cells[19].decode(String?.self)
-        record.discovered = try cells[22].decode(Bool.self)
-        record.streamsSelected = try cells[23].decode(Bool.self)
-        return record
+        try SourceRecord(stored: PostgresStoredRow(row), open: open)
     }
 
     /// The sources a query returned, in its order.

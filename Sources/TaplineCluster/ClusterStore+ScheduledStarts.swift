@@ -103,7 +103,7 @@ extension ClusterStore {
             switch action {
             case .none: break
             case .systemPause(let why):
-                try await Self.systemPause(connection, logger: logger, sourceID: source.id, reason: why, now: now)
+                try await Self.systemPause(connection, logger: logger, source: source, reason: why, now: now)
             case .clearDueTime: try await Self.setNextFire(connection, logger: logger, sourceID: source.id, nil)
             }
             return .notDue(sourceID: source.id, nextFire: next, reason: reason)

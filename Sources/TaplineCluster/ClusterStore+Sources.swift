@@ -160,24 +160,30 @@ extension ClusterStore {
         let logger = database.logger
         return try await database.transaction { connection in
             guard let before = try await self.fetchSource(connection, id: sourceID, lock: true) else { return nil }
-            guard before.systemPausedAt == nil, before.deletedAt == nil else { return before }
-            try await Self.systemPause(connection, logger: logger, sourceID: sourceID, reason: reason, now: now)
+            guard try await Self.systemPause(connection, logger: logger, source: before, reason: reason, now: now) else { return before }
             return try await self.fetchSource(connection, id: sourceID, lock: false)
         }
     }
 
-    /// The system pause inside the caller's transaction (which holds the row and checked that
-    /// the source is live and not yet system paused), with its event.
-    static func systemPause(_ connection: PostgresConnection, logger: Logger, sourceID: Int64, reason: String, now: Date) async throws {
+    /// The system pause inside the caller's transaction (which holds the row), as
+    /// `SourceRecord.systemPausePlan` says: nothing for a source already system paused or
+    /// deleted. Returns whether it wrote.
+    @discardableResult
+    static func systemPause(_ connection: PostgresConnection, logger: Logger, source: SourceRecord, reason: String, now: Date)
+        async throws -> Bool
+    {
+        guard let plan = source.systemPausePlan(reason: reason, now: now) else { return false }
         try await connection.query(
             """
-            UPDATE sources SET system_paused_at = \(ClusterTime.seconds(now)), system_pause_reason = \(reason),
+            UPDATE sources SET system_paused_at = \(ClusterTime.seconds(plan.pausedAt)), system_pause_reason = \(plan.reason),
                 next_fire_at = NULL, retry_attempt = NULL, retry_occurrence = NULL, retry_resume_at = NULL,
                 updated_at = \(ClusterTime.seconds(now))
-            WHERE id = \(sourceID)
+            WHERE id = \(plan.sourceID)
             """, logger: logger)
         try await appendEvent(
-            connection, logger: logger, sourceID: sourceID, kind: .systemPaused, actor: .system, at: now, reason: reason)
+            connection, logger: logger, sourceID: plan.sourceID, kind: plan.event.kind, actor: .system, at: now,
+            reason: plan.event.reason, detail: plan.event.detail)
+        return true
     }
 
     // MARK: Events

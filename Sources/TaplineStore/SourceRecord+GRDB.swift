@@ -14,27 +14,6 @@ extension SourceRecord: FetchableRecord {
         """
 
     public init(row: Row) throws {
-        self.init(
-            id: row["id"], name: row["name"], displayName: row["display_name"], type: row["type"],
-            createdAt: try StoredTime.required(row["created_at"]), updatedAt: try StoredTime.required(row["updated_at"]))
-        properties = try StoredJSON.decodeStrings(row["properties"])
-        credentials = try StoredJSON.decodeStrings(row["credentials"])
-        frequencyMinutes = row["frequency_in_minutes"]
-        anchorTime = try StoredTime.optional(row["anchor_time"])
-        cronExpression = row["cron_expression"]
-        cronTimeZone = row["cron_timezone"]
-        destinationID = row["destination_id"]
-        pausedAt = try StoredTime.optional(row["paused_at"])
-        systemPausedAt = try StoredTime.optional(row["system_paused_at"])
-        systemPauseReason = row["system_pause_reason"]
-        deletedAt = try StoredTime.optional(row["deleted_at"])
-        nextFireAt = try StoredTime.optional(row["next_fire_at"])
-        if let attempt = row["retry_attempt"] as Int?, let occurrence = try StoredTime.optional(row["retry_occurrence"]) {
-            pendingRetry = PendingRetry(
-                attempt: attempt, occurrence: occurrence, resumeAt: try StoredTime.optional(row["retry_resume_at"]))
-        }
-        checkJobName = row["check_job_name"]
-        discovered = row["discovered"] ?? false
-        streamsSelected = row["streams_selected"] ?? false
+        try self.init(stored: row.stored)
     }
 }

@@ -31,17 +31,21 @@ extension Store {
         }
     }
 
-    /// The system pause inside the caller's transaction; a no-op for a source already system
-    /// paused or deleted.
-    static func systemPause(_ db: Database, source: SourceRecord, reason: String, now: Date) throws {
-        guard source.systemPausedAt == nil, source.deletedAt == nil else { return }
+    /// The system pause inside the caller's transaction, as `SourceRecord.systemPausePlan` says
+    /// (nothing for a source already system paused or deleted). Returns whether it wrote.
+    @discardableResult
+    static func systemPause(_ db: Database, source: SourceRecord, reason: String, now: Date) throws -> Bool {
+        guard let plan = source.systemPausePlan(reason: reason, now: now) else { return false }
         try db.execute(
             sql: """
                 UPDATE sources SET system_paused_at = ?, system_pause_reason = ?, next_fire_at = NULL,
                     retry_attempt = NULL, retry_occurrence = NULL, retry_resume_at = NULL, updated_at = ?
                 WHERE id = ?
                 """,
-            arguments: [StoredTime.seconds(now), reason, StoredTime.seconds(now), source.id])
-        try appendEvent(db, sourceID: source.id, kind: .systemPaused, actor: .system, at: now, reason: reason)
+            arguments: [StoredTime.seconds(plan.pausedAt), plan.reason, StoredTime.seconds(now), plan.sourceID])
+        try appendEvent(
+            db, sourceID: plan.sourceID, kind: plan.event.kind, actor: .system, at: now, reason: plan.event.reason,
+            detail: plan.event.detail)
+        return true
     }
 }

@@ -11,6 +11,31 @@ import TaplineStoreContract
 /// file, and PostgreSQL (a private server, when installed) through `ClusterStore`.
 @Suite("Store: sources")
 struct StoreSourcesTests {
+    @Test("a system pause keeps the first time and reason, and never touches a deleted source", arguments: StoreBackend.available)
+    func systemPauseGuard(kind: StoreBackend) async throws {
+        try await kind.withStore(catalog: testCatalog) { store in
+            let live = try await store.createSource(try newSource("Live"), actor: alice, now: t0)
+            let gone = try await store.createSource(try newSource("Gone"), actor: alice, now: t0)
+            _ = try await store.deleteSource(id: gone.id, actor: alice, now: t0)
+            let later = t0.addingTimeInterval(60)
+
+            let paused = try await store.systemPause(sourceID: live.id, reason: "first", now: later)
+            #expect(paused?.systemPausedAt == later)
+            #expect(paused?.systemPauseReason == "first")
+            #expect(paused?.nextFireAt == nil)
+            let again = try await store.systemPause(sourceID: live.id, reason: "second", now: later.addingTimeInterval(60))
+            #expect(again?.systemPausedAt == later)
+            #expect(again?.systemPauseReason == "first")
+
+            let untouched = try await store.systemPause(sourceID: gone.id, reason: "no", now: later)
+            #expect(untouched?.systemPausedAt == nil)
+            #expect(untouched?.deletedAt != nil)
+            #expect(try await store.events(sourceID: gone.id).map(\.kind) == [.created, .deleted])
+            #expect(try await store.events(sourceID: live.id).filter { $0.kind == .systemPaused }.map(\.reason) == ["first"])
+            #expect(try await store.systemPause(sourceID: 999, reason: "none", now: later) == nil)
+        }
+    }
+
     @Test("create keeps credentials apart and schedules a plain interval at once", arguments: StoreBackend.available)
     func create(kind: StoreBackend) async throws {
         try await kind.withStore(catalog: testCatalog) { store in

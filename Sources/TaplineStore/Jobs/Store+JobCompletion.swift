@@ -146,10 +146,10 @@ extension Store {
             """,
             [job.sourceID, policy.failuresBeforeSystemPause])
         guard recent.count == policy.failuresBeforeSystemPause, recent.allSatisfy({ $0["status"] as String == "failed" }),
-            let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt == nil
+            let source = try fetchSource(db, id: job.sourceID)
         else { return nil }
         let reason = policy.systemPauseReason(lastFailed: job.jobName)
-        try systemPause(db, source: source, reason: reason, now: now)
+        guard try systemPause(db, source: source, reason: reason, now: now) else { return nil }
         return reason
     }
 

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import TaplineCore
+
+@testable import TaplineStoreContract
+
+/// A row held in a dictionary, for the shared decoders without a database.
+struct DictionaryRow: StoredRow {
+    var values: [String: Any] = [:]
+
+    func int64(_ column: String) throws -> Int64? { values[column] as? Int64 }
+    func int(_ column: String) throws -> Int? { values[column] as? Int }
+    func string(_ column: String) throws -> String? { values[column] as? String }
+    func bool(_ column: String) throws -> Bool? { values[column] as? Bool }
+    func time(_ column: String) throws -> Date? { values[column] as? Date }
+}
+
+private let t0 = Timestamp.parse("2026-12-07T10:00:00Z")!
+
+private func source(deleted: Bool = false, systemPaused: Bool = false) -> SourceRecord {
+    var record = SourceRecord(id: 7, name: "shop", displayName: "Shop", type: "platform.demo", createdAt: t0, updatedAt: t0)
+    if deleted { record.deletedAt = t0 }
+    if systemPaused {
+        record.systemPausedAt = t0
+        record.systemPauseReason = "earlier"
+    }
+    return record
+}
+
+/// The decisions both stores carry out, checked without either of them.
+@Suite("Contract: plans and shared row decoding")
+struct ContractPlansTests {
+    @Test("a system pause is planned only for a live source not yet system paused")
+    func systemPauseGuard() {
+        let later = t0.addingTimeInterval(60)
+        let plan = source().systemPausePlan(reason: "3 failures", now: later)
+        #expect(plan == SystemPausePlan(sourceID: 7, pausedAt: later, reason: "3 failures", event: PlannedEvent(kind: .systemPaused, reason: "3 failures", detail: nil)))
+        #expect(source(deleted: true).systemPausePlan(reason: "x", now: later) == nil)
+        #expect(source(systemPaused: true).systemPausePlan(reason: "x", now: later) == nil)
+    }
+
+    @Test("a job row decodes by column name; a NULL where tapline always writes is a corrupt-value error, not a crash")
+    func jobDecoding() throws {
+        var row = DictionaryRow(values: [
+            "id": Int64(3), "job_name": "116078.7.1", "source_id": Int64(7), "trigger": "manual", "status": "failed",
+            "started_at": t0, "completed_at": t0.addingTimeInterval(5), "tap_exit_status": 1, "stream_records": #"{"orders":4}"#,
+        ])
+        let job = try JobRecord(stored: row)
+        #expect(job.id == 3 && job.trigger == .manual && job.status == .failed)
+        #expect(job.attempt == 1)
+        #expect(job.tapExitStatus == 1 && job.targetExitStatus == nil)
+        #expect(job.streamRecords == ["orders": 4])
+
+        row.values["started_at"] = nil
+        #expect(throws: StoreError.self) { try JobRecord(stored: row) }
+        row.values["started_at"] = t0
+        row.values["status"] = "exploded"
+        #expect(throws: StoreError.self) { try JobRecord(stored: row) }
+    }
+
+    @Test("a source row decodes with its credentials opened by the backend's function")
+    func sourceDecoding() throws {
+        let row = DictionaryRow(values: [
+            "id": Int64(7), "name": "shop", "display_name": "Shop", "type": "platform.demo", "created_at": t0, "updated_at": t0,
+            "properties": #"{"host":"db"}"#, "credentials": "sealed", "retry_attempt": 2, "retry_occurrence": t0, "discovered": true,
+        ])
+        let record = try SourceRecord(stored: row, open: { $0 == "sealed" ? #"{"password":"pw"}"# : $0 })
+        #expect(record.properties == ["host": "db"])
+        #expect(record.credentials == ["password": "pw"])
+        #expect(record.pendingRetry == PendingRetry(attempt: 2, occurrence: t0, resumeAt: nil))
+        #expect(record.discovered && !record.streamsSelected)
+    }
+}
