@@ -15,16 +15,25 @@ import TaplineStoreContract
 extension ClusterStore {
     // MARK: Manual starts
 
-    public func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult {
+    public func startManualJob(sourceID: Int64, now: Date, jobName: String, actor: Actor, reason: String?) async throws
+        -> ManualStartResult
+    {
         guard let node = membership else { throw ClusterStartError.noLease }
         let logger = database.logger
         let catalog = self.catalog
         return try await database.transaction { connection -> ManualStartResult in
             try await Self.requireLease(connection, logger: logger, node: node)
+            // Lock and read → plan → write.
             guard let source = try await self.fetchSource(connection, id: sourceID, lock: true) else { return .unknownSource }
-            if let refusal = source.manualStartRefusal(catalog: catalog) { return refusal }
-            guard try await Self.hasLiveDestination(connection, logger: logger) else { return .noDestination }
-            guard try await Self.runningJob(connection, logger: logger, sourceID: sourceID) == nil else { return .alreadyRunning }
+            let plan = source.manualStartPlan(
+                catalog: catalog, hasDestination: try await Self.hasLiveDestination(connection, logger: logger),
+                hasRunningJob: try await Self.runningJob(connection, logger: logger, sourceID: sourceID) != nil, jobName: jobName,
+                reason: reason, now: now)
+            let updated: SourceRecord, setsNextFire: Bool, event: PlannedEvent
+            switch plan {
+            case .refuse(let refusal): return refusal
+            case .start(let after, let sets, let planned): (updated, setsNextFire, event) = (after, sets, planned)
+            }
             let rows = try await connection.query(
                 """
                 INSERT INTO jobs (job_name, source_id, trigger, status, node, node_epoch, started_at)
@@ -32,10 +41,10 @@ extension ClusterStore {
                 RETURNING \(unescaped: Self.jobColumns)
                 """, logger: logger)
             guard let job = try await Self.jobs(from: rows).first else { throw ClusterError.unexpected("a job insert returned no row") }
-            let updated = source.afterManualStart(catalog: catalog, now: now)
-            if source.isSchedulable(in: catalog) {
-                try await Self.setNextFire(connection, logger: logger, sourceID: sourceID, updated.nextFireAt)
-            }
+            if setsNextFire { try await Self.setNextFire(connection, logger: logger, sourceID: sourceID, updated.nextFireAt) }
+            try await Self.appendEvent(
+                connection, logger: logger, sourceID: sourceID, kind: event.kind, actor: actor, at: now, reason: event.reason,
+                detail: event.detail)
             return .started(job, source: updated)
         }
     }

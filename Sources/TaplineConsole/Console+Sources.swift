@@ -271,10 +271,9 @@ extension Console {
         case .sync:
             guard let jobs = api.jobs else { return .refused("this daemon runs no jobs") }
             let name = JobName.make(clientID: api.stitchClientID, sourceID: id, at: now)
-            switch try await store.startManualJob(sourceID: id, now: now, jobName: name) {
+            switch try await store.startManualJob(sourceID: id, now: now, jobName: name, actor: actor, reason: reason) {
             case .started(let job, let source):
                 jobs.start(job, source: source)
-                try await store.recordRequest(sourceID: id, kind: .manualStart, actor: actor, reason: reason, detail: job.jobName, now: now)
                 return .done
             case .alreadyRunning: return .unchanged
             case .unknownSource: return .refused("no such source")

@@ -28,6 +28,10 @@ struct ReplicationJobsAPITests {
             #expect(again.jobError.type == "already_running")
             #expect(again.jobError.message == "Did not create job for client-id: 116078; connection-id: 1 because one already exists")
             #expect(api.jobs.started.count == 1)
+            // The start is in the audit trail with the token's name; the refused one is not.
+            let starts = try await api.store.events(sourceID: 1).filter { $0.kind == .manualStart }
+            #expect(starts.map(\.actor) == ["tester"])
+            #expect(starts.map(\.detail) == [name])
         }
     }
 

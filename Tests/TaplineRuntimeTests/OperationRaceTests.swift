@@ -231,6 +231,7 @@ struct OperationRaceTests {
             if case .started(let job, let source) = try await store.startManualJob(sourceID: id, now: h.clock.now, jobName: name) {
                 h.runner.startInBackground(job, source: source)
                 log.manualStarts += 1
+                log.succeeded[.manualStart, default: 0] += 1
             }
         case .stop:
             if h.runner.stop(sourceID: id) { log.stops += 1 }

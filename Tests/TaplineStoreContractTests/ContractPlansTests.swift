@@ -39,6 +39,24 @@ struct ContractPlansTests {
         #expect(source(systemPaused: true).systemPausePlan(reason: "x", now: later) == nil)
     }
 
+    @Test("a manual start: refused in Stitch's order, or started with its audit event; a paused source starts")
+    func manualStartPlan() {
+        let catalog = SourceTypeCatalog([SourceType(type: "platform.demo", displayName: "Demo", tapCommand: ["demo"])])
+        var paused = source()
+        paused.pausedAt = t0
+        let plan = paused.manualStartPlan(catalog: catalog, hasDestination: true, hasRunningJob: false, jobName: "j1", reason: "backfill", now: t0)
+        guard case .start(let updated, _, let event) = plan else {
+            Issue.record("a paused source's manual start is refused: \(plan)")
+            return
+        }
+        #expect(updated.pausedAt == t0)
+        #expect(event == PlannedEvent(kind: .manualStart, reason: "backfill", detail: "j1"))
+        #expect(source(deleted: true).manualStartPlan(catalog: catalog, hasDestination: false, hasRunningJob: true, jobName: "j", reason: nil, now: t0) == .refuse(.deleted))
+        #expect(source().manualStartPlan(catalog: catalog, hasDestination: false, hasRunningJob: true, jobName: "j", reason: nil, now: t0) == .refuse(.noDestination))
+        #expect(source().manualStartPlan(catalog: catalog, hasDestination: true, hasRunningJob: true, jobName: "j", reason: nil, now: t0) == .refuse(.alreadyRunning))
+        #expect(source().manualStartPlan(catalog: SourceTypeCatalog([]), hasDestination: true, hasRunningJob: false, jobName: "j", reason: nil, now: t0) == .refuse(.typeMissing("platform.demo")))
+    }
+
     @Test("a job row decodes by column name; a NULL where tapline always writes is a corrupt-value error, not a crash")
     func jobDecoding() throws {
         var row = DictionaryRow(values: [

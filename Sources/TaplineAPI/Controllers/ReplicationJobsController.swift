@@ -22,7 +22,9 @@ struct ReplicationJobsController {
         guard let id = CanonicalID.parse(raw), let jobs = dependencies.jobs else { throw unknownSource(raw) }
         let now = dependencies.now()
         let name = JobName.make(clientID: client, sourceID: id, at: now)
-        switch try await dependencies.store.startManualJob(sourceID: id, now: now, jobName: name) {
+        switch try await dependencies.store.startManualJob(
+            sourceID: id, now: now, jobName: name, actor: context.actor ?? .system, reason: nil)
+        {
         case .started(let job, let source):
             jobs.start(job, source: source)
             return .json(.object([("job_name", .string(job.jobName))]))

@@ -20,12 +20,23 @@ public struct SourceChange: Sendable, Equatable {
     }
 }
 
-/// Told of every committed change of sources, in commit order.
+/// Told of every committed change of sources, in commit order. When depends on the backend;
+/// this is a documented difference, not a drift (the announcement tests run on both):
 ///
-/// Called on the store's writer queue, right after the commit and before the next write begins:
-/// that is what makes the order of announcements the order of commits. An observer must
-/// therefore be quick and must not use the store synchronously (a write from there would wait
-/// for itself); it hands anything slow to its own queue or task.
+/// - SQLite (`Store`): on the store's writer queue, right after the commit and before the next
+///   write begins, so before the writing call returns to its caller; that is what makes the
+///   order of announcements the order of commits.
+/// - PostgreSQL (`ClusterStore`): after the commit, from the cluster's change feed (one `LISTEN`
+///   connection hearing every node's commits in commit order), usually milliseconds later; a
+///   notification lost while that connection is down is made good by the feed's next reconcile
+///   (after every reconnection, and every 30 s while connected: `ClusterStore`'s
+///   `reconcileInterval`). A caller must not assume its own write has been announced when the
+///   call returns.
+///
+/// Neither timing can start a paused source: a scheduled start re-checks the pause under the
+/// row's lock, whatever an observer believed. On both, an observer must be quick and must not
+/// use the store synchronously (on SQLite a write from there would wait for itself); it hands
+/// anything slow to its own queue or task.
 public protocol StoreObserver: AnyObject, Sendable {
     func sourcesChanged(_ changes: [SourceChange])
 }

@@ -49,26 +49,3 @@ extension CompletionPolicy {
         "\(failuresBeforeSystemPause) consecutive scheduled jobs failed (last: \(jobName))"
     }
 }
-
-extension SourceRecord {
-    /// Why a manual job of this source cannot start, before any job-related check (`nil`: it can).
-    package func manualStartRefusal(catalog: SourceTypeCatalog) -> ManualStartResult? {
-        guard deletedAt == nil else { return .deleted }
-        guard let type = catalog[type] else { return .typeMissing(self.type) }
-        let step = configurationStep(type: type)
-        return step == .fullyConfigured ? nil : .notConfigured(step)
-    }
-
-    /// The source after a manual start at `now`: a plain-interval schedule counts from this start,
-    /// as in Stitch, and a pending retry is dropped (the manual job is the new attempt). A source
-    /// that is not schedulable is returned unchanged.
-    package func afterManualStart(catalog: SourceTypeCatalog, now: Date) -> SourceRecord {
-        guard isSchedulable(in: catalog) else { return self }
-        var updated = self
-        // The manual job stands in for a pending retry: back to the regular occurrence.
-        let current = pendingRetry.map(\.resumeAt) ?? nextFireAt
-        updated.nextFireAt = NextFirePolicy.afterManualStart(schedule(type: catalog[type]), current: current, startedAt: now)
-        updated.pendingRetry = nil
-        return updated
-    }
-}

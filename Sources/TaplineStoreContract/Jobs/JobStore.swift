@@ -24,7 +24,10 @@ public struct SpawnedJob: Sendable, Equatable {
 /// writer, PostgreSQL's row locks across nodes).
 public protocol JobStore: AnyObject, Sendable {
     /// Starts a manual job whether or not the source is paused; the pause state is untouched.
-    func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult
+    /// The start and its `manual_start` audit event (by `actor`, with `reason`) commit together
+    /// (`SourceRecord.manualStartPlan`).
+    func startManualJob(sourceID: Int64, now: Date, jobName: String, actor: Actor, reason: String?) async throws
+        -> ManualStartResult
     /// Records the process groups and logs of freshly spawned jobs, in one transaction.
     func recordSpawned(_ spawned: [SpawnedJob]) async throws
     /// Ends running jobs with their outcomes, applying `policy` in the same transaction; a job
@@ -72,4 +75,11 @@ public protocol ScheduledStartStore: AnyObject, Sendable {
 /// History retention, whichever database holds the history: one short pruning step per call.
 public protocol HistoryStore: AnyObject, Sendable {
     func pruneHistory(policy: RetentionPolicy, now: Date, fromSource: Int64?) async throws -> PruneResult
+}
+
+extension JobStore {
+    /// A manual start asked for by tapline itself (tests, tools), with no reason.
+    package func startManualJob(sourceID: Int64, now: Date, jobName: String) async throws -> ManualStartResult {
+        try await startManualJob(sourceID: sourceID, now: now, jobName: jobName, actor: .system, reason: nil)
+    }
 }
