@@ -244,11 +244,6 @@ extension Daemon {
         }
     }
 
-    func onDispatchQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
-    }
 }
 
 /// Ends the running jobs of dead nodes: every node does it, every `interval`, for the nodes

@@ -33,3 +33,13 @@ struct DaemonParts {
         streams.observe(discovery)
     }
 }
+
+extension Daemon {
+    /// Runs a blocking call (the scheduler's first plan, a cluster sweep) on a dispatch thread,
+    /// so it never holds a thread of the cooperative pool the API answers on.
+    func onDispatchQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}

@@ -285,7 +285,10 @@ public struct Daemon: Sendable {
     public func run() async throws {
         switch backend {
         case .embedded(let store, let webhooks):
-            try scheduler.start()
+            // As on a cluster node: the first plan reads every due time, a blocking call, off
+            // the cooperative pool.
+            let scheduler = self.scheduler
+            try await onDispatchQueue { try scheduler.start() }
             let pruner = HistoryPruner(store: store, policy: configuration.retention, logger: logger)
             try await serve(
                 store: store, pruner: pruner,

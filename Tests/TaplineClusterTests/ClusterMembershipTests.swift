@@ -39,7 +39,10 @@ struct ClusterMembershipTests {
                     try await connection.query("SELECT pg_sleep(30)", logger: logger)
                 }
             }
-            #expect(ContinuousClock.now - began < .seconds(5))
+            // The 30 s query was cut: well under its length. (Not a latency bound: with the whole
+            // suite on 2 cores the 1 s deadline has answered after 5.6 s, its timer waiting for a
+            // thread of the cooperative pool; see docs/testing.md.)
+            #expect(ContinuousClock.now - began < .seconds(15))
             let answered = ContinuousClock.now
             let one = try await database.transaction { connection in
                 var value = 0

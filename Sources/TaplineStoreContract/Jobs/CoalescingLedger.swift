@@ -20,7 +20,11 @@ public enum CatchUpCause: Sendable {
 /// them at most once an hour per source (an every-second source one second late would otherwise
 /// add a row per second), each event with the count since the previous one.
 ///
-/// In memory: after a restart the next coalescing writes an event at once. The metric
+/// In memory, one ledger per store instance: after a restart the next coalescing writes an event
+/// at once, and in a cluster each node keeps its own, so a source whose occurrences several
+/// nodes coalesce gets at most one such event an hour from each node (a documented difference
+/// from the single node, where "per source" is the whole rule; the count is never lost, each
+/// event carries its node's count since its previous one). The metric
 /// `tapline_occurrences_skipped_total{reason="coalesced"}` counts every one.
 package final class CoalescingLedger: Sendable {
     package struct Report: Equatable {
