@@ -113,12 +113,10 @@ extension ClusterStore {
                 guard let job = try await Self.jobs(from: rows).first else { continue }
                 result.ended.append(job)
                 try await Self.recordStreams(connection, logger: logger, job: job, outcome: o)
-                if let at = try await self.scheduleRetry(connection, job: job, policy: policy, now: o.completedAt) {
-                    result.retries.append((job, at))
-                } else if let reason = try await self.applyPausePolicy(
-                    connection, job: job, policy: policy, catalog: catalog, now: o.completedAt)
-                {
-                    result.systemPaused.append((job.sourceID, reason))
+                switch try await self.applyCompletionStep(connection, job: job, policy: policy, catalog: catalog, now: o.completedAt) {
+                case .retried(let at): result.retries.append((job, at))
+                case .systemPaused(let reason): result.systemPaused.append((job.sourceID, reason))
+                case .nothing: break
                 }
             }
             if policy.keepLogsPerSource > 0 {
@@ -167,72 +165,66 @@ extension ClusterStore {
         }
     }
 
-    /// The next attempt of a failed scheduled job, by `RetryPolicy` (see SQLite's
-    /// `scheduleRetry`): the source's due time becomes the retry's and its regular next
-    /// occurrence is kept to go back to.
-    func scheduleRetry(_ connection: PostgresConnection, job: JobRecord, policy: CompletionPolicy, now: Date) async throws -> Date? {
-        guard job.trigger == .scheduled, job.status == .failed, policy.retry.retries > 0, let occurrence = job.scheduledFor,
-            let source = try await fetchSource(connection, id: job.sourceID, lock: false), source.isActive,
-            let regular = source.nextFireAt, source.pendingRetry == nil,
-            let at = policy.retry.retryAt(afterFailedAttempt: job.attempt, endedAt: now, regularNext: regular, unit: policy.unitRandom())
-        else { return nil }
-        var updated = false
-        for try await _ in try await connection.query(
-            """
-            UPDATE sources SET next_fire_at = \(ClusterTime.millis(at)), retry_attempt = \(job.attempt + 1),
-                retry_occurrence = \(ClusterTime.millis(occurrence)), retry_resume_at = \(ClusterTime.millis(regular))
-            WHERE id = \(source.id) AND next_fire_at IS NOT NULL
-            RETURNING id
-            """, logger: database.logger
-        ).decode(Int64.self) {
-            updated = true
-        }
-        return updated ? at : nil
-    }
-
-    /// Returns the reason when this completion system-paused the source; a manual success
-    /// clears a system pause and puts the source back on its schedule by the rule every change
-    /// uses.
-    func applyPausePolicy(
+    /// One ended job's effect on its source, under the lock the completion took: read the
+    /// source, ask `CompletionPolicy.step`, write what it says (the plan SQLite's store carries
+    /// out too).
+    func applyCompletionStep(
         _ connection: PostgresConnection, job: JobRecord, policy: CompletionPolicy, catalog: SourceTypeCatalog, now: Date
-    ) async throws -> String? {
+    ) async throws -> CompletionEffect {
         let logger = database.logger
-        if job.trigger == .manual, job.status == .succeeded {
-            guard let before = try await fetchSource(connection, id: job.sourceID, lock: false), before.systemPausedAt != nil
-            else { return nil }
+        let source = try await fetchSource(connection, id: job.sourceID, lock: false)
+        var step = policy.step(after: job, source: source, now: now)
+        if case .retry(let at, let attempt, let occurrence, let resumeAt) = step {
+            var updated = false
+            for try await _ in try await connection.query(
+                """
+                UPDATE sources SET next_fire_at = \(ClusterTime.millis(at)), retry_attempt = \(attempt),
+                    retry_occurrence = \(ClusterTime.millis(occurrence)), retry_resume_at = \(ClusterTime.millis(resumeAt))
+                WHERE id = \(job.sourceID) AND next_fire_at IS NOT NULL
+                RETURNING id
+                """, logger: logger
+            ).decode(Int64.self) {
+                updated = true
+            }
+            if updated { return .retried(at) }
+            step = policy.failuresBeforeSystemPause > 0 ? .countFailures(count: policy.failuresBeforeSystemPause) : .none
+        }
+        guard let source else { return .nothing }
+        switch step {
+        case .none, .retry:
+            return .nothing
+        case .clearSystemPause(let event):
             try await connection.query(
                 """
                 UPDATE sources SET system_paused_at = NULL, system_pause_reason = NULL, updated_at = \(ClusterTime.seconds(now))
-                WHERE id = \(before.id)
+                WHERE id = \(source.id)
                 """, logger: logger)
             try await Self.appendEvent(
-                connection, logger: logger, sourceID: before.id, kind: .systemUnpaused, actor: .system, at: now,
-                reason: "manual job \(job.jobName) succeeded")
+                connection, logger: logger, sourceID: source.id, kind: event.kind, actor: .system, at: now, reason: event.reason,
+                detail: event.detail)
             // Schedulable again: its next fire by the same rule as every other change.
-            guard let after = try await fetchSource(connection, id: before.id, lock: false) else { return nil }
-            _ = try await refreshSchedule(connection, before: before, after: after, catalog: catalog, now: now)
-            return nil
+            guard let after = try await fetchSource(connection, id: source.id, lock: false) else { return .nothing }
+            _ = try await refreshSchedule(connection, before: source, after: after, catalog: catalog, now: now)
+            return .nothing
+        case .countFailures(let count):
+            // The last attempt of each occurrence: a retried failure is one occurrence, not several.
+            var statuses: [JobStatus] = []
+            for try await status in try await connection.query(
+                """
+                SELECT status FROM jobs j WHERE source_id = \(job.sourceID) AND trigger = 'scheduled'
+                    AND status NOT IN ('stopped', 'running')
+                    AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.source_id = j.source_id AND k.scheduled_for = j.scheduled_for
+                                    AND k.attempt > j.attempt)
+                ORDER BY id DESC LIMIT \(count)
+                """, logger: logger
+            ).decode(String.self) {
+                if let status = JobStatus(rawValue: status) { statuses.append(status) }
+            }
+            guard let reason = policy.systemPauseReason(lastAttempts: statuses, after: job),
+                try await Self.systemPause(connection, logger: logger, source: source, reason: reason, now: now)
+            else { return .nothing }
+            return .systemPaused(reason)
         }
-        guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return nil }
-        // The last attempt of each occurrence: a retried failure is one occurrence, not several.
-        var statuses: [String] = []
-        for try await status in try await connection.query(
-            """
-            SELECT status FROM jobs j WHERE source_id = \(job.sourceID) AND trigger = 'scheduled'
-                AND status NOT IN ('stopped', 'running')
-                AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.source_id = j.source_id AND k.scheduled_for = j.scheduled_for
-                                AND k.attempt > j.attempt)
-            ORDER BY id DESC LIMIT \(policy.failuresBeforeSystemPause)
-            """, logger: logger
-        ).decode(String.self) {
-            statuses.append(status)
-        }
-        guard statuses.count == policy.failuresBeforeSystemPause, statuses.allSatisfy({ $0 == "failed" }),
-            let source = try await fetchSource(connection, id: job.sourceID, lock: false)
-        else { return nil }
-        let reason = policy.systemPauseReason(lastFailed: job.jobName)
-        guard try await Self.systemPause(connection, logger: logger, source: source, reason: reason, now: now) else { return nil }
-        return reason
     }
 
     // MARK: Reads

@@ -57,6 +57,40 @@ struct ContractPlansTests {
         #expect(source().manualStartPlan(catalog: SourceTypeCatalog([]), hasDestination: true, hasRunningJob: false, jobName: "j", reason: nil, now: t0) == .refuse(.typeMissing("platform.demo")))
     }
 
+    @Test("a job's end: a retry first, then the failure count; a manual success clears a system pause; a gone source is left")
+    func completionSteps() {
+        var failed = JobRecord(id: 1, jobName: "j1", sourceID: 7, trigger: .scheduled, status: .failed, startedAt: t0)
+        failed.scheduledFor = t0
+        var scheduled = source()
+        scheduled.nextFireAt = t0.addingTimeInterval(3600)
+        let retrying = CompletionPolicy(failuresBeforeSystemPause: 3, retry: RetryPolicy(retries: 2, initialDelay: 60), unitRandom: { 0.5 })
+        let ended = t0.addingTimeInterval(10)
+        guard case .retry(let at, let attempt, let occurrence, let resumeAt) = retrying.step(after: failed, source: scheduled, now: ended) else {
+            Issue.record("a failed scheduled job with retries left is not retried")
+            return
+        }
+        #expect(at > ended && at < scheduled.nextFireAt!)
+        #expect(attempt == 2 && occurrence == t0 && resumeAt == scheduled.nextFireAt)
+        // A retry already pending, or a paused source: no retry; the failures are counted.
+        var pending = scheduled
+        pending.pendingRetry = PendingRetry(attempt: 2, occurrence: t0, resumeAt: scheduled.nextFireAt)
+        #expect(retrying.step(after: failed, source: pending, now: ended) == .countFailures(count: 3))
+        var paused = scheduled
+        paused.pausedAt = t0
+        #expect(retrying.step(after: failed, source: paused, now: ended) == .countFailures(count: 3))
+        #expect(CompletionPolicy().step(after: failed, source: scheduled, now: ended) == .none)
+        #expect(retrying.step(after: failed, source: nil, now: ended) == .none)
+
+        #expect(retrying.systemPauseReason(lastAttempts: [.failed, .failed, .failed], after: failed) == "3 consecutive scheduled jobs failed (last: j1)")
+        #expect(retrying.systemPauseReason(lastAttempts: [.failed, .succeeded, .failed], after: failed) == nil)
+        #expect(retrying.systemPauseReason(lastAttempts: [.failed, .failed], after: failed) == nil)
+
+        let manual = JobRecord(id: 2, jobName: "m1", sourceID: 7, trigger: .manual, status: .succeeded, startedAt: t0)
+        #expect(retrying.step(after: manual, source: source(systemPaused: true), now: ended)
+            == .clearSystemPause(event: PlannedEvent(kind: .systemUnpaused, reason: "manual job m1 succeeded", detail: nil)))
+        #expect(retrying.step(after: manual, source: source(), now: ended) == .none)
+    }
+
     @Test("a job row decodes by column name; a NULL where tapline always writes is a corrupt-value error, not a crash")
     func jobDecoding() throws {
         var row = DictionaryRow(values: [

@@ -62,12 +62,10 @@ extension Store {
                 guard db.changesCount == 1, let job = try Self.fetchJob(db, id: jobID) else { continue }
                 ended.append(job)
                 try Self.recordStreams(db, job: job, outcome: o)
-                if let at = try Self.scheduleRetry(db, job: job, policy: policy, now: o.completedAt) {
-                    retries.append((job, at))
-                } else if let reason = try Self.applyPausePolicy(
-                    db, job: job, policy: policy, catalog: catalog, now: o.completedAt)
-                {
-                    paused.append((job.sourceID, reason))
+                switch try Self.applyCompletionStep(db, job: job, policy: policy, catalog: catalog, now: o.completedAt) {
+                case .retried(let at): retries.append((job, at))
+                case .systemPaused(let reason): paused.append((job.sourceID, reason))
+                case .nothing: break
                 }
             }
             if policy.keepLogsPerSource > 0 {
@@ -118,60 +116,51 @@ extension Store {
         }
     }
 
-    /// Returns the reason when this completion system-paused the source.
-    static func applyPausePolicy(
+    /// One ended job's effect on its source: read the source, ask `CompletionPolicy.step`,
+    /// write what it says (the same plan PostgreSQL's store carries out).
+    static func applyCompletionStep(
         _ db: Database, job: JobRecord, policy: CompletionPolicy, catalog: SourceTypeCatalog, now: Date
-    ) throws -> String? {
-        if job.trigger == .manual, job.status == .succeeded {
-            guard let source = try fetchSource(db, id: job.sourceID), source.systemPausedAt != nil else { return nil }
+    ) throws -> CompletionEffect {
+        let source = try fetchSource(db, id: job.sourceID)
+        var step = policy.step(after: job, source: source, now: now)
+        if case .retry(let at, let attempt, let occurrence, let resumeAt) = step {
+            try db.run(
+                """
+                UPDATE sources SET next_fire_at = ?, retry_attempt = ?, retry_occurrence = ?, retry_resume_at = ?
+                WHERE id = ? AND next_fire_at IS NOT NULL
+                """,
+                [StoredTime.millis(at), attempt, StoredTime.millis(occurrence), StoredTime.millis(resumeAt), job.sourceID])
+            if db.changesCount == 1 { return .retried(at) }
+            step = policy.failuresBeforeSystemPause > 0 ? .countFailures(count: policy.failuresBeforeSystemPause) : .none
+        }
+        guard let source else { return .nothing }
+        switch step {
+        case .none, .retry:
+            return .nothing
+        case .clearSystemPause(let event):
             try db.run(
                 "UPDATE sources SET system_paused_at = NULL, system_pause_reason = NULL, updated_at = ? WHERE id = ?",
                 [StoredTime.seconds(now), source.id])
-            try appendEvent(
-                db, sourceID: source.id, kind: .systemUnpaused, actor: .system, at: now,
-                reason: "manual job \(job.jobName) succeeded")
+            try appendEvent(db, sourceID: source.id, kind: event.kind, actor: .system, at: now, reason: event.reason, detail: event.detail)
             // Schedulable again: its next fire by the same rule as every other change.
-            guard let after = try fetchSource(db, id: source.id) else { return nil }
+            guard let after = try fetchSource(db, id: source.id) else { return .nothing }
             _ = try refreshSchedule(db, before: source, after: after, catalog: catalog, now: now)
-            return nil
+            return .nothing
+        case .countFailures(let count):
+            // The last attempt of each occurrence: a retried failure is one occurrence, not several.
+            let recent = try db.fetchRows(
+                """
+                SELECT status FROM jobs j WHERE source_id = ? AND trigger = 'scheduled' AND status NOT IN ('stopped', 'running')
+                    AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.source_id = j.source_id AND k.scheduled_for = j.scheduled_for
+                                    AND k.attempt > j.attempt)
+                ORDER BY id DESC LIMIT ?
+                """,
+                [job.sourceID, count])
+            let statuses = recent.compactMap { JobStatus(rawValue: $0["status"]) }
+            guard let reason = policy.systemPauseReason(lastAttempts: statuses, after: job),
+                try systemPause(db, source: source, reason: reason, now: now)
+            else { return .nothing }
+            return .systemPaused(reason)
         }
-        guard job.trigger == .scheduled, job.status == .failed, policy.failuresBeforeSystemPause > 0 else { return nil }
-        // The last attempt of each occurrence: a retried failure is one occurrence, not several.
-        let recent = try db.fetchRows(
-            """
-            SELECT status FROM jobs j WHERE source_id = ? AND trigger = 'scheduled' AND status NOT IN ('stopped', 'running')
-                AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.source_id = j.source_id AND k.scheduled_for = j.scheduled_for
-                                AND k.attempt > j.attempt)
-            ORDER BY id DESC LIMIT ?
-            """,
-            [job.sourceID, policy.failuresBeforeSystemPause])
-        guard recent.count == policy.failuresBeforeSystemPause, recent.allSatisfy({ $0["status"] as String == "failed" }),
-            let source = try fetchSource(db, id: job.sourceID)
-        else { return nil }
-        let reason = policy.systemPauseReason(lastFailed: job.jobName)
-        guard try systemPause(db, source: source, reason: reason, now: now) else { return nil }
-        return reason
-    }
-
-    /// Schedules the next attempt of a failed scheduled job: the source's due time becomes the
-    /// retry's and its regular next occurrence is kept to go back to. Returns when it is due, or
-    /// `nil` when there is no retry (not a failed scheduled job, attempts used up, the source no
-    /// longer schedulable, or the retry would not come before the next regular occurrence).
-    static func scheduleRetry(_ db: Database, job: JobRecord, policy: CompletionPolicy, now: Date) throws -> Date? {
-        guard job.trigger == .scheduled, job.status == .failed, policy.retry.retries > 0,
-            let occurrence = job.scheduledFor,
-            let source = try fetchSource(db, id: job.sourceID), source.isActive,
-            let regular = source.nextFireAt, source.pendingRetry == nil
-        else { return nil }
-        guard let at = policy.retry.retryAt(
-            afterFailedAttempt: job.attempt, endedAt: now, regularNext: regular, unit: policy.unitRandom())
-        else { return nil }
-        try db.run(
-            """
-            UPDATE sources SET next_fire_at = ?, retry_attempt = ?, retry_occurrence = ?, retry_resume_at = ?
-            WHERE id = ? AND next_fire_at IS NOT NULL
-            """,
-            [StoredTime.millis(at), job.attempt + 1, StoredTime.millis(occurrence), StoredTime.millis(regular), source.id])
-        return db.changesCount == 1 ? at : nil
     }
 }
