@@ -8,8 +8,9 @@ package enum StoredJSON {
         return map
     }
 
-    /// JSON text without the whitespace between tokens, as SQLite's `json()` stores it (strings,
-    /// numbers and key order untouched). The input is valid JSON (checked where it is stored).
+    /// JSON text without the whitespace between tokens (strings, numbers and key order
+    /// untouched): how both stores keep a confirmed Singer state, so the same state reads back
+    /// as the same text from either. The input is valid JSON (checked where it is stored).
     package static func compact(_ text: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)

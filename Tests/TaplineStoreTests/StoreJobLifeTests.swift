@@ -98,7 +98,8 @@ struct StoreJobLifeTests {
         try await kind.withStore(catalog: testCatalog) { store in
             let source = try await Self.everySecond(store)
             let first = try await Self.manual(store, source.id, at: t0, "a")
-            // A failed job's confirmed state is kept too: the target confirmed it.
+            // A failed job's confirmed state is kept too: the target confirmed it. Both stores keep
+            // it compacted by one rule: escapes, numbers and key order as the target wrote them.
             try await store.recordCompletions(
                 [(first.id, JobOutcome(status: .failed, completedAt: t0, tapExitStatus: 1, confirmedState: #"{ "bookmarks": { "orders": { "id": 7 } } }"#))],
                 policy: CompletionPolicy())
@@ -106,10 +107,10 @@ struct StoreJobLifeTests {
             let second = try await Self.manual(store, source.id, at: t0.addingTimeInterval(1), "b")
             #expect(try await store.resetState(sourceID: source.id, actor: alice, now: t0) == .jobRunning(jobName: "b"))
             try await store.recordCompletions(
-                [(second.id, Self.succeeded(at: t0.addingTimeInterval(2), state: #"{"bookmarks":{"orders":{"id":9, "s":"a b"}}}"#))],
+                [(second.id, Self.succeeded(at: t0.addingTimeInterval(2), state: #"{"bookmarks":{"orders":{"id":9, "s":"a b", "e":"\"q\" \u00e9 é", "n": 1.50}}}"#))],
                 policy: CompletionPolicy())
-            #expect(try await store.state(sourceID: source.id) == #"{"bookmarks":{"orders":{"id":9,"s":"a b"}}}"#)
-            #expect(try await store.resetState(sourceID: source.id, actor: alice, now: t0) == .reset(previous: #"{"bookmarks":{"orders":{"id":9,"s":"a b"}}}"#))
+            #expect(try await store.state(sourceID: source.id) == #"{"bookmarks":{"orders":{"id":9,"s":"a b","e":"\"q\" \u00e9 é","n":1.50}}}"#)
+            #expect(try await store.resetState(sourceID: source.id, actor: alice, now: t0) == .reset(previous: #"{"bookmarks":{"orders":{"id":9,"s":"a b","e":"\"q\" \u00e9 é","n":1.50}}}"#))
             #expect(try await store.state(sourceID: source.id) == nil)
             let last = try #require(try await store.events(sourceID: source.id).last)
             #expect(last.kind == .updated && last.reason == "state reset" && last.detail == "state" && last.actor == "alice")

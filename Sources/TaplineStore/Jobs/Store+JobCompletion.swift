@@ -95,13 +95,15 @@ extension Store {
             try db.run("UPDATE jobs SET stream_records = ? WHERE id = ?", [text, job.id])
         }
         if let state = o.confirmedState {
+            // Compacted by the contract's rule, as PostgreSQL's store does, so both keep the same
+            // text; the column's CHECK still refuses anything but a JSON object.
             try db.run(
                 """
-                INSERT INTO source_state (source_id, state, job_name, updated_at) VALUES (?, json(?), ?, ?)
+                INSERT INTO source_state (source_id, state, job_name, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (source_id) DO UPDATE SET state = excluded.state, job_name = excluded.job_name,
                     updated_at = excluded.updated_at
                 """,
-                [job.sourceID, state, job.jobName, at])
+                [job.sourceID, StoredJSON.compact(state), job.jobName, at])
         }
         for load in o.plannedLoads {
             try db.run(
