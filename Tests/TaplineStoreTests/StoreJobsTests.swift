@@ -33,6 +33,19 @@ struct StoreJobsTests {
         }
     }
 
+    @Test("a source twice in one batch: the second claim is planned from the row the first left", arguments: StoreBackend.available)
+    func claimTwiceInOneBatch(kind: StoreBackend) async throws {
+        try await kind.withStore(catalog: testCatalog) { store in
+            let source = try await cronSource(store)
+            let due = try #require(source.nextFireAt)
+            let batch = try await store.claimScheduledStarts(
+                [(source.id, due), (source.id, due)], now: due, jobName: { "1.\($0).sync.\(UUID())" })
+            guard case .started(_, _, let next) = batch[0] else { Issue.record("not started: \(batch[0])"); return }
+            #expect(batch[1] == .notDue(sourceID: source.id, nextFire: next, reason: .moved))
+            #expect(try await store.jobs(sourceID: source.id, page: 1, perPage: 10, filter: JobFilter()).total == 1)
+        }
+    }
+
     @Test("a paused, system-paused or deleted source is never claimed", arguments: StoreBackend.available)
     func pausedNeverClaimed(kind: StoreBackend) async throws {
         try await kind.withStore(catalog: testCatalog) { store in

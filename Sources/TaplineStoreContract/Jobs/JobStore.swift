@@ -67,7 +67,10 @@ extension JobRecord {
 /// out the same `ClaimPlan` per occurrence.
 public protocol ScheduledStartStore: AnyObject, Sendable {
     /// Starts the given due occurrences in one transaction, re-checking under it what the
-    /// scheduler's queue cannot be trusted with (pause columns, due time, running job).
+    /// scheduler's queue cannot be trusted with (pause columns, due time, running job). Claims
+    /// are planned in order, each from the source's row as the batch's earlier claims left it,
+    /// so a source named twice starts at most once (SQLite reads the row per claim; PostgreSQL
+    /// reads the batch's rows at once and reads a row again when its source comes back).
     func claimScheduledStarts(_ claims: [(sourceID: Int64, occurrence: Date)], now: Date, jobName: (Int64) -> String)
         async throws -> ClaimBatch
 }
