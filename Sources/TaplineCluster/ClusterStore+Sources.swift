@@ -99,8 +99,9 @@ extension ClusterStore {
             guard before.deletedAt == nil else { throw SourceError.deleted(id) }
             guard !patch.isEmpty else { return before }
             try await Self.markEdited(connection, logger: logger)
-            let lastStart = try await Self.lastJobStart(connection, logger: logger, sourceID: id)
-            let plan = before.planUpdate(patch, catalog: catalog, now: now) { lastStart }
+            let plan = try await before.planUpdate(patch, catalog: catalog, now: now) {
+                try await Self.lastJobStart(connection, logger: logger, sourceID: id)
+            }
             for event in plan.events {
                 try await Self.appendEvent(
                     connection, logger: logger, sourceID: id, kind: event.kind, actor: actor, at: now, reason: event.reason,

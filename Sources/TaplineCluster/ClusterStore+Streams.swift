@@ -187,10 +187,11 @@ extension ClusterStore: StreamStore {
     func refreshSchedule(
         _ connection: PostgresConnection, before: SourceRecord, after: SourceRecord, catalog: SourceTypeCatalog, now: Date
     ) async throws -> SourceRecord {
-        let lastStart = try await Self.lastJobStart(connection, logger: database.logger, sourceID: after.id)
+        let logger = database.logger
         var result = after
-        result.nextFireAt = SourceRecord.nextFire(
-            before: before, after: after, scheduleEdited: false, catalog: catalog, now: now, lastStart: { lastStart })
+        result.nextFireAt = try await SourceRecord.nextFire(
+            before: before, after: after, scheduleEdited: false, catalog: catalog, now: now,
+            readingLastStart: { try await Self.lastJobStart(connection, logger: logger, sourceID: after.id) })
         if result.nextFireAt != after.nextFireAt {
             try await Self.setNextFire(connection, logger: database.logger, sourceID: after.id, result.nextFireAt)
         }

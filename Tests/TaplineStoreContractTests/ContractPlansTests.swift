@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TaplineCore
 
@@ -89,6 +90,31 @@ struct ContractPlansTests {
         #expect(retrying.step(after: manual, source: source(systemPaused: true), now: ended)
             == .clearSystemPause(event: PlannedEvent(kind: .systemUnpaused, reason: "manual job m1 succeeded", detail: nil)))
         #expect(retrying.step(after: manual, source: source(), now: ended) == .none)
+    }
+
+    @Test("an update reads the last job start only when a rule needs it: a pause never, an unpause once")
+    func lastStartReadLazily() async throws {
+        let catalog = SourceTypeCatalog([SourceType(type: "platform.demo", displayName: "Demo", tapCommand: ["demo"])])
+        var live = source()
+        live.nextFireAt = t0.addingTimeInterval(3600)
+        #expect(live.isSchedulable(in: catalog))
+        let reads = Mutex(0)
+        var pause = SourcePatch()
+        pause.pause = .pause(shownAs: t0)
+        let paused = try await live.planUpdate(pause, catalog: catalog, now: t0) {
+            reads.withLock { $0 += 1 }
+            return nil
+        }
+        #expect(paused.after.nextFireAt == nil)
+        #expect(reads.withLock { $0 } == 0)
+        var unpause = SourcePatch()
+        unpause.pause = .unpause
+        let unpaused = try await paused.after.planUpdate(unpause, catalog: catalog, now: t0.addingTimeInterval(10)) {
+            reads.withLock { $0 += 1 }
+            return t0.addingTimeInterval(-30)
+        }
+        #expect(unpaused.after.nextFireAt != nil)
+        #expect(reads.withLock { $0 } == 1)
     }
 
     @Test("a job row decodes by column name; a NULL where tapline always writes is a corrupt-value error, not a crash")
