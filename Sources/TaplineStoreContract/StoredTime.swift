@@ -1,7 +1,12 @@
 import Foundation
 import TaplineCore
 
-/// Timestamps as stored: ISO 8601 UTC text.
+/// Timestamps as SQLite stores them: ISO 8601 UTC text, whole seconds or milliseconds.
+///
+/// PostgreSQL keeps `timestamptz`, but writes the same instants through the same formatting and
+/// snaps what it reads back to the millisecond (`ClusterTime`), so both stores hand back the
+/// same `Date` for the same write: a difference of representation, not of values (the store
+/// suites compare times on both).
 package enum StoredTime {
     /// Whole seconds, for user-facing instants (`created_at`, `paused_at`, …).
     package static func seconds(_ date: Date) -> String { Timestamp.format(date) }

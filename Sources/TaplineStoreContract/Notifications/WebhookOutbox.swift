@@ -18,6 +18,10 @@ public protocol WebhookOutbox: AnyObject, Sendable {
     /// Deletes delivered and abandoned deliveries older than `before`, one small batch.
     @discardableResult
     func pruneDeliveries(before: Date, limit: Int) async throws -> Int
-    /// Calls `callback` after a commit that queued deliveries (on a cluster: any node's).
+    /// Calls `callback` after a commit that queued deliveries. SQLite hears its own commits (a
+    /// transaction observer, on the writer queue); a cluster node hears any node's through the
+    /// change feed's `LISTEN` on `tapline_deliveries`, and a notification lost while that
+    /// connection is down waits for the dispatcher's next poll (5 s at most). Either way the
+    /// callback only wakes the dispatcher early: what is due is always read from the outbox.
     func onDeliveriesQueued(_ callback: @escaping @Sendable () -> Void)
 }
