@@ -30,10 +30,13 @@ public enum API {
                 let epoch = node.heldEpoch
                 healthy = healthy && epoch != nil
                 fields.append(
-                    ("node", .object([
-                        ("name", .string(node.nodeName)), ("lease", .string(epoch == nil ? "not_held" : "held")),
-                        ("epoch", epoch.map { .int($0) } ?? .null),
-                    ])))
+                    (
+                        "node",
+                        .object([
+                            ("name", .string(node.nodeName)), ("lease", .string(epoch == nil ? "not_held" : "held")),
+                            ("epoch", epoch.map { .int($0) } ?? .null),
+                        ])
+                    ))
             }
             let body = WireJSON.object([("status", .string(healthy ? "ok" : "unhealthy"))] + fields)
             return .json(body, status: healthy ? .ok : .serviceUnavailable)

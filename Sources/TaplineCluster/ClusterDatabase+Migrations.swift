@@ -373,7 +373,7 @@ extension ClusterDatabase {
                 ALTER TABLE source_events DROP CONSTRAINT source_events_kind_check,
                     ADD CONSTRAINT source_events_kind_check CHECK (kind IN ('created', 'updated', 'paused', 'unpaused',
                         'deleted', 'skipped', 'system_paused', 'system_unpaused', 'manual_start', 'stop_requested'))
-                """,
+                """
             ]),
     ]
 

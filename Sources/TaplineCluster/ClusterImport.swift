@@ -166,7 +166,8 @@ public struct ClusterImport: Sendable {
         let sealed = try export.sealedKeyIDs()
         guard sealed.count <= 1 else {
             throw ClusterImportError(
-                "\(export.path) holds credentials sealed with \(sealed.count) keys (\(sealed.sorted().joined(separator: ", "))); run `tapline credentials rotate-key` on it first")
+                "\(export.path) holds credentials sealed with \(sealed.count) keys (\(sealed.sorted().joined(separator: ", "))); run `tapline credentials rotate-key` on it first"
+            )
         }
         var summary = Summary()
         summary.keyID = sealed.first
@@ -190,7 +191,8 @@ public struct ClusterImport: Sendable {
             summary.interruptedJobs = try await Self.count(
                 "SELECT count(*) FROM jobs WHERE status = 'interrupted' AND completed_at = \(moment)::timestamptz", connection, logger)
             summary.failedChecks = try await Self.count(
-                "SELECT count(*) FROM connection_checks WHERE status = 'failed' AND completed_at = \(moment)::timestamptz", connection, logger)
+                "SELECT count(*) FROM connection_checks WHERE status = 'failed' AND completed_at = \(moment)::timestamptz", connection,
+                logger)
             try await connection.query(
                 "UPDATE jobs SET discovery_description = 'Interrupted', tap_description = 'Interrupted', target_description = 'Interrupted' WHERE status = 'interrupted' AND completed_at = \(moment)::timestamptz AND node_epoch = 0",
                 logger: logger)
@@ -210,7 +212,8 @@ public struct ClusterImport: Sendable {
             let rows = try await count(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table.name)"), connection, logger)
             if rows > 0 {
                 throw ClusterImportError(
-                    "the cluster's database is not empty (\(table.name) has \(rows) row(s)); a move fills an empty database only, nothing was changed")
+                    "the cluster's database is not empty (\(table.name) has \(rows) row(s)); a move fills an empty database only, nothing was changed"
+                )
             }
         }
         if let serving = try await ClusterMembership.servingNode(connection, logger: logger) {
@@ -226,13 +229,15 @@ public struct ClusterImport: Sendable {
             try await ClusterStore.recordKey(keyID, setBy: "tapline store migrate", connection: connection, logger: logger)
         } catch ClusterKeyError.otherKey(_, let recorded, let setBy) {
             throw ClusterImportError(
-                "the cluster's database records credentials key id \(recorded) (first used by node \(setBy)), but the moved credentials are sealed with key id \(keyID); use a new database, or delete that row of cluster_settings if no node uses the cluster yet")
+                "the cluster's database records credentials key id \(recorded) (first used by node \(setBy)), but the moved credentials are sealed with key id \(keyID); use a new database, or delete that row of cluster_settings if no node uses the cluster yet"
+            )
         }
     }
 
     /// Copies one table page by page; returns how many rows it now holds, which must be how
     /// many SQLite has.
-    static func copy(_ table: Table, from export: any TableExport, into connection: PostgresConnection, logger: Logger) async throws -> Int {
+    static func copy(_ table: Table, from export: any TableExport, into connection: PostgresConnection, logger: Logger) async throws -> Int
+    {
         let names = table.columns.map(\.name)
         let sourceColumns = table.columns.compactMap { column -> String? in
             if case .constant = column.kind { return nil }

@@ -77,7 +77,10 @@ public final class ClusterNode: Sendable {
             group.cancelAll()
         }
         let epoch = state.withLock { state -> Int64? in
-            defer { state.hold.lost(); state.epoch = nil }
+            defer {
+                state.hold.lost()
+                state.epoch = nil
+            }
             return state.epoch
         }
         announce()
@@ -107,9 +110,12 @@ public final class ClusterNode: Sendable {
             let epoch = state.withLock { $0.epoch }
             do {
                 if let epoch {
-                    if try await withDeadline(limit, "a lease renewal", {
-                        try await membership.renew(name: identity.name, epoch: epoch, lease: timings.duration)
-                    }) {
+                    if try await withDeadline(
+                        limit, "a lease renewal",
+                        {
+                            try await membership.renew(name: identity.name, epoch: epoch, lease: timings.duration)
+                        })
+                    {
                         state.withLock { $0.hold.renewed(sentAt: sentAt) }
                     } else {
                         logger.warning(
@@ -171,7 +177,8 @@ public final class ClusterNode: Sendable {
         }
         guard let (phase, epoch, number) = change else { return }
         if phase == .fenced {
-            logger.warning("cluster lease about to end: starting nothing, stopping running jobs", metadata: ["node.name": "\(identity.name)"])
+            logger.warning(
+                "cluster lease about to end: starting nothing, stopping running jobs", metadata: ["node.name": "\(identity.name)"])
         }
         onPhase(phase, epoch)
         if phase == .held {

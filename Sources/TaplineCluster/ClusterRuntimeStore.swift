@@ -52,7 +52,8 @@ public final class ClusterRuntimeStore: SchedulerStore, RunnerStore, PrunerStore
         }
     }
 
-    public func jobInputs(sourceID: Int64, withCatalog: Bool) throws -> (destination: DestinationRecord?, state: String?, catalog: String?) {
+    public func jobInputs(sourceID: Int64, withCatalog: Bool) throws -> (destination: DestinationRecord?, state: String?, catalog: String?)
+    {
         let store = self.store
         return try blocking("reading a job's inputs") { try await store.jobInputs(sourceID: sourceID, withCatalog: withCatalog) }
     }
@@ -65,7 +66,9 @@ public final class ClusterRuntimeStore: SchedulerStore, RunnerStore, PrunerStore
 
     public func recordSpawned(_ spawned: [(jobID: Int64, processGroup: Int32, spawnedAt: Date, logPath: String)]) throws {
         let store = self.store
-        let records = spawned.map { SpawnedJob(jobID: $0.jobID, processGroup: $0.processGroup, spawnedAt: $0.spawnedAt, logPath: $0.logPath) }
+        let records = spawned.map {
+            SpawnedJob(jobID: $0.jobID, processGroup: $0.processGroup, spawnedAt: $0.spawnedAt, logPath: $0.logPath)
+        }
         try blocking("recording spawned jobs") { try await store.recordSpawned(records) }
     }
 

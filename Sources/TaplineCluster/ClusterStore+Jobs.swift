@@ -345,7 +345,8 @@ extension ClusterStore {
             ).decode(String.self) {
                 state = text
             }
-            let streams = withCatalog
+            let streams =
+                withCatalog
                 ? try await Self.streams(
                     from: try await connection.query(
                         "SELECT \(unescaped: Self.streamColumns) FROM source_streams WHERE source_id = \(sourceID) ORDER BY id",

@@ -196,7 +196,8 @@ extension ClusterStore {
         var events: [SourceEvent] = []
         for try await (id, at, kind, actor, reason, detail) in rows.decode((Int64, Date, String, String, String?, String?).self) {
             guard let kind = SourceEvent.Kind(rawValue: kind) else { throw StoreError.corruptValue("event kind") }
-            events.append(SourceEvent(id: id, sourceID: sourceID, at: ClusterTime.read(at), kind: kind, actor: actor, reason: reason, detail: detail))
+            events.append(
+                SourceEvent(id: id, sourceID: sourceID, at: ClusterTime.read(at), kind: kind, actor: actor, reason: reason, detail: detail))
         }
         return events
     }

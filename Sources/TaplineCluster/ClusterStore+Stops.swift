@@ -40,9 +40,11 @@ extension ClusterStore {
                 request = StopRequest(node: node, jobName: job, sourceID: sourceID)
             }
             guard let request else { return nil }
-            let payload = String(decoding: try JSONSerialization.data(withJSONObject: [
-                "node": request.node, "job": request.jobName, "source": request.sourceID,
-            ] as [String: Any], options: [.sortedKeys]), as: UTF8.self)
+            let payload = String(
+                decoding: try JSONSerialization.data(
+                    withJSONObject: [
+                        "node": request.node, "job": request.jobName, "source": request.sourceID,
+                    ] as [String: Any], options: [.sortedKeys]), as: UTF8.self)
             try await connection.query("SELECT pg_notify(\(ClusterDatabase.stopsChannel), \(payload))", logger: logger)
             return request
         }

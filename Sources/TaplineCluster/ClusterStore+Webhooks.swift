@@ -39,7 +39,11 @@ extension ClusterStore: WebhookOutbox {
         let (node, seconds) = deliveryClaims.withLock { $0 }
         let logger = database.logger
         return try await database.transaction { connection in
-            var claimed: [(id: Int64, webhook: String, event: String, createdAt: Date, attempts: Int, reason: String?, jobID: Int64?, sourceID: Int64, due: Date)] = []
+            var claimed:
+                [(
+                    id: Int64, webhook: String, event: String, createdAt: Date, attempts: Int, reason: String?, jobID: Int64?,
+                    sourceID: Int64, due: Date
+                )] = []
             for try await row in try await connection.query(
                 """
                 WITH due AS (

@@ -74,14 +74,16 @@ extension Console {
         let session = try viewer(request)
         try checkCSRF(fields, session: session)
         guard !session.identity.readOnly else {
-            throw ConsoleError.forbidden("the token '\(session.identity.name)' is read-only: it can look but not change anything; nothing was changed")
+            throw ConsoleError.forbidden(
+                "the token '\(session.identity.name)' is read-only: it can look but not change anything; nothing was changed")
         }
         return session
     }
 
     func checkCSRF(_ fields: FormFields, session: ConsoleSessions.Session) throws {
         guard let sent = fields["csrf"], ConsoleSessions.sameToken(sent, session.csrf) else {
-            throw ConsoleError.forbidden("the form's security token is missing or stale (reload the page and try again); nothing was changed")
+            throw ConsoleError.forbidden(
+                "the form's security token is missing or stale (reload the page and try again); nothing was changed")
         }
     }
 

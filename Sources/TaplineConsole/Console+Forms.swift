@@ -52,7 +52,8 @@ extension Console {
             throw ConsoleError.forbidden("the token '\(session.identity.name)' is read-only: it cannot add sources")
         }
         let typeName = Self.query(request)["type"].flatMap { api.catalog[$0] == nil ? nil : $0 }
-        let model = formModel(creating: true, typeName: typeName, record: nil, fields: FormFields([]), bad: [], error: nil, session: session)
+        let model = formModel(
+            creating: true, typeName: typeName, record: nil, fields: FormFields([]), bad: [], error: nil, session: session)
         return .page(renderer.page("sourceform", model, layout: await layout(model.title, session: session)))
     }
 
@@ -91,7 +92,8 @@ extension Console {
         guard let record = try await store.source(id: id), record.deletedAt == nil else {
             throw ConsoleError.notFound("there is no source \(id) (or it was deleted)")
         }
-        let model = formModel(creating: false, typeName: record.type, record: record, fields: FormFields([]), bad: [], error: nil, session: session)
+        let model = formModel(
+            creating: false, typeName: record.type, record: record, fields: FormFields([]), bad: [], error: nil, session: session)
         return .page(renderer.page("sourceform", model, layout: await layout(model.title, session: session)))
     }
 
@@ -152,7 +154,8 @@ extension Console {
             bad = ["display_name"]
         default: break
         }
-        let model = formModel(creating: creating, typeName: typeName, record: record, fields: fields, bad: bad, error: message, session: session)
+        let model = formModel(
+            creating: creating, typeName: typeName, record: record, fields: fields, bad: bad, error: message, session: session)
         return .page(renderer.page("sourceform", model, layout: await layout(model.title, session: session)), status: .badRequest)
     }
 

@@ -63,7 +63,8 @@ extension Console {
         }
         let reset = slice == nil
         let body: [String: Any] = [
-            "offset": slice?.end ?? 0, "lines": slice?.lines ?? [], "running": job.status == .running, "reset": reset, "status": job.status.rawValue,
+            "offset": slice?.end ?? 0, "lines": slice?.lines ?? [], "running": job.status == .running, "reset": reset,
+            "status": job.status.rawValue,
         ]
         let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data("{}".utf8)
         var headers = HTTPFields()

@@ -69,7 +69,8 @@ extension Console {
             DestinationModel(
                 id: record.id, type: record.type,
                 properties: record.properties.sorted { $0.key < $1.key }.map { PropertyModel(name: $0.key, value: $0.value) },
-                credentials: record.credentials.isEmpty ? "none" : record.credentials.keys.sorted().joined(separator: ", ") + " (set, not shown)",
+                credentials: record.credentials.isEmpty
+                    ? "none" : record.credentials.keys.sorted().joined(separator: ", ") + " (set, not shown)",
                 created: ConsoleTime.stamp(record.createdAt, now: now), deleted: ConsoleTime.stamp(record.deletedAt, now: now))
         }
         let deliveries = try await store.recentDeliveries(limit: 50).map { delivery -> DeliveryModel in
@@ -79,7 +80,11 @@ extension Console {
             } else if delivery.abandonedAt != nil {
                 (key, text) = ("failed", "Abandoned: " + (delivery.lastError ?? delivery.lastStatus.map { "HTTP \($0)" } ?? "no answer"))
             } else {
-                (key, text) = ("running", delivery.attempts == 0 ? "Pending" : "Retrying: " + (delivery.lastError ?? delivery.lastStatus.map { "HTTP \($0)" } ?? ""))
+                (key, text) = (
+                    "running",
+                    delivery.attempts == 0
+                        ? "Pending" : "Retrying: " + (delivery.lastError ?? delivery.lastStatus.map { "HTTP \($0)" } ?? "")
+                )
             }
             return DeliveryModel(
                 webhook: delivery.webhook, event: delivery.event, sourceID: delivery.sourceID,
@@ -105,6 +110,7 @@ extension Console {
             hasWebhooks: !dependencies.webhooks.isEmpty, deliveries: deliveries, hasDeliveries: !deliveries.isEmpty,
             cluster: dependencies.members != nil, members: members, membersError: membersError, liveStreams: feed.listening,
             liveCapacity: feed.capacity, sessions: sessions.count)
-        return .page(renderer.page("settings", model, layout: await layout("Destination and cluster", session: session, section: "settings")))
+        return .page(
+            renderer.page("settings", model, layout: await layout("Destination and cluster", session: session, section: "settings")))
     }
 }

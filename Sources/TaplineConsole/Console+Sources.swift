@@ -102,7 +102,9 @@ extension Console {
         }
         return SourcesModel(
             rows: rows, counts: counts,
-            states: SourceListQuery.StateFilter.allCases.map { OptionModel(value: $0.rawValue, label: $0.label, selected: $0 == query.state) },
+            states: SourceListQuery.StateFilter.allCases.map {
+                OptionModel(value: $0.rawValue, label: $0.label, selected: $0 == query.state)
+            },
             sorts: SourceListQuery.Sort.allCases.map { OptionModel(value: $0.rawValue, label: $0.label, selected: $0 == query.sort) },
             search: query.search, stateValue: query.state.rawValue, sortValue: query.sort.rawValue, filterNote: note,
             matching: listing.matching.count, total: c.total, page: page, pageCount: listing.pageCount,
@@ -177,20 +179,22 @@ extension Console {
             var seen = Set<Int64>()
             ids = fields.all("id").compactMap(CanonicalID.parse).filter { seen.insert($0).inserted }
             guard ids.count <= Self.maxActionIDs else {
-                throw ConsoleError.badRequest("at most \(Self.maxActionIDs) sources can be named at once; use \"every source this filter matches\"")
+                throw ConsoleError.badRequest(
+                    "at most \(Self.maxActionIDs) sources can be named at once; use \"every source this filter matches\"")
             }
         }
         guard !ids.isEmpty else {
             sessions.setFlash(id: session.id, "No source was selected; nothing was done.")
             return .redirect(back)
         }
-        if (ids.count > 1 || allMatching), fields["confirmed"] != "1" {
+        if ids.count > 1 || allMatching, fields["confirmed"] != "1" {
             return try await confirm(action, ids: ids, allMatching: allMatching, fields: fields, session: session, back: back)
         }
         let outcome = await perform(action, ids: ids, actor: Actor(session.identity.name), reason: reason, session: session)
         sessions.setFlash(id: session.id, outcome)
         context.logger.info(
-            "console action", metadata: ["action": "\(action.rawValue)", "sources.count": "\(ids.count)", "token.name": "\(session.identity.name)"])
+            "console action",
+            metadata: ["action": "\(action.rawValue)", "sources.count": "\(ids.count)", "token.name": "\(session.identity.name)"])
         return .redirect(back)
     }
 
@@ -207,9 +211,11 @@ extension Console {
             title: "\(action.verb) \(ids.count) \(noun)?",
             question: "\(action.verb) \(ids.count) \(noun)\(scope)?", action: action.rawValue,
             actionLabel: "\(action.verb) \(ids.count) \(noun)", ids: allMatching ? [] : ids, allMatching: allMatching,
-            filter: [], filterFields: allMatching ? SourceListQuery(fields).filterFields.map { HiddenField(name: $0.name, value: $0.value) } : [],
+            filter: [],
+            filterFields: allMatching ? SourceListQuery(fields).filterFields.map { HiddenField(name: $0.name, value: $0.value) } : [],
             askReason: action == .pause || action == .resume || action == .sync || action == .stop,
-            reason: fields["reason"] ?? "", csrf: session.csrf, back: back, names: shown, more: ids.count > shown.count ? ids.count - shown.count : nil)
+            reason: fields["reason"] ?? "", csrf: session.csrf, back: back, names: shown,
+            more: ids.count > shown.count ? ids.count - shown.count : nil)
         return .page(renderer.page("confirm", model, layout: await layout(model.title, session: session)))
     }
 

@@ -212,7 +212,8 @@ struct ConsoleMiddleware: RouterMiddleware {
             }
             context.logger.error("console request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path)"])
             return await console.errorPage(
-                ConsoleError(status: .internalServerError, title: "Internal error", message: "internal error; the daemon's log has the details"),
+                ConsoleError(
+                    status: .internalServerError, title: "Internal error", message: "internal error; the daemon's log has the details"),
                 request: request)
         }
     }

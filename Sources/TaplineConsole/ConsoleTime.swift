@@ -22,7 +22,8 @@ enum ConsoleTime {
             text = "\(Int((magnitude / 60).rounded())) min"
         } else if magnitude < 86_400 * 2 {
             let hours = magnitude / 3600
-            text = hours < 10 ? "\((hours * 10).rounded() / 10) h".replacingOccurrences(of: ".0 h", with: " h") : "\(Int(hours.rounded())) h"
+            text =
+                hours < 10 ? "\((hours * 10).rounded() / 10) h".replacingOccurrences(of: ".0 h", with: " h") : "\(Int(hours.rounded())) h"
         } else {
             text = "\(Int((magnitude / 86_400).rounded())) days"
         }

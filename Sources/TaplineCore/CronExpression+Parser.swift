@@ -68,7 +68,8 @@ extension CronExpression {
             throw CronParseError(message: "Unexpected end of expression.")
         }
         guard tokens.count <= 7 else {
-            throw CronParseError(message: "Too many fields: a cron expression has 6 or 7 fields (sec min hour day-of-month month day-of-week [year]).")
+            throw CronParseError(
+                message: "Too many fields: a cron expression has 6 or 7 fields (sec min hour day-of-month month day-of-week [year]).")
         }
         let domToken = tokens[3]
         let dowToken = tokens[5]
@@ -142,7 +143,8 @@ extension CronExpression {
                 throw CronParseError(message: "'W' option is not valid here: '\(token)'")
             }
             guard (1...31).contains(day) else {
-                throw CronParseError(message: "The 'W' option does not make sense with values larger than 31 (max number of days in a month)")
+                throw CronParseError(
+                    message: "The 'W' option does not make sense with values larger than 31 (max number of days in a month)")
             }
             return .nearestWeekday(day: day)
         }

@@ -1,5 +1,5 @@
-import Synchronization
 import Foundation
+import Synchronization
 
 extension CronExpression {
     /// The first fire time strictly after `date`, with the fields read as the wall-clock time of

@@ -12,7 +12,8 @@ public enum JobName {
     public static func uuidV1(at date: Date) -> String {
         var generator = SystemRandomNumberGenerator()
         let gregorianOffset: UInt64 = 0x01B2_1DD2_1381_4000
-        let ticks = UInt64(max(0, date.timeIntervalSince1970) * 10_000_000) &+ gregorianOffset &+ UInt64.random(in: 0..<10, using: &generator)
+        let ticks =
+            UInt64(max(0, date.timeIntervalSince1970) * 10_000_000) &+ gregorianOffset &+ UInt64.random(in: 0..<10, using: &generator)
         let timeLow = UInt32(truncatingIfNeeded: ticks)
         let timeMid = UInt16(truncatingIfNeeded: ticks >> 32)
         let timeHigh = UInt16(truncatingIfNeeded: ticks >> 48) & 0x0FFF | 0x1000

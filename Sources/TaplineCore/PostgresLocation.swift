@@ -54,7 +54,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         }
         let userPart = rest[..<at]
         guard !userPart.contains(":") else {
-            throw .init("carries a password; give it in store_password_file (or the systemd credential store-password) instead, so it stays out of logs")
+            throw .init(
+                "carries a password; give it in store_password_file (or the systemd credential store-password) instead, so it stays out of logs"
+            )
         }
         guard let user = String(userPart).removingPercentEncoding, !user.isEmpty else {
             throw .init("names no user (postgres://USER@HOST:PORT/DATABASE)")

@@ -62,7 +62,7 @@ struct JSONScanner {
                 skipSpace()
                 let isType = matches(key, "type")
                 let isStream = !isType && matches(key, "stream")
-                if (isType || isStream), i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
+                if isType || isStream, i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
                     guard let value = string() else { return nil }
                     if isType { type = value } else { stream = value }
                 } else {

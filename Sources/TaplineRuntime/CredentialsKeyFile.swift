@@ -2,7 +2,7 @@ import Foundation
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The file holding the key that seals credentials at rest (`CredentialCipher`): one line, the
@@ -23,7 +23,9 @@ public enum CredentialsKeyFile {
     }
 
     /// The key file's path, and whether tapline may create it (only its own default).
-    public static func location(configured: String?, stateDirectory: String, environment: [String: String]) -> (path: String, generate: Bool) {
+    public static func location(configured: String?, stateDirectory: String, environment: [String: String]) -> (
+        path: String, generate: Bool
+    ) {
         if let configured { return (configured, false) }
         if let credentials = environment["CREDENTIALS_DIRECTORY"] {
             let path = (credentials as NSString).appendingPathComponent(credentialName)
@@ -54,7 +56,8 @@ public enum CredentialsKeyFile {
         guard generate else { throw Failure("credentials key file \(path): not found") }
         if let id = (try sealedKeyIDs()).sorted().first {
             throw Failure(
-                "credentials key file \(path): not found, and \(holder) holds credentials sealed with a key (id \(id)); put that key back (or restore the file)")
+                "credentials key file \(path): not found, and \(holder) holds credentials sealed with a key (id \(id)); put that key back (or restore the file)"
+            )
         }
         let cipher = try CredentialCipher(keyBytes: CredentialCipher.generateKeyBytes())
         try write(cipher, to: path, exclusive: true)
@@ -103,7 +106,8 @@ public enum CredentialsKeyFile {
             throw error
         }
         guard rename(pending, path) == 0 else {
-            throw Failure("re-sealed with the key in \(pending), but cannot move it to \(path): \(String(cString: strerror(errno))); move it by hand")
+            throw Failure(
+                "re-sealed with the key in \(pending), but cannot move it to \(path): \(String(cString: strerror(errno))); move it by hand")
         }
         return (rows, next.keyID)
     }

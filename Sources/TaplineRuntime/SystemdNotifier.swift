@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Talks to systemd's notify socket (`Type=notify`): `READY=1`, `STATUS=…`, `WATCHDOG=1`,

@@ -26,11 +26,13 @@ public final class TaplineMetrics: Sendable {
         self.node = node
         let labels = Self.labels([], node: node)
         lateness = registry.makeDurationHistogram(
-            descriptor: Self.name("scheduled_start_lateness", unit: "seconds", help: "From an occurrence's due time to its job's processes spawned."),
+            descriptor: Self.name(
+                "scheduled_start_lateness", unit: "seconds", help: "From an occurrence's due time to its job's processes spawned."),
             labels: labels, buckets: Self.latencyBuckets)
         jobDuration = registry.makeDurationHistogram(
             descriptor: Self.name("job_duration", unit: "seconds", help: "From a job's start to its end."),
-            labels: labels, buckets: [.seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(900), .seconds(3600), .seconds(4 * 3600)])
+            labels: labels,
+            buckets: [.seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(900), .seconds(3600), .seconds(4 * 3600)])
         webhookLatency = registry.makeDurationHistogram(
             descriptor: Self.name("webhook_delivery_latency", unit: "seconds", help: "From an event's commit to its webhook's delivery."),
             labels: labels, buckets: Self.latencyBuckets)
@@ -52,11 +54,13 @@ public final class TaplineMetrics: Sendable {
     /// A job started; a retry (attempt 2 or later) is also counted on its own.
     public func jobStarted(_ job: JobRecord) {
         registry.makeCounter(
-            descriptor: Self.name("jobs_started", unit: "total", help: "Jobs started, by trigger."), labels: labels([("trigger", job.trigger.rawValue)])
+            descriptor: Self.name("jobs_started", unit: "total", help: "Jobs started, by trigger."),
+            labels: labels([("trigger", job.trigger.rawValue)])
         ).increment()
         if job.attempt > 1 {
             registry.makeCounter(
-                descriptor: Self.name("job_retries_started", unit: "total", help: "Retries of failed scheduled jobs started."), labels: labels([])
+                descriptor: Self.name("job_retries_started", unit: "total", help: "Retries of failed scheduled jobs started."),
+                labels: labels([])
             ).increment()
         }
     }
@@ -93,7 +97,8 @@ public final class TaplineMetrics: Sendable {
 
     public func jobEnded(_ job: JobRecord) {
         registry.makeCounter(
-            descriptor: Self.name("jobs_ended", unit: "total", help: "Jobs ended, by outcome."), labels: labels([("status", job.status.rawValue)])
+            descriptor: Self.name("jobs_ended", unit: "total", help: "Jobs ended, by outcome."),
+            labels: labels([("status", job.status.rawValue)])
         ).increment()
         if let end = job.completedAt {
             jobDuration.record(Duration.milliseconds(Int64(max(0, end.timeIntervalSince(job.startedAt)) * 1000)))
@@ -114,7 +119,8 @@ public final class TaplineMetrics: Sendable {
     /// A webhook delivery attempt failed (it is retried, or abandoned when too old).
     public func webhookFailed() {
         registry.makeCounter(
-            descriptor: Self.name("webhook_attempts_failed", unit: "total", help: "Webhook delivery attempts that failed."), labels: labels([])
+            descriptor: Self.name("webhook_attempts_failed", unit: "total", help: "Webhook delivery attempts that failed."),
+            labels: labels([])
         ).increment()
     }
 

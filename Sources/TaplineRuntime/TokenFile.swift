@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The API tokens file: one token per line, either `TOKEN` (named `default`) or `NAME:TOKEN`,
@@ -29,7 +30,8 @@ public enum TokenFile {
             switch self {
             case .unreadable(let path, let reason): "cannot read the token file \(path): \(reason)"
             case .empty(let path): "the token file \(path) holds no token"
-            case .malformed(let path, let line): "the token file \(path), line \(line): expected TOKEN or NAME:TOKEN, optionally followed by \(TokenFile.readOnlyFlag)"
+            case .malformed(let path, let line):
+                "the token file \(path), line \(line): expected TOKEN or NAME:TOKEN, optionally followed by \(TokenFile.readOnlyFlag)"
             case .cannotCreate(let path, let reason): "cannot create the token file \(path): \(reason)"
             }
         }
@@ -92,7 +94,8 @@ public enum TokenFile {
     /// starts never overwrite each other's token).
     public static func create(path: String) throws(Failure) -> [Entry] {
         let token = generateToken()
-        let text = "# tapline API token (Authorization: Bearer <token>). Lines: TOKEN or NAME:TOKEN, then \"read-only\" for a token that may only read.\n\(token)\n"
+        let text =
+            "# tapline API token (Authorization: Bearer <token>). Lines: TOKEN or NAME:TOKEN, then \"read-only\" for a token that may only read.\n\(token)\n"
         if let reason = PrivateFile.write(text, to: path, exclusive: true) { throw .cannotCreate(path: path, reason: reason) }
         return [Entry(name: "default", token: token)]
     }

@@ -3,7 +3,7 @@ import TaplineAPI
 import TaplineCluster
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A node of a cluster serves the logs of jobs other nodes ran by asking the node that ran the

@@ -29,10 +29,12 @@ struct ClusterBackend: Sendable {
         let runtime = self.runtime
         return { error in
             if error is ClusterStartError {
-                return "this node holds no lease in the cluster at the moment (it may be cut off from the database); nothing was started; retry, or use another node"
+                return
+                    "this node holds no lease in the cluster at the moment (it may be cut off from the database); nothing was started; retry, or use another node"
             }
             if runtime.isRetryable(error) {
-                return "the cluster's database cannot be reached from this node right now; retry shortly (a change that was being committed may or may not have been made)"
+                return
+                    "the cluster's database cannot be reached from this node right now; retry shortly (a change that was being committed may or may not have been made)"
             }
             return nil
         }

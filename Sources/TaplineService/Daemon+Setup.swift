@@ -6,7 +6,7 @@ import TaplineStore
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The setup steps both daemons share: the state directory, the tokens, the credentials key.
@@ -80,4 +80,3 @@ extension Daemon {
         return TokenSet(entries.map { ($0.name, $0.token, $0.readOnly) })
     }
 }
-

@@ -12,7 +12,7 @@ import TaplineStore
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The composition root: turns a configuration into a running daemon.

@@ -47,7 +47,8 @@ extension Store {
                 try db.run(
                     "UPDATE sources SET system_paused_at = NULL, system_pause_reason = NULL, updated_at = ? WHERE id = ?",
                     [StoredTime.seconds(now), before.id])
-                try Self.appendEvent(db, sourceID: before.id, kind: .systemUnpaused, actor: .system, at: now, reason: "a destination was created")
+                try Self.appendEvent(
+                    db, sourceID: before.id, kind: .systemUnpaused, actor: .system, at: now, reason: "a destination was created")
                 guard let after = try Self.fetchSource(db, id: before.id) else { continue }
                 _ = try Self.refreshSchedule(db, before: before, after: after, catalog: catalog, now: now)
             }
@@ -80,7 +81,9 @@ extension Store {
             guard let record = try Self.fetchDestination(db, id: id), record.deletedAt == nil else {
                 throw DestinationError.unknownID(id)
             }
-            try db.run("UPDATE destinations SET deleted_at = ?, updated_at = ? WHERE id = ?", [StoredTime.seconds(now), StoredTime.seconds(now), id])
+            try db.run(
+                "UPDATE destinations SET deleted_at = ?, updated_at = ? WHERE id = ?",
+                [StoredTime.seconds(now), StoredTime.seconds(now), id])
             let deleted = try Self.fetchDestination(db, id: id)!
             let live = try SourceRecord.fetchAll(
                 db, sql: "SELECT \(SourceRecord.columns) FROM sources WHERE deleted_at IS NULL AND system_paused_at IS NULL"

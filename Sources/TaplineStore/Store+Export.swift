@@ -46,7 +46,8 @@ public final class StoreExport: TableExport {
                     case .double(let value): values.append(.real(value))
                     case .string(let value): values.append(.text(value))
                     case .blob:
-                        throw StoreExportError("\(table).\(columns[index - 1]) holds a blob at rowid \(row[0] as Int64); tapline never writes one")
+                        throw StoreExportError(
+                            "\(table).\(columns[index - 1]) holds a blob at rowid \(row[0] as Int64); tapline never writes one")
                     }
                 }
                 return Row(rowid: row[0], values: values)

@@ -6,7 +6,9 @@ import TaplineStoreContract
 extension Store {
     /// The last completed job of every source (paused and deleted ones included) that completed
     /// one since `since`, by source id: Stitch's extractions list.
-    public func lastExtractions(since: Date, page: Int, perPage: Int) async throws -> (jobs: [(job: JobRecord, sourceType: String)], total: Int) {
+    public func lastExtractions(since: Date, page: Int, perPage: Int) async throws -> (
+        jobs: [(job: JobRecord, sourceType: String)], total: Int
+    ) {
         try await writer.read { db in
             let latest = """
                 SELECT max(id) FROM jobs WHERE status != 'running' AND completed_at >= ? GROUP BY source_id
@@ -29,8 +31,9 @@ extension Store {
     /// The latest load of every stream loaded since `since`, by stream name: Stitch's loads list.
     public func loads(since: Date, page: Int, perPage: Int) async throws -> (loads: [StreamLoad], total: Int) {
         try await writer.read { db in
-            let total = try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM stream_loads WHERE updated_at >= ?", arguments: [StoredTime.millis(since)]) ?? 0
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM stream_loads WHERE updated_at >= ?", arguments: [StoredTime.millis(since)]) ?? 0
             let rows = try StreamLoad.fetchAll(
                 db,
                 sql: """

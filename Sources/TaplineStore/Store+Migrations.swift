@@ -101,7 +101,9 @@ extension Store {
         // A cron expression's time zone (an IANA name; NULL: UTC).
         migrator.registerMigration("v8: cron time zones") { db in
             try db.execute(
-                sql: "ALTER TABLE sources ADD COLUMN cron_timezone TEXT CHECK (cron_timezone IS NULL OR length(cron_timezone) BETWEEN 1 AND 64)")
+                sql:
+                    "ALTER TABLE sources ADD COLUMN cron_timezone TEXT CHECK (cron_timezone IS NULL OR length(cron_timezone) BETWEEN 1 AND 64)"
+            )
         }
         // Webhook notifications: the configured webhooks (written at start from the
         // configuration) and a durable outbox that triggers fill in the transaction that ends a

@@ -72,10 +72,12 @@ extension Store {
         let catalog = self.catalog
         let announcer = self.announcer
         return try await writer.write { db in
-            let displayNameTaken = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE display_name = ? AND deleted_at IS NULL)",
-                arguments: [new.displayName]) == true
-            let nameTaken = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE name = ?)", arguments: [new.name]) == true
+            let displayNameTaken =
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE display_name = ? AND deleted_at IS NULL)",
+                    arguments: [new.displayName]) == true
+            let nameTaken =
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sources WHERE name = ?)", arguments: [new.name]) == true
             if let clash = new.nameClash(displayNameTaken: displayNameTaken, nameTaken: nameTaken) { throw clash }
             let record = SourceRecord.planCreation(new, catalog: catalog, now: now)
             try db.execute(

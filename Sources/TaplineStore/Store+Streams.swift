@@ -10,8 +10,10 @@ extension Store {
     /// Returns `false` if one is already running for the source.
     public func startConnectionCheck(sourceID: Int64, name: String, now: Date) async throws -> Bool {
         try await writer.write { db in
-            guard try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM connection_checks WHERE source_id = ? AND status = 'running'", arguments: [sourceID]) == 0
+            guard
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM connection_checks WHERE source_id = ? AND status = 'running'", arguments: [sourceID])
+                    == 0
             else { return false }
             try db.execute(
                 sql: "INSERT INTO connection_checks (name, source_id, status, started_at) VALUES (?, ?, 'running', ?)",
@@ -43,8 +45,10 @@ extension Store {
                 arguments: [succeeded ? "succeeded" : "failed", StoredTime.millis(now), exitStatus, errorMessage, name])
             if let streams, succeeded {
                 let kept = Dictionary(
-                    try Row.fetchAll(db, sql: "SELECT tap_stream_id, selected FROM source_streams WHERE source_id = ?", arguments: [sourceID])
-                        .map { ($0["tap_stream_id"] as String, $0["selected"] as Bool?) }, uniquingKeysWith: { a, _ in a })
+                    try Row.fetchAll(
+                        db, sql: "SELECT tap_stream_id, selected FROM source_streams WHERE source_id = ?", arguments: [sourceID]
+                    )
+                    .map { ($0["tap_stream_id"] as String, $0["selected"] as Bool?) }, uniquingKeysWith: { a, _ in a })
                 try db.execute(sql: "DELETE FROM source_streams WHERE source_id = ?", arguments: [sourceID])
                 for stream in streams {
                     let selected = kept[stream.tapStreamID] ?? nil

@@ -18,8 +18,9 @@ struct ConfigCommand: ParsableCommand {
             do {
                 let configuration = try ConfigurationLoader.load(
                     path: config, listen: nil, stateDirectory: nil, environment: ProcessInfo.processInfo.environment)
-                print("configuration ok: listen \(configuration.listen), state_dir \(configuration.resolvedStateDirectory()), "
-                    + "source types \(configuration.catalog.sorted.map(\.type).joined(separator: ", "))")
+                print(
+                    "configuration ok: listen \(configuration.listen), state_dir \(configuration.resolvedStateDirectory()), "
+                        + "source types \(configuration.catalog.sorted.map(\.type).joined(separator: ", "))")
             } catch {
                 FileHandle.standardError.write(Data("tapline: \(error.description)\n".utf8))
                 throw ExitCode(1)

@@ -39,7 +39,8 @@ struct CredentialsCommand: AsyncParsableCommand {
                     path: config, listen: nil, stateDirectory: stateDir, environment: environment)
                 let state = configuration.resolvedStateDirectory(environment: environment)
                 let key = CredentialsKeyFile.location(
-                    configured: (keyFile ?? configuration.credentialsKeyFile).map { TaplineConfiguration.absolute($0) }, stateDirectory: state,
+                    configured: (keyFile ?? configuration.credentialsKeyFile).map { TaplineConfiguration.absolute($0) },
+                    stateDirectory: state,
                     environment: environment)
                 if let credentials = environment["CREDENTIALS_DIRECTORY"], key.path.hasPrefix(credentials + "/") {
                     throw CredentialsKeyFile.Failure("the key is the systemd credential \(key.path), which tapline cannot replace")

@@ -60,7 +60,9 @@ struct DemoTap: ParsableCommand {
         }
         let extracted = ISO8601DateFormatter().string(from: Date())
         for stream in streams {
-            try Self.emit(["type": "SCHEMA", "stream": stream, "schema": Self.schema, "key_properties": ["id"], "bookmark_properties": ["id"]])
+            try Self.emit([
+                "type": "SCHEMA", "stream": stream, "schema": Self.schema, "key_properties": ["id"], "bookmark_properties": ["id"],
+            ])
             let start = (bookmarks[stream] ?? 0) + 1
             for id in start..<(start + max(0, count)) {
                 try Self.emit([
@@ -82,19 +84,24 @@ struct DemoTap: ParsableCommand {
 
     static var schema: [String: Any] {
         [
-        "type": "object",
-        "properties": [
-            "id": ["type": "integer"], "name": ["type": "string"],
-            "updated_at": ["type": "string", "format": "date-time"],
-        ],
+            "type": "object",
+            "properties": [
+                "id": ["type": "integer"], "name": ["type": "string"],
+                "updated_at": ["type": "string", "format": "date-time"],
+            ],
         ]
     }
 
     /// Singer metadata for a discovered stream: key properties and each field's inclusion.
     static var metadata: [[String: Any]] {
         [
-            ["breadcrumb": [String](), "metadata": ["inclusion": "available", "table-key-properties": ["id"],
-                                                     "forced-replication-method": "INCREMENTAL", "valid-replication-keys": ["id"]]],
+            [
+                "breadcrumb": [String](),
+                "metadata": [
+                    "inclusion": "available", "table-key-properties": ["id"],
+                    "forced-replication-method": "INCREMENTAL", "valid-replication-keys": ["id"],
+                ],
+            ],
             ["breadcrumb": ["properties", "id"], "metadata": ["inclusion": "automatic"]],
             ["breadcrumb": ["properties", "name"], "metadata": ["inclusion": "available"]],
             ["breadcrumb": ["properties", "updated_at"], "metadata": ["inclusion": "available"]],

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A parent that spawned tapline from a worker thread may have left SIGTERM, SIGINT and SIGHUP

@@ -7,7 +7,8 @@ struct Tapline: AsyncParsableCommand {
         commandName: "tapline",
         abstract: "A self-hosted replication scheduler compatible with the Stitch Connect v4 sources API.",
         subcommands: [
-            Serve.self, SourcesCommand.self, JobsCommand.self, ConfigCommand.self, ScheduleCommand.self, CredentialsCommand.self, StoreCommand.self,
+            Serve.self, SourcesCommand.self, JobsCommand.self, ConfigCommand.self, ScheduleCommand.self, CredentialsCommand.self,
+            StoreCommand.self,
             DemoTap.self,
             JSONLTarget.self,
         ],

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Credentials sealed at rest, through the real binary: what `sqlite3` shows, what the tap gets,
@@ -17,20 +17,21 @@ struct CredentialsEndToEndTests {
         // The tap copies the configuration it was given, then emits nothing.
         try "cp \"$2\" \"$0.seen\"\n".write(toFile: dir + "/tap.sh", atomically: true, encoding: .utf8)
         try """
-            listen: 127.0.0.1:0
-            source_types:
-              - type: secretive
-                tap: [/bin/sh, \(dir)/tap.sh]
-                properties:
-                  - {name: password, credential: true}
-            """.write(toFile: dir + "/tapline.yaml", atomically: true, encoding: .utf8)
+        listen: 127.0.0.1:0
+        source_types:
+          - type: secretive
+            tap: [/bin/sh, \(dir)/tap.sh]
+            properties:
+              - {name: password, credential: true}
+        """.write(toFile: dir + "/tapline.yaml", atomically: true, encoding: .utf8)
         let arguments = ["--config", dir + "/tapline.yaml"]
         let state = dir + "/state"
         let database = state + "/tapline.db"
         var daemon = try DaemonProcess(stateDirectory: state, arguments: arguments)
         var api = try HTTPClient(address: try await daemon.address(), stateDirectory: state)
         try await api.call(
-            "POST", "/v4/sources", #"{"type":"secretive","display_name":"S","properties":{"password":"hunter2-secret","frequency_in_minutes":"1440"}}"#)
+            "POST", "/v4/sources",
+            #"{"type":"secretive","display_name":"S","properties":{"password":"hunter2-secret","frequency_in_minutes":"1440"}}"#)
         try await api.waitFor("the first job") { try await api.jobs(1).first?["status"] as? String == "succeeded" }
         let seen = try String(contentsOfFile: dir + "/tap.sh.seen", encoding: .utf8)
         #expect(seen.contains("hunter2-secret"), "the tap gets the plain value")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Retries and timeouts through the real binary, with real taps: a tap that fails twice and
@@ -39,7 +39,8 @@ struct RetriesEndToEndTests {
             echo '{"type":"STATE","value":{"bookmarks":{"items":{"id":1}}}}'
             """#
         let (daemon, api, dir) = try await Self.daemon(
-            script: script, jobs: "  retries: 3\n  retry_backoff_seconds: 1\n  retry_max_backoff_seconds: 2\n  failures_before_system_pause: 1")
+            script: script,
+            jobs: "  retries: 3\n  retry_backoff_seconds: 1\n  retry_max_backoff_seconds: 2\n  failures_before_system_pause: 1")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // Every minute: the first job starts at once, the next regular one a minute later.
         let (created, _) = try await api.call(

@@ -2,13 +2,15 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real binary scheduling real `tapline demo-tap | tapline jsonl-target` jobs.
 @Suite("End to end: scheduling and jobs", .serialized)
 struct SchedulingEndToEndTests {
-    @Test("a every-second cron source runs; pausing stops scheduled jobs; manual jobs still run; a second start is already_running; stop is Terminated")
+    @Test(
+        "a every-second cron source runs; pausing stops scheduled jobs; manual jobs still run; a second start is already_running; stop is Terminated"
+    )
     func pauseAndManualJobs() async throws {
         let dir = NSTemporaryDirectory() + "tapline-e2e-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }

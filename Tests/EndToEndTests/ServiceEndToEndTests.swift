@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Running as a service: systemd notifications, graceful stop, crash recovery, the CLI.
@@ -79,7 +79,8 @@ struct ServiceEndToEndTests {
 
         try await api.call(
             "POST", "/v4/sources",
-            #"{"type":"platform.demo","display_name":"Long","properties":{"record_count":"10000","record_delay_ms":"5","frequency_in_minutes":"1440"}}"#)
+            #"{"type":"platform.demo","display_name":"Long","properties":{"record_count":"10000","record_delay_ms":"5","frequency_in_minutes":"1440"}}"#
+        )
         try await api.waitFor("the job to run") { try await api.jobs(1).first?["status"] as? String == "running" }
         // The row is committed before the spawn, and the spawn is counted after it: wait for the count.
         try await api.waitFor("the start to be counted") {
@@ -126,7 +127,8 @@ struct ServiceEndToEndTests {
         // notice its relay is gone until it next writes: it outlives the daemon.
         try await api.call(
             "POST", "/v4/sources",
-            #"{"type":"platform.demo","display_name":"Long","properties":{"record_count":"10","record_delay_ms":"60000","frequency_in_minutes":"1440"}}"#)
+            #"{"type":"platform.demo","display_name":"Long","properties":{"record_count":"10","record_delay_ms":"60000","frequency_in_minutes":"1440"}}"#
+        )
         try await api.waitFor("the job to run") { try await api.jobs(1).first?["status"] as? String == "running" }
         let jobName = try #require(try await api.jobs(1).first?["job_name"] as? String)
         // Once the first record reached the target, the tap is in its minute-long wait.
@@ -160,7 +162,8 @@ struct ServiceEndToEndTests {
         _ = try await daemon.address()
         let state = ["--state-dir", dir + "/state"]
         let created = try DaemonProcess.cli(
-            ["sources", "create", "--type", "platform.demo", "--display-name", "CLI Source", "--property", "frequency_in_minutes=1440"] + state)
+            ["sources", "create", "--type", "platform.demo", "--display-name", "CLI Source", "--property", "frequency_in_minutes=1440"]
+                + state)
         #expect(created.status == 0, "\(created.err)")
         #expect(created.out.contains("cli_source"))
         let listed = try DaemonProcess.cli(["sources", "list", "--json"] + state)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Singer jobs through the real binary: bookmarks, loads, extractions, logs, failures and the
@@ -28,7 +28,8 @@ struct SingerJobsEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try await api.call(
             "POST", "/v4/sources",
-            #"{"type":"platform.demo","display_name":"Shop","properties":{"record_count":"4","streams":"users,orders","frequency_in_minutes":"1440","api_key":"s3cret-key"}}"#)
+            #"{"type":"platform.demo","display_name":"Shop","properties":{"record_count":"4","streams":"users,orders","frequency_in_minutes":"1440","api_key":"s3cret-key"}}"#
+        )
         try await api.waitFor("the first job") { try await api.jobs(1).first?["status"] as? String == "succeeded" }
         let (_, started) = try await api.call("POST", "/v4/sources/1/sync")
         let second = try #require((started as? [String: Any])?["job_name"] as? String)
@@ -64,7 +65,9 @@ struct SingerJobsEndToEndTests {
         #expect(logStatus == 200)
         // Stitch's log format, which integrations parse: every line starts with its UTC time.
         let lines = log.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-        #expect(!lines.isEmpty && lines.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}Z (tap|target|main) - .*/) != nil }, "\(log)")
+        #expect(
+            !lines.isEmpty && lines.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}Z (tap|target|main) - .*/) != nil },
+            "\(log)")
         #expect(log.contains("target - INFO emitting state {\"bookmarks\""))
         #expect(log.contains(#"tap - INFO replicated 4 records from "users" endpoint"#))
         #expect(log.contains(#"tap - INFO replicated 4 records from "orders" endpoint"#))
@@ -81,7 +84,8 @@ struct SingerJobsEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try await api.call(
             "POST", "/v4/sources",
-            #"{"type":"platform.demo","display_name":"Flaky","properties":{"fail":"true","record_count":"1","cron_expression":"* * * ? * *"}}"#)
+            #"{"type":"platform.demo","display_name":"Flaky","properties":{"fail":"true","record_count":"1","cron_expression":"* * * ? * *"}}"#
+        )
         try await api.waitFor("the system pause") {
             let (_, source) = try await api.call("GET", "/v4/sources/1")
             return (source as? [String: Any])?["system_paused_at"] is String
@@ -162,8 +166,9 @@ struct DiscoveryEndToEndTests {
             "PUT", "/v4/sources/1/streams/metadata",
             #"{"streams":[{"tap_stream_id":"orders","metadata":[{"breadcrumb":[],"metadata":{"inclusion":"automatic"}}]}]}"#)
         #expect(discoverable == 400)
-        #expect((discoverableBody as? [String: Any])?["invalid_fields"] as? String
-            == "only non-discoverable metadata can be produced by the UI: #{\"inclusion\"}")
+        #expect(
+            (discoverableBody as? [String: Any])?["invalid_fields"] as? String
+                == "only non-discoverable metadata can be produced by the UI: #{\"inclusion\"}")
         let (selected, _) = try await api.call(
             "PUT", "/v4/sources/1/streams/metadata",
             #"{"streams":[{"tap_stream_id":"orders","metadata":[{"breadcrumb":[],"metadata":{"selected":true}}]}]}"#)

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Webhooks through the real binary, to a real receiver on loopback that fails on purpose and
@@ -73,23 +73,24 @@ struct WebhooksEndToEndTests {
         FileManager.default.createFile(
             atPath: dir + "/secret", contents: Data((Self.secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
         try """
-            listen: 127.0.0.1:0
-            jobs:
-              failures_before_system_pause: 1
-            notifications:
-              timeout_seconds: 2
-              webhooks:
-                - name: ops
-                  url: http://127.0.0.1:\(port)/hook
-                  secret_file: \(dir)/secret
-            """.write(toFile: dir + "/tapline.yaml", atomically: true, encoding: .utf8)
+        listen: 127.0.0.1:0
+        jobs:
+          failures_before_system_pause: 1
+        notifications:
+          timeout_seconds: 2
+          webhooks:
+            - name: ops
+              url: http://127.0.0.1:\(port)/hook
+              secret_file: \(dir)/secret
+        """.write(toFile: dir + "/tapline.yaml", atomically: true, encoding: .utf8)
         let arguments = ["--config", dir + "/tapline.yaml"]
         var daemon = try DaemonProcess(stateDirectory: dir + "/state", arguments: arguments)
         var api = try HTTPClient(address: try await daemon.address(), stateDirectory: dir + "/state")
 
         // A failing scheduled job (due at once) system-pauses the source: two events.
         try await api.call(
-            "POST", "/v4/sources", #"{"type":"platform.demo","display_name":"Hooks","properties":{"fail":"true","frequency_in_minutes":"60"}}"#)
+            "POST", "/v4/sources",
+            #"{"type":"platform.demo","display_name":"Hooks","properties":{"fail":"true","frequency_in_minutes":"60"}}"#)
         try await api.waitFor("two failed attempts of each event", timeout: 30) {
             let ids = receiver.all.compactMap { $0.headers["x-tapline-delivery"] }
             return Set(ids).count == 2 && ids.count >= 4
@@ -112,7 +113,9 @@ struct WebhooksEndToEndTests {
         #expect((body["source"] as? [String: Any])?["display_name"] as? String == "Hooks")
         let job = try #require(body["job"] as? [String: Any])
         #expect(job["status"] as? String == "failed" && job["trigger"] as? String == "scheduled" && job["tap_exit_status"] as? Int == 1)
-        #expect((Self.json(events["source.system_paused"]!.body)["reason"] as? String)?.hasPrefix("1 consecutive scheduled jobs failed") == true)
+        #expect(
+            (Self.json(events["source.system_paused"]!.body)["reason"] as? String)?.hasPrefix("1 consecutive scheduled jobs failed") == true
+        )
         // Every request is signed: HMAC-SHA256 of "<timestamp>.<body>".
         for request in receiver.all {
             let timestamp = try #require(request.headers["x-tapline-timestamp"])
@@ -131,14 +134,17 @@ struct WebhooksEndToEndTests {
                 == ["job.succeeded", "source.system_unpaused"]
         }
         let succeeded = try #require(receiver.all.dropFirst(before).first { Self.json($0.body)["event"] as? String == "job.succeeded" })
-        let completed = try #require(((Self.json(succeeded.body)["job"] as? [String: Any])?["completed_at"] as? String).flatMap {
-            RetriesEndToEndTests.instant($0)
-        })
-        #expect(succeeded.at.timeIntervalSince(completed) < 2, "delivered \(succeeded.at.timeIntervalSince(completed)) s after the job ended")
+        let completed = try #require(
+            ((Self.json(succeeded.body)["job"] as? [String: Any])?["completed_at"] as? String).flatMap {
+                RetriesEndToEndTests.instant($0)
+            })
+        #expect(
+            succeeded.at.timeIntervalSince(completed) < 2, "delivered \(succeeded.at.timeIntervalSince(completed)) s after the job ended")
         daemon.signal(SIGTERM)
         #expect(try await daemon.exitStatus() == 0)
         // The outbox is visible in SQLite: four deliveries, all delivered.
-        let rows = try DaemonProcess.sqlite(dir + "/state/tapline.db", "SELECT count(*) FROM webhook_deliveries WHERE delivered_at IS NOT NULL")
+        let rows = try DaemonProcess.sqlite(
+            dir + "/state/tapline.db", "SELECT count(*) FROM webhook_deliveries WHERE delivered_at IS NOT NULL")
         #expect(rows == "4")
     }
 
@@ -150,11 +156,11 @@ struct WebhooksEndToEndTests {
         FileManager.default.createFile(atPath: dir + "/open", contents: Data(Self.secret.utf8), attributes: [.posixPermissions: 0o644])
         for (file, message) in [("missing", "cannot read \(dir)/missing"), ("open", "\(dir)/open is readable by other users")] {
             try """
-                listen: 127.0.0.1:0
-                notifications:
-                  webhooks:
-                    - {name: ops, url: "http://127.0.0.1:9/hook", secret_file: \(dir)/\(file)}
-                """.write(toFile: dir + "/tapline.yaml", atomically: true, encoding: .utf8)
+            listen: 127.0.0.1:0
+            notifications:
+              webhooks:
+                - {name: ops, url: "http://127.0.0.1:9/hook", secret_file: \(dir)/\(file)}
+            """.write(toFile: dir + "/tapline.yaml", atomically: true, encoding: .utf8)
             let daemon = try DaemonProcess(stateDirectory: dir + "/state", arguments: ["--config", dir + "/tapline.yaml"])
             #expect(try await daemon.exitStatus() != 0)
             #expect(daemon.stderr.contains(message), "\(daemon.stderr)")

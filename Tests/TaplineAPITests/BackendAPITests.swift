@@ -2,11 +2,11 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineAPI
 
@@ -39,12 +39,15 @@ struct BackendAPITests {
         return JSONResponse(status: Int(response.status.code), text: text, json: json)
     }
 
-    @Test("create, pause, read, manual sync while paused, jobs, unpause, delete: the same answers on every backend", arguments: StoreBackend.available)
+    @Test(
+        "create, pause, read, manual sync while paused, jobs, unpause, delete: the same answers on every backend",
+        arguments: StoreBackend.available)
     func walkThrough(kind: StoreBackend) async throws {
         try await Self.withAPI(kind) { client, store in
             let created = try await Self.call(
                 client, .post, "/v4/sources",
-                #"{"type": "platform.postgres", "display_name": "Shop DB", "properties": {"host": "db", "password": "pw", "frequency_in_minutes": "30"}}"#)
+                #"{"type": "platform.postgres", "display_name": "Shop DB", "properties": {"host": "db", "password": "pw", "frequency_in_minutes": "30"}}"#
+            )
             #expect(created.status == 200, "\(created.text)")
             let id = try #require(created["id"] as? Int)
             #expect(created["name"] as? String == "shop_db")
@@ -63,7 +66,9 @@ struct BackendAPITests {
             #expect(try await store.startConnectionCheck(sourceID: Int64(id), name: "c1", now: clock.now))
             try await store.finishConnectionCheck(
                 name: "c1", exitStatus: 0, errorMessage: nil,
-                streams: [DiscoveredStream(tapStreamID: "public-orders", streamName: "orders", schema: #"{"type":"object"}"#, metadata: "[]")],
+                streams: [
+                    DiscoveredStream(tapStreamID: "public-orders", streamName: "orders", schema: #"{"type":"object"}"#, metadata: "[]")
+                ],
                 now: clock.now)
             let streams = try await Self.call(client, .get, "/v4/sources/\(id)/streams")
             #expect(streams.array.map { $0["tap_stream_id"] as? String } == ["public-orders"], "\(streams.text)")

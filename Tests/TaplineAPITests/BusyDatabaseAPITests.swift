@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
 import HTTPTypes
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineAPI
 
@@ -24,8 +24,10 @@ struct BusyDatabaseAPITests {
             #expect(try await api.create(#"{"type":"platform.demo","display_name":"Shop"}"#).status == 200)
             // Another process: a plain SQLite connection holding the write lock.
             let (sync, pause) = try await withForeignWriteLock(on: dir + "/t.db") {
-                (try await api.call(.post, "/v4/sources/1/sync"),
-                 try await api.call(.put, "/v4/sources/1", body: #"{"paused_at":"2026-01-01T00:00:00Z"}"#))
+                (
+                    try await api.call(.post, "/v4/sources/1/sync"),
+                    try await api.call(.put, "/v4/sources/1", body: #"{"paused_at":"2026-01-01T00:00:00Z"}"#)
+                )
             }
             for r in [sync, pause] {
                 #expect(r.status == 503 && r.sourcesError.code == "Unavailable", "\(r.status) \(r.text)")

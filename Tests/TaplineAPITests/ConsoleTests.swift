@@ -4,12 +4,12 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import Testing
 import TaplineCore
 import TaplineRuntime
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineAPI
 @testable import TaplineConsole
@@ -71,7 +71,8 @@ struct ConsoleBrowser: Sendable {
         let type = DemoSourceType.definition
         return try await store.createSource(
             NewSource(
-                type: type.type, displayName: displayName, name: SourceName.derive(fromDisplayName: displayName) + "\(UInt32.random(in: 0...UInt32.max))",
+                type: type.type, displayName: displayName,
+                name: SourceName.derive(fromDisplayName: displayName) + "\(UInt32.random(in: 0...UInt32.max))",
                 nameWasDerived: false, changes: try type.validate(properties: ["cron_expression": .string(cron)]), destinationID: nil),
             actor: Actor("tester"), now: clock.now)
     }
@@ -329,16 +330,20 @@ struct ConsoleTests {
             let csrf = try #require(form.csrf)
             let bad = try await browser.post(
                 "/ui/sources/new",
-                [("csrf", csrf), ("type", "platform.postgres"), ("display_name", "Warehouse"), ("p.host", "db"), ("p.port", "five"),
-                 ("p.password", "hunter2-secret")])
+                [
+                    ("csrf", csrf), ("type", "platform.postgres"), ("display_name", "Warehouse"), ("p.host", "db"), ("p.port", "five"),
+                    ("p.password", "hunter2-secret"),
+                ])
             #expect(bad.status == 400 && bad.text.contains("properties do not match schema: port"))
             #expect(bad.text.contains(#"data-property="port""#) && bad.text.contains("Not accepted"))
             #expect(!bad.text.contains("hunter2-secret"), "a credential is never sent back")
             #expect(bad.text.contains(#"value="db""#), "what was typed is kept")
             let good = try await browser.post(
                 "/ui/sources/new",
-                [("csrf", csrf), ("type", "platform.postgres"), ("display_name", "Warehouse"), ("p.host", "db"), ("p.port", "5432"),
-                 ("p.password", "hunter2-secret")])
+                [
+                    ("csrf", csrf), ("type", "platform.postgres"), ("display_name", "Warehouse"), ("p.host", "db"), ("p.port", "5432"),
+                    ("p.password", "hunter2-secret"),
+                ])
             #expect(good.status == 303)
             let created = try #require(try await browser.store.allSources().first { $0.displayName == "Warehouse" })
             #expect(created.credentials["password"] == "hunter2-secret" && created.properties["port"] == "5432")
@@ -361,8 +366,13 @@ struct ConsoleTests {
             var browser = browser
             _ = try await browser.signIn()
             let source = try await browser.source("Logged")
-            guard case .started(let job, _) = try await browser.store.startManualJob(sourceID: source.id, now: clock.now, jobName: "1.\(source.id).log")
-            else { Issue.record("no start"); return }
+            guard
+                case .started(let job, _) = try await browser.store.startManualJob(
+                    sourceID: source.id, now: clock.now, jobName: "1.\(source.id).log")
+            else {
+                Issue.record("no start")
+                return
+            }
             let path = NSTemporaryDirectory() + "tapline-console-log-\(UUID().uuidString).log"
             defer { unlink(path) }
             try "2026-11-29 10:00:00,000Z tap - INFO one\n2026-11-29 10:00:00,001Z tap - CRITICAL <b>boom</b>\npartial".write(
@@ -444,10 +454,12 @@ struct SourceListingTests {
         #expect(c.lastFailed == 1 && c.failed24h == 2)
     }
 
-    @Test("each filter keeps what its label says", arguments: [
-        ("running", [Int64(1)]), ("scheduled", [1, 4]), ("paused", [2]), ("system_paused", [3]), ("unscheduled", [5]),
-        ("failed", [3]), ("failed_24h", [3, 4]), ("all", [1, 2, 3, 4, 5]),
-    ])
+    @Test(
+        "each filter keeps what its label says",
+        arguments: [
+            ("running", [Int64(1)]), ("scheduled", [1, 4]), ("paused", [2]), ("system_paused", [3]), ("unscheduled", [5]),
+            ("failed", [3]), ("failed_24h", [3, 4]), ("all", [1, 2, 3, 4, 5]),
+        ])
     func filters(state: String, ids: [Int64]) {
         let query = SourceListQuery(FormFields([("state", state)]))
         #expect(SourceListing.make(Self.rows, query: query, now: Self.now).matching.map(\.id).sorted() == ids)

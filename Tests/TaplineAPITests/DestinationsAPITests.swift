@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
+import Testing
 
 @testable import TaplineAPI
 
@@ -26,12 +26,17 @@ struct DestinationsAPITests {
         }
     }
 
-    @Test("deleting the destination system-pauses every source (manual starts get invalid_source); a new one releases them with a next fire")
+    @Test(
+        "deleting the destination system-pauses every source (manual starts get invalid_source); a new one releases them with a next fire")
     func deleteAndRecreate() async throws {
         try await withAPI { api in
-            #expect(try await api.create(#"{"type":"platform.demo","display_name":"A","properties":{"cron_expression":"0 * * ? * *"}}"#).status == 200)
+            #expect(
+                try await api.create(#"{"type":"platform.demo","display_name":"A","properties":{"cron_expression":"0 * * ? * *"}}"#).status
+                    == 200)
             #expect(try await api.call(.put, "/v4/sources/1", body: #"{"paused_at":"2026-01-01T00:00:00Z"}"#).status == 200)
-            #expect(try await api.create(#"{"type":"platform.demo","display_name":"B","properties":{"cron_expression":"0 * * ? * *"}}"#).status == 200)
+            #expect(
+                try await api.create(#"{"type":"platform.demo","display_name":"B","properties":{"cron_expression":"0 * * ? * *"}}"#).status
+                    == 200)
             let deleted = try await api.call(.delete, "/v4/destinations/1")
             #expect(deleted.status == 200 && deleted["deleted_at"] is String)
             #expect(try await api.call(.get, "/v4/destinations").array.isEmpty)
@@ -39,10 +44,12 @@ struct DestinationsAPITests {
             #expect(b["system_paused_at"] is String && b["schedule"] is NSNull)
             #expect((b["system_pause_reason"] as? String)?.contains("POST /v4/destinations") == true)
             let start = try await api.call(.post, "/v4/sources/2/sync")
-            #expect(start.status == 400 && start.jobError.type == "invalid_source" && start.jobError.message?.contains("destination") == true)
+            #expect(
+                start.status == 400 && start.jobError.type == "invalid_source" && start.jobError.message?.contains("destination") == true)
             #expect(try await api.call(.delete, "/v4/destinations/1").status == 400, "already deleted")
 
-            let created = try await api.call(.post, "/v4/destinations", body: #"{"type":"pg","properties":{"host":"db","port":"5432","password":"s3cret"}}"#)
+            let created = try await api.call(
+                .post, "/v4/destinations", body: #"{"type":"pg","properties":{"host":"db","port":"5432","password":"s3cret"}}"#)
             #expect(created.status == 200 && created["type"] as? String == "postgres" && created["id"] as? Int == 2)
             #expect(!created.text.contains("s3cret"), "credentials are never returned")
             #expect((created["properties"] as? [String: Any])?["port"] as? String == "5432")
@@ -59,8 +66,11 @@ struct DestinationsAPITests {
     func update() async throws {
         try await withAPI { api in
             _ = try await api.call(.delete, "/v4/destinations/1")
-            #expect(try await api.call(.post, "/v4/destinations", body: #"{"type":"pg","properties":{"port":"5432"}}"#).status == 400, "host is required")
-            #expect(try await api.call(.post, "/v4/destinations", body: #"{"type":"pg","properties":{"host":"db","port":"x"}}"#).status == 400)
+            #expect(
+                try await api.call(.post, "/v4/destinations", body: #"{"type":"pg","properties":{"port":"5432"}}"#).status == 400,
+                "host is required")
+            #expect(
+                try await api.call(.post, "/v4/destinations", body: #"{"type":"pg","properties":{"host":"db","port":"x"}}"#).status == 400)
             #expect(try await api.call(.post, "/v4/destinations", body: #"{"type":"nope","properties":{}}"#).status == 400)
             #expect(try await api.call(.post, "/v4/destinations", body: #"{"type":"pg","properties":{"host":"db"}}"#).status == 200)
             let put = try await api.call(.put, "/v4/destinations/2", body: #"{"properties":{"port":"6543"}}"#)

@@ -4,12 +4,12 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import Testing
 import TaplineCore
-@testable import TaplineStore
 import TaplineStoreContract
+import Testing
 
 @testable import TaplineAPI
+@testable import TaplineStore
 
 /// Bodies built to break the decoders and validators: invalid UTF-8, deep nesting, huge numbers,
 /// wrong types, duplicate keys, overlong strings, out-of-range timestamps, malformed cron. Every
@@ -39,7 +39,9 @@ struct HostileBodyTests {
         #expect(status < 500, "\(method) \(path) answered \(status) to \(preview)")
         #expect([200, 400, 404, 413].contains(status), "\(method) \(path) answered \(status) to \(preview)")
         let json = try? JSONSerialization.jsonObject(with: Data(buffer: response.body), options: [.fragmentsAllowed])
-        #expect(json != nil, "\(method) \(path): the answer is not JSON (\(status): \(String(buffer: response.body).prefix(200))) for \(preview)")
+        #expect(
+            json != nil,
+            "\(method) \(path): the answer is not JSON (\(status): \(String(buffer: response.body).prefix(200))) for \(preview)")
         if status != 200 {
             // Stitch's shapes: {"error": …} everywhere; the streams endpoints also answer a bare
             // string or {"invalid_fields": …} (STITCH-V4 §streams).
@@ -59,7 +61,9 @@ struct HostileBodyTests {
         let status = try await send(api, method, path, bytes)
         if status != 200 {
             let after = try await snapshot(api.store)
-            #expect(before == after, "\(method) \(path) answered \(status) but changed the database: \(String(decoding: bytes.prefix(120), as: UTF8.self))")
+            #expect(
+                before == after,
+                "\(method) \(path) answered \(status) but changed the database: \(String(decoding: bytes.prefix(120), as: UTF8.self))")
         }
         return status
     }
@@ -145,7 +149,8 @@ struct HostileBodyTests {
             let nested = try await api.call(.put, "/v4/sources/1", body: #"{"properties":{"record_count":"1","record_count":"2"}}"#)
             #expect(nested.sourcesError.message == #"request body has the key "record_count" more than once"#)
             // The same key in two different objects is fine.
-            let fine = try await api.call(.put, "/v4/sources/1", body: #"{"properties":{"record_count":"3"},"display_name":"Ok","x":[{"a":1},{"a":2}]}"#)
+            let fine = try await api.call(
+                .put, "/v4/sources/1", body: #"{"properties":{"record_count":"3"},"display_name":"Ok","x":[{"a":1},{"a":2}]}"#)
             #expect(fine.sourcesError.message?.contains("more than once") != true)
             #expect(try await api.store.source(id: 1)?.pausedAt == nil)
         }
@@ -168,7 +173,8 @@ struct HostileBodyTests {
         case 1: return Bool.random(using: &rng) ? "true" : "false"
         case 2: return ["0", "-1", "1.5", "1e308", "-1e309", "18446744073709551616", "60"].randomElement(using: &rng)!
         case 3, 4, 5: return "\"" + strings.randomElement(using: &rng)! + "\""
-        case 6: return "[" + (0..<Int.random(in: 0...3, using: &rng)).map { _ in value(&rng, depth: depth + 1) }.joined(separator: ",") + "]"
+        case 6:
+            return "[" + (0..<Int.random(in: 0...3, using: &rng)).map { _ in value(&rng, depth: depth + 1) }.joined(separator: ",") + "]"
         default:
             let members = (0..<Int.random(in: 0...5, using: &rng)).map { _ in
                 "\"" + keys.randomElement(using: &rng)! + "\":" + value(&rng, depth: depth + 1)
@@ -182,11 +188,17 @@ struct HostileBodyTests {
         var rng = SplitMix64(seed: seed)
         let bodies = (0..<400).map { _ in
             // Mostly objects at the top, as real clients send.
-            Array((Int.random(in: 0..<10, using: &rng) == 0 ? Self.value(&rng, depth: 0) : "{" + (0..<Int.random(in: 1...4, using: &rng)).map { _ in
-                ["\"type\":\"platform.demo\"", "\"display_name\":\"R\(UInt16.random(in: 0...UInt16.max, using: &rng))\"",
-                 "\"properties\":" + Self.value(&rng, depth: 1), "\"paused_at\":" + Self.value(&rng, depth: 3),
-                 "\"streams\":" + Self.value(&rng, depth: 1), "\"name\":" + Self.value(&rng, depth: 3)].randomElement(using: &rng)!
-            }.joined(separator: ",") + "}").utf8)
+            Array(
+                (Int.random(in: 0..<10, using: &rng) == 0
+                    ? Self.value(&rng, depth: 0)
+                    : "{"
+                        + (0..<Int.random(in: 1...4, using: &rng)).map { _ in
+                            [
+                                "\"type\":\"platform.demo\"", "\"display_name\":\"R\(UInt16.random(in: 0...UInt16.max, using: &rng))\"",
+                                "\"properties\":" + Self.value(&rng, depth: 1), "\"paused_at\":" + Self.value(&rng, depth: 3),
+                                "\"streams\":" + Self.value(&rng, depth: 1), "\"name\":" + Self.value(&rng, depth: 3),
+                            ].randomElement(using: &rng)!
+                        }.joined(separator: ",") + "}").utf8)
         }
         let routes = bodies.map { _ in Int.random(in: 0..<3, using: &rng) }
         try await withAPI { api in

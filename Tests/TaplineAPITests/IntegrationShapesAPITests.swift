@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
+import Testing
 
 @testable import TaplineAPI
 
@@ -39,7 +39,9 @@ struct IntegrationShapesAPITests {
             }
             let users = try #require(list.array.first { $0["tap_stream_id"] as? String == "public-users" })
             let schema = try await api.call(.get, "/v4/sources/1/streams/\(users["stream_id"] as! Int)")
-            let entries = try #require(try JSONSerialization.jsonObject(with: Data(schema.text.utf8)) as? [String: Any])["metadata"] as? [[String: Any]]
+            let entries =
+                try #require(try JSONSerialization.jsonObject(with: Data(schema.text.utf8)) as? [String: Any])["metadata"]
+                as? [[String: Any]]
             for entry in try #require(entries) {
                 let values = try #require(entry["metadata"] as? [String: Any])
                 let breadcrumb = entry["breadcrumb"] as? [String] ?? []
@@ -47,10 +49,14 @@ struct IntegrationShapesAPITests {
             }
             let put = try await api.call(
                 .put, "/v4/sources/1/streams/metadata",
-                body: #"{"streams":[{"tap_stream_id":"public-users","metadata":[{"breadcrumb":["properties","name"],"metadata":{"selected":true}}]}]}"#)
+                body:
+                    #"{"streams":[{"tap_stream_id":"public-users","metadata":[{"breadcrumb":["properties","name"],"metadata":{"selected":true}}]}]}"#
+            )
             #expect(put.status == 200)
             let after = try await api.call(.get, "/v4/sources/1/streams/\(users["stream_id"] as! Int)")
-            #expect(after.text.contains(#""breadcrumb":["properties","name"],"metadata":{"inclusion":"available","selected":true}"#), "\(after.text)")
+            #expect(
+                after.text.contains(#""breadcrumb":["properties","name"],"metadata":{"inclusion":"available","selected":true}"#),
+                "\(after.text)")
         }
     }
 
@@ -94,10 +100,18 @@ struct IntegrationShapesAPITests {
         try await withAPI { api in
             #expect(try await api.create(#"{"type":"platform.demo","display_name":"Shop"}"#).status == 200)
             guard case .started(let job, _) = try await api.store.startManualJob(sourceID: 1, now: Date(), jobName: "1.1.sync.a")
-            else { Issue.record("not started"); return }
-            try api.store.recordCompletions([(job.id, JobOutcome(
-                status: .failed, completedAt: Date(), discoveryExitStatus: 0, tapExitStatus: 0, targetExitStatus: 1,
-                targetDescription: "psycopg2.errors.DiskFull: could not extend file", streamRecords: ["users": 3]))])
+            else {
+                Issue.record("not started")
+                return
+            }
+            try api.store.recordCompletions([
+                (
+                    job.id,
+                    JobOutcome(
+                        status: .failed, completedAt: Date(), discoveryExitStatus: 0, tapExitStatus: 0, targetExitStatus: 1,
+                        targetDescription: "psycopg2.errors.DiskFull: could not extend file", streamRecords: ["users": 3])
+                )
+            ])
             let loads = try await api.call(.get, "/v4/116078/loads")
             let load = try #require((loads["data"] as? [[String: Any]])?.first)
             let data = try #require((load["error_state"] as? [String: Any])?["notification_data"] as? [String: Any])

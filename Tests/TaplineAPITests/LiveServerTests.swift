@@ -3,10 +3,10 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import Testing
 import TaplineCore
 import TaplineRuntime
 import TaplineService
+import Testing
 
 /// The real daemon's application on an ephemeral loopback port, with an on-disk database.
 @Suite("API: live server")

@@ -3,11 +3,11 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Synchronization
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineAPI
 

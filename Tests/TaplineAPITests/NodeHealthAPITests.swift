@@ -4,11 +4,11 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Synchronization
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineAPI
 
@@ -70,16 +70,16 @@ struct NodeHealthAPITests {
         let app = Application(router: API.router(dependencies))
         // Another connection holds the write lock: the store throws its busy error.
         try await withForeignWriteLock(on: dir + "/t.db") {
-        try await app.test(.router) { client in
-            let response = try await client.execute(
-                uri: "/v4/sources", method: .post,
-                headers: [.authorization: "Bearer \(testToken)", .contentType: "application/json"],
-                body: ByteBuffer(string: #"{"type":"platform.demo","display_name":"Shop"}"#))
-            #expect(response.status == .serviceUnavailable)
-            #expect(response.headers[.retryAfter] == "1")
-            let text = String(buffer: response.body)
-            #expect(text.contains("Unavailable") && text.contains("lease is not held"), "\(text)")
-        }
+            try await app.test(.router) { client in
+                let response = try await client.execute(
+                    uri: "/v4/sources", method: .post,
+                    headers: [.authorization: "Bearer \(testToken)", .contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"type":"platform.demo","display_name":"Shop"}"#))
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+                let text = String(buffer: response.body)
+                #expect(text.contains("Unavailable") && text.contains("lease is not held"), "\(text)")
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import Testing
 import TaplineCore
+import Testing
 
 @testable import TaplineAPI
 
@@ -10,16 +10,21 @@ import TaplineCore
 struct ProtocolAPITests {
     @Test(
         "missing, empty, malformed and wrong tokens are 401 on every route",
-        arguments: [nil, "", "Bearer", "Bearer ", "Bearer    ", "Basic dXNlcjpwYXNz", "Token \(testToken)", "Bearer wrong",
-                    "Bearer \(testToken)x", "Bearer \(testToken.dropLast())", "bearer"])
+        arguments: [
+            nil, "", "Bearer", "Bearer ", "Bearer    ", "Basic dXNlcjpwYXNz", "Token \(testToken)", "Bearer wrong",
+            "Bearer \(testToken)x", "Bearer \(testToken.dropLast())", "bearer",
+        ])
     func unauthorized(_ header: String?) async throws {
         try await withAPI { api in
-            for (method, path) in [(HTTPRequest.Method.get, "/v4/sources"), (.post, "/v4/sources"), (.get, "/v4/sources/1"),
-                                   (.put, "/v4/sources/1"), (.delete, "/v4/sources/1"), (.get, "/v4/source-types"),
-                                   (.get, "/v4/source-types/platform.demo")] {
+            for (method, path) in [
+                (HTTPRequest.Method.get, "/v4/sources"), (.post, "/v4/sources"), (.get, "/v4/sources/1"),
+                (.put, "/v4/sources/1"), (.delete, "/v4/sources/1"), (.get, "/v4/source-types"),
+                (.get, "/v4/source-types/platform.demo"),
+            ] {
                 var headers = HTTPFields()
                 if let header { headers[.authorization] = header }
-                let r = try await api.call(method, path, body: #"{"type":"platform.demo","display_name":"A"}"#, token: nil, headers: headers)
+                let r = try await api.call(
+                    method, path, body: #"{"type":"platform.demo","display_name":"A"}"#, token: nil, headers: headers)
                 #expect(r.status == 401, "\(method) \(path)")
                 #expect(r.sourcesError.code == "Unauthorized")
             }
@@ -31,8 +36,9 @@ struct ProtocolAPITests {
     func tokens() async throws {
         try await withAPI { api in
             #expect(try await api.call(.get, "/v4/sources", token: "ac_other").status == 200)
-            let r = try await api.call(.post, "/v4/sources", body: #"{"type":"platform.demo","display_name":"A"}"#, token: nil,
-                                       headers: [.authorization: "bearer ac_other"])
+            let r = try await api.call(
+                .post, "/v4/sources", body: #"{"type":"platform.demo","display_name":"A"}"#, token: nil,
+                headers: [.authorization: "bearer ac_other"])
             #expect(r.status == 200)
             #expect(try await api.store.events(sourceID: 1).first?.actor == "ci")
         }
@@ -53,8 +59,10 @@ struct ProtocolAPITests {
     @Test("unknown routes and wrong methods are a Stitch-shaped 404")
     func notFound() async throws {
         try await withAPI { api in
-            for (method, path) in [(HTTPRequest.Method.patch, "/v4/sources/1"), (.post, "/v4/sources/1"), (.get, "/v4/nothing"),
-                                   (.get, "/v3/sources"), (.delete, "/v4/sources")] {
+            for (method, path) in [
+                (HTTPRequest.Method.patch, "/v4/sources/1"), (.post, "/v4/sources/1"), (.get, "/v4/nothing"),
+                (.get, "/v3/sources"), (.delete, "/v4/sources"),
+            ] {
                 let r = try await api.call(method, path)
                 #expect(r.status == 404, "\(method) \(path)")
                 #expect(r.sourcesError.code == "NotFound")

@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineAPI
 
@@ -42,7 +42,8 @@ struct ReplicationJobsAPITests {
             #expect(unknown.status == 400)
             #expect(unknown.jobError.type == "invalid_source")
             #expect(unknown.jobError.message == "Unable to locate source(77) for client (116078)")
-            #expect(try await api.call(.post, "/v4/sources/abc/sync").jobError.message == "Unable to locate source(abc) for client (116078)")
+            #expect(
+                try await api.call(.post, "/v4/sources/abc/sync").jobError.message == "Unable to locate source(abc) for client (116078)")
             try await api.create(#"{"type":"platform.demo","display_name":"A"}"#)
             try await api.call(.delete, "/v4/sources/1")
             let deleted = try await api.call(.post, "/v4/sources/1/sync")
@@ -74,8 +75,13 @@ struct ReplicationJobsAPITests {
             for i in 0..<150 {
                 let name = "116078.1.sync.\(i)"
                 let started = try await api.store.startManualJob(sourceID: 1, now: clock.now.addingTimeInterval(Double(i)), jobName: name)
-                guard case .started(let job, _) = started else { Issue.record("\(started)"); return }
-                try api.store.recordCompletions([(job.id, JobOutcome(status: .succeeded, completedAt: clock.now, tapExitStatus: 0, targetExitStatus: 0))])
+                guard case .started(let job, _) = started else {
+                    Issue.record("\(started)")
+                    return
+                }
+                try api.store.recordCompletions([
+                    (job.id, JobOutcome(status: .succeeded, completedAt: clock.now, tapExitStatus: 0, targetExitStatus: 0))
+                ])
             }
             let first = try await api.call(.get, "/v4/sources/1/jobs")
             #expect(first["page"] as? Int == 1 && first["total"] as? Int == 150)
@@ -101,12 +107,18 @@ struct JobFilterAPITests {
     @Test("status, trigger and a time range filter the listing; an unknown parameter or value is a 400; links keep the filter")
     func filters() async throws {
         try await withAPI { api in
-            #expect(try await api.create(#"{"type":"platform.demo","display_name":"Shop","properties":{"cron_expression":"0 0 0 1 1 ?"}}"#).status == 200)
+            #expect(
+                try await api.create(#"{"type":"platform.demo","display_name":"Shop","properties":{"cron_expression":"0 0 0 1 1 ?"}}"#)
+                    .status == 200)
             var ended: [(Int64, JobOutcome)] = []
             for i in 0..<5 {
-                guard case .started(let job, _) = try await api.store.startManualJob(
-                    sourceID: 1, now: clock.now.addingTimeInterval(Double(i) * 60), jobName: "1.1.sync.\(i)")
-                else { Issue.record("not started"); return }
+                guard
+                    case .started(let job, _) = try await api.store.startManualJob(
+                        sourceID: 1, now: clock.now.addingTimeInterval(Double(i) * 60), jobName: "1.1.sync.\(i)")
+                else {
+                    Issue.record("not started")
+                    return
+                }
                 let status: JobStatus = i % 2 == 0 ? .failed : .succeeded
                 ended.append((job.id, JobOutcome(status: status, completedAt: clock.now.addingTimeInterval(Double(i) * 60 + 1))))
                 try api.store.recordCompletions([ended.last!])

@@ -2,11 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineAPI
 

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import Testing
 import TaplineCore
+import Testing
 
 @testable import TaplineAPI
 
@@ -12,7 +12,8 @@ struct SourcesAPITests {
     func create() async throws {
         try await withAPI { api in
             let r = try await api.create(
-                #"{"type":"platform.demo","display_name":"My Demo!","properties":{"record_count":"5","api_key":"sekret","frequency_in_minutes":"30"}}"#)
+                #"{"type":"platform.demo","display_name":"My Demo!","properties":{"record_count":"5","api_key":"sekret","frequency_in_minutes":"30"}}"#
+            )
             #expect(r.status == 200)
             #expect(r["id"] as? Int == 1)
             #expect(r["name"] as? String == "my_demo")
@@ -54,7 +55,10 @@ struct SourcesAPITests {
             let card = try #require(r["report_card"] as? [String: Any])
             #expect(card["current_step"] as? Int == 0)
             #expect(card["current_step_type"] as? String == "form")
-            #expect((card["steps"] as? [[String: Any]])?.map { $0["type"] as? String } == ["form", "discover_schema", "field_selection", "fully_configured"])
+            #expect(
+                (card["steps"] as? [[String: Any]])?.map { $0["type"] as? String } == [
+                    "form", "discover_schema", "field_selection", "fully_configured",
+                ])
             #expect((r["properties"] as? [String: Any])?["frequency_in_minutes"] as? String == "30")
         }
     }
@@ -85,12 +89,30 @@ struct SourcesAPITests {
             (#"{"type":"platform.demo","display_name":"x","properties":"a=b"}"#, "InvalidBody", SourceError.postBodyMessage),
             (#"{"type":"platform.demo","display_name":"x","destination_id":"7"}"#, "InvalidBody", "destination_id must be an integer"),
             (#"{"type":"platform.nope","display_name":"x"}"#, "InvalidType", "invalid source type (platform.nope)"),
-            ("{\"type\":\"platform.demo\",\"display_name\":\"####\"}", "InvalidDisplayName", "invalid name after deriving it from display_name (#### -> )"),
-            (#"{"type":"platform.demo","display_name":"9 Lives"}"#, "InvalidDisplayName", "invalid name after deriving it from display_name (9 Lives -> 9_lives)"),
-            (#"{"type":"platform.demo","display_name":"x","properties":{"frequency_in_minutes":"45"}}"#, "InvalidProperties", "properties do not match schema"),
-            (#"{"type":"platform.demo","display_name":"x","properties":{"frequency_in_minutes":60}}"#, "InvalidProperties", "properties do not match schema"),
-            (#"{"type":"platform.demo","display_name":"x","properties":{"record_count":""}}"#, "InvalidProperties", "properties do not match schema"),
-            (#"{"type":"platform.demo","display_name":"x","properties":{"cron_expression":"* * * * * *"}}"#, "InvalidCronExpression", #"cron_expression "* * * * * *" is invalid: Support for specifying both a day-of-week AND a day-of-month parameter is not implemented."#),
+            (
+                "{\"type\":\"platform.demo\",\"display_name\":\"####\"}", "InvalidDisplayName",
+                "invalid name after deriving it from display_name (#### -> )"
+            ),
+            (
+                #"{"type":"platform.demo","display_name":"9 Lives"}"#, "InvalidDisplayName",
+                "invalid name after deriving it from display_name (9 Lives -> 9_lives)"
+            ),
+            (
+                #"{"type":"platform.demo","display_name":"x","properties":{"frequency_in_minutes":"45"}}"#, "InvalidProperties",
+                "properties do not match schema"
+            ),
+            (
+                #"{"type":"platform.demo","display_name":"x","properties":{"frequency_in_minutes":60}}"#, "InvalidProperties",
+                "properties do not match schema"
+            ),
+            (
+                #"{"type":"platform.demo","display_name":"x","properties":{"record_count":""}}"#, "InvalidProperties",
+                "properties do not match schema"
+            ),
+            (
+                #"{"type":"platform.demo","display_name":"x","properties":{"cron_expression":"* * * * * *"}}"#, "InvalidCronExpression",
+                #"cron_expression "* * * * * *" is invalid: Support for specifying both a day-of-week AND a day-of-month parameter is not implemented."#
+            ),
         ])
     func badCreate(_ body: String, _ code: String, _ message: String) async throws {
         try await withAPI { api in

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import Testing
 import TaplineCore
+import Testing
 
 @testable import TaplineAPI
 
@@ -72,7 +72,8 @@ struct StrictInputAPITests {
     @Test("stitch_connect_client 0.6.2 sends a copy of properties as destination_id: read as not given; other non-integers refused")
     func clientDestinationQuirk() async throws {
         try await withAPI { api in
-            let quirk = try await api.create(#"{"type":"platform.demo","display_name":"A","properties":{"record_count":"5"},"destination_id":{"record_count":"5"}}"#)
+            let quirk = try await api.create(
+                #"{"type":"platform.demo","display_name":"A","properties":{"record_count":"5"},"destination_id":{"record_count":"5"}}"#)
             #expect(quirk.status == 200 && quirk["destination_id"] is NSNull, "\(quirk.text)")
             let other = try await api.create(#"{"type":"platform.demo","display_name":"B","properties":{},"destination_id":{"x":1}}"#)
             #expect(other.status == 400 && other.sourcesError.code == "InvalidBody")

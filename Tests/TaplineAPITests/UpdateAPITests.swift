@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
-import Testing
 import TaplineCore
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineAPI
 
@@ -33,7 +33,9 @@ struct UpdateAPITests {
             try await api.create(#"{"type":"platform.demo","display_name":"A","properties":{"record_count":"5","fail":"true"}}"#)
             let r = try await api.call(
                 .put, "/v4/sources/1",
-                body: #"{"display_name":"Renamed","properties":{"fail":null,"frequency_in_minutes":"1440","anchor_time":"2026-01-01T03:30:00Z"},"destination_id":3}"#)
+                body:
+                    #"{"display_name":"Renamed","properties":{"fail":null,"frequency_in_minutes":"1440","anchor_time":"2026-01-01T03:30:00Z"},"destination_id":3}"#
+            )
             #expect(r.status == 200, "\(r.text)")
             #expect(r["display_name"] as? String == "Renamed")
             #expect(r["name"] as? String == "a")
@@ -55,7 +57,8 @@ struct UpdateAPITests {
     @Test("cron_timezone reads the cron expression in an IANA zone; shown only when set; a bad name is refused")
     func cronTimeZone() async throws {
         try await withAPI { api in
-            let plain = try await api.create(#"{"type":"platform.demo","display_name":"A","properties":{"cron_expression":"0 0 12 ? * MON-FRI *"}}"#)
+            let plain = try await api.create(
+                #"{"type":"platform.demo","display_name":"A","properties":{"cron_expression":"0 0 12 ? * MON-FRI *"}}"#)
             #expect(plain["properties"] as? [String: Any] != nil)
             #expect((plain["properties"] as? [String: Any])?["cron_timezone"] == nil, "a Stitch client sees Stitch's keys only")
             #expect((plain["schedule"] as? [String: Any])?["cron_timezone"] == nil)
@@ -98,11 +101,17 @@ struct UpdateAPITests {
             (#"{"display_name":null}"#, "InvalidDisplayName", "invalid display_name (null)"),
             (#"{"paused_at":"yesterday"}"#, "InvalidBody", #"paused_at must be an ISO 8601 timestamp or null, got "yesterday""#),
             (#"{"paused_at":true}"#, "InvalidBody", "paused_at must be an ISO 8601 timestamp or null, got true"),
-            (#"{"system_paused_at":"2026-01-01T00:00:00Z"}"#, "InvalidBody", #"system_paused_at can only be set to null (which clears a system pause), got "2026-01-01T00:00:00Z""#),
+            (
+                #"{"system_paused_at":"2026-01-01T00:00:00Z"}"#, "InvalidBody",
+                #"system_paused_at can only be set to null (which clears a system pause), got "2026-01-01T00:00:00Z""#
+            ),
             (#"{"properties":[]}"#, "InvalidBody", "properties must be a JSON object"),
             (#"{"destination_id":1.5}"#, "InvalidBody", "destination_id must be an integer"),
             (#"{"properties":{"frequency_in_minutes":"7"}}"#, "InvalidProperties", "properties do not match schema"),
-            (#"{"paused_at":"2026-01-01T00:00:00Z","properties":{"cron_expression":"0 0 0 ? * ?"}}"#, "InvalidCronExpression", #"cron_expression "0 0 0 ? * ?" is invalid: '?' can only be specfied for Day-of-Month -OR- Day-of-Week."#),
+            (
+                #"{"paused_at":"2026-01-01T00:00:00Z","properties":{"cron_expression":"0 0 0 ? * ?"}}"#, "InvalidCronExpression",
+                #"cron_expression "0 0 0 ? * ?" is invalid: '?' can only be specfied for Day-of-Month -OR- Day-of-Week."#
+            ),
         ])
     func badPut(_ body: String, _ code: String, _ message: String) async throws {
         try await withAPI { api in

@@ -1,17 +1,18 @@
 import Foundation
 import PostgresNIO
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineCluster
 
 /// The catch-up rules on a cluster: at a node's start, sources no node has been starting (overdue
 /// by more than the lease and the reap grace: every node was down) get the single node's rules;
 /// a source another node is about to start is left to it.
-@Suite("Cluster: catch-up after every node was down", .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
+@Suite(
+    "Cluster: catch-up after every node was down", .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
 struct ClusterCatchUpTests {
     @Test("long-overdue sources run once within the window or are skipped with an event; a just-due one is left to its node")
     func catchUp() async throws {

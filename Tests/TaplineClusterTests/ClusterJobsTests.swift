@@ -1,11 +1,11 @@
 import Foundation
 import PostgresNIO
 import Synchronization
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineCluster
 
@@ -30,13 +30,18 @@ struct ClusterJobsTests {
             let membership = ClusterMembership(database: database)
             try await store.joinForTests(membership, name: "n1")
             guard case .started(let job, _) = try await store.startManualJob(sourceID: source.id, now: Date(), jobName: "held")
-            else { Issue.record("not started"); return }
+            else {
+                Issue.record("not started")
+                return
+            }
             let node = try await Self.nodeOf(job.id, database)
             #expect(node?.name == "n1" && node?.epoch == store.membership?.epoch)
             try await store.recordCompletions([(job.id, .stopped(at: Date()))], policy: CompletionPolicy())
 
             // The lease ran out in the database (the node's clock thinks it still holds it).
-            try await database.client.query("UPDATE nodes SET renewed_at = now() - interval '2 seconds', lease_expires_at = now() - interval '1 second'", logger: database.logger)
+            try await database.client.query(
+                "UPDATE nodes SET renewed_at = now() - interval '2 seconds', lease_expires_at = now() - interval '1 second'",
+                logger: database.logger)
             await #expect(throws: ClusterStartError.fenced(node: "n1", epoch: store.membership!.epoch)) {
                 try await store.startManualJob(sourceID: source.id, now: Date(), jobName: "expired")
             }
@@ -88,8 +93,9 @@ struct ClusterJobsTests {
                         var count = 0
                         for step in 0..<60 {
                             let sourceID = sources[(step / 3) % sources.count]  // both nodes on one source at a time
-                            guard case .started(let job, _) = try await store.startManualJob(
-                                sourceID: sourceID, now: Date(), jobName: "n\(index).\(step)")
+                            guard
+                                case .started(let job, _) = try await store.startManualJob(
+                                    sourceID: sourceID, now: Date(), jobName: "n\(index).\(step)")
                             else { continue }
                             count += 1
                             // A manual success clears a system pause: the completion writes the source row.
@@ -119,10 +125,12 @@ struct ClusterJobsTests {
             let b = try await Self.source(store, "b")
             let c = try await Self.source(store, "c")
             guard case .started(let old, _) = try await store.startManualJob(sourceID: a.id, now: Date(), jobName: "old") else {
-                Issue.record("not started"); return
+                Issue.record("not started")
+                return
             }
             guard case .started = try await other.startManualJob(sourceID: b.id, now: Date(), jobName: "theirs") else {
-                Issue.record("not started"); return
+                Issue.record("not started")
+                return
             }
             // A restart: the killed life's lease ran out, and the new process takes the name
             // with a new epoch.
@@ -131,7 +139,8 @@ struct ClusterJobsTests {
                 logger: database.logger)
             try await store.joinForTests(membership, name: "n1")
             guard case .started = try await store.startManualJob(sourceID: c.id, now: Date(), jobName: "new") else {
-                Issue.record("not started"); return
+                Issue.record("not started")
+                return
             }
             let epoch = try #require(store.membership?.epoch)
             let swept = try await store.interruptEarlierLives(node: "n1", epoch: epoch, now: Date())

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-import Testing
 import TaplineTestSupport
+import Testing
+
 @testable import TaplineCluster
 
 /// Leases in a real PostgreSQL (Debian's server, started privately by `PostgresServer`).

@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
-import Testing
-import TaplineTestSupport
 import TaplineCore
+import TaplineTestSupport
+import Testing
 
 @testable import TaplineCluster
 
@@ -43,7 +43,8 @@ struct ClusterNodeTests {
 
             // The lease ends under the node (as when the others judged it dead): its next
             // renewal is refused, it fences and joins with a new epoch.
-            try await database.client.query("UPDATE nodes SET lease_expires_at = now() - interval '1 second', renewed_at = now() - interval '2 seconds'")
+            try await database.client.query(
+                "UPDATE nodes SET lease_expires_at = now() - interval '1 second', renewed_at = now() - interval '2 seconds'")
             try await phases.waitFor(.fenced, epoch: nil)
             try await phases.waitFor(.held, epoch: 2)
 
@@ -79,7 +80,8 @@ struct ClusterNodeTests {
             #expect(announced.withLock { $0 } == ["held 1"], "serving before onPhase(.held) returned")
             #expect(heldBeforeServing, "the computed phase turns held before the announcement has run")
 
-            try await database.client.query("UPDATE nodes SET lease_expires_at = now() - interval '1 second', renewed_at = now() - interval '2 seconds'")
+            try await database.client.query(
+                "UPDATE nodes SET lease_expires_at = now() - interval '1 second', renewed_at = now() - interval '2 seconds'")
             while node.servingEpoch != nil, Self.now() < deadline + 20 {
                 try await Task.sleep(for: .milliseconds(2))
             }

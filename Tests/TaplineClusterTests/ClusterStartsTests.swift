@@ -2,11 +2,11 @@ import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineCluster
 
@@ -70,7 +70,10 @@ struct ClusterStartsTests {
             try await Task.sleep(for: .milliseconds(200))
             let batch = try await store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "j\($0)" })
             try await holder.value
-            guard case .started(let job, _, _) = try #require(batch.results.first) else { Issue.record("not started: \(batch.results)"); return }
+            guard case .started(let job, _, _) = try #require(batch.results.first) else {
+                Issue.record("not started: \(batch.results)")
+                return
+            }
             let late = job.startedAt.timeIntervalSince(due)
             #expect(late >= 1.0 && late < 10, "started_at \(late) s after the planned instant")
             #expect(job.scheduledFor == due)
@@ -78,7 +81,10 @@ struct ClusterStartsTests {
             let next = try #require(try await store.source(id: source.id)?.nextFireAt)
             try await store.recordCompletions([(job.id, .stopped(at: next))], policy: CompletionPolicy())
             let prompt = try await store.claimScheduledStarts([(source.id, next)], now: next, jobName: { "k\($0)" })
-            guard case .started(let second, _, _) = try #require(prompt.results.first) else { Issue.record("not started"); return }
+            guard case .started(let second, _, _) = try #require(prompt.results.first) else {
+                Issue.record("not started")
+                return
+            }
             #expect(second.startedAt == next)
         }
     }
@@ -108,7 +114,10 @@ struct ClusterStartsTests {
                 try await group.waitForAll()
             }
             let started = try await store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "j\($0)" })
-            guard case .started(let job, _, _) = started[0] else { Issue.record("not started: \(started[0])"); return }
+            guard case .started(let job, _, _) = started[0] else {
+                Issue.record("not started: \(started[0])")
+                return
+            }
             #expect(job.scheduledFor == ClusterTime.millis(due))
             let node = try await ClusterJobsTests.nodeOf(job.id, database)
             #expect(node?.name == "n")
@@ -135,7 +144,8 @@ struct ClusterStartsTests {
 
             // Its lease ends (set in the database rather than waited for: no sleep to race).
             try await database.client.query(
-                "UPDATE nodes SET lease_expires_at = now() - interval '1 second', renewed_at = now() - interval '2 seconds' WHERE name = 'dying'")
+                "UPDATE nodes SET lease_expires_at = now() - interval '1 second', renewed_at = now() - interval '2 seconds' WHERE name = 'dying'"
+            )
             #expect(try await membership.reapExpired(grace: 60).isEmpty, "inside the grace")
             #expect(try await membership.reapExpired(grace: 0) == [.init(name: "dying", epoch: epoch, interruptedJobs: 3)])
             #expect(try await membership.reapExpired(grace: 0).isEmpty, "once per epoch")
@@ -179,65 +189,74 @@ struct ClusterStartsTests {
         let pauses = 12
         var work: [Task<Void, Never>] = []
         for (k, node) in nodes.enumerated() {
-            work.append(Task {
-                do {
-                    var n = 0
-                    while !tally.stop.load(ordering: .relaxed) {
-                        let now = Date()
-                        let batch = try await node.claimScheduledStarts(
-                            try await due(node, now: now, limit: 8), now: now, jobName: { "node-\(k + 1)-\($0)-\(UUID().uuidString)" })
-                        for case .started(let job, _, _) in batch.results {
-                            n += 1
-                            let ends = [(job.id, JobOutcome(status: .succeeded, completedAt: Date(), tapExitStatus: 0, targetExitStatus: 0))]
-                            if n % 5 != 0 {
-                                try await node.recordCompletions(ends, policy: CompletionPolicy())
-                            } else {
-                                Task {
-                                    try? await Task.sleep(for: .milliseconds(1_200))
-                                    _ = try? await node.recordCompletions(ends, policy: CompletionPolicy())
+            work.append(
+                Task {
+                    do {
+                        var n = 0
+                        while !tally.stop.load(ordering: .relaxed) {
+                            let now = Date()
+                            let batch = try await node.claimScheduledStarts(
+                                try await due(node, now: now, limit: 8), now: now, jobName: { "node-\(k + 1)-\($0)-\(UUID().uuidString)" })
+                            for case .started(let job, _, _) in batch.results {
+                                n += 1
+                                let ends = [
+                                    (job.id, JobOutcome(status: .succeeded, completedAt: Date(), tapExitStatus: 0, targetExitStatus: 0))
+                                ]
+                                if n % 5 != 0 {
+                                    try await node.recordCompletions(ends, policy: CompletionPolicy())
+                                } else {
+                                    Task {
+                                        try? await Task.sleep(for: .milliseconds(1_200))
+                                        _ = try? await node.recordCompletions(ends, policy: CompletionPolicy())
+                                    }
                                 }
                             }
+                            try await Task.sleep(for: .milliseconds(5))
                         }
-                        try await Task.sleep(for: .milliseconds(5))
+                    } catch {
+                        tally.errors.withLock { $0.append("node-\(k + 1): \(String(reflecting: error))") }
+                    }
+                })
+        }
+        work.append(
+            Task {
+                var random = SystemRandomNumberGenerator()
+                let begin = Date()
+                defer { tally.stop.store(true, ordering: .relaxed) }
+                do {
+                    while Date().timeIntervalSince(begin) < 60,
+                        Date().timeIntervalSince(begin) < duration || tally.pausesChecked.load(ordering: .relaxed) < pauses
+                    {
+                        let source = sources.randomElement(using: &random)!
+                        let node = nodes.randomElement(using: &random)!
+                        var pause = SourcePatch()
+                        pause.pause = .pause(shownAs: Date())
+                        _ = try await node.updateSource(id: source, patch: pause, actor: actor, now: Date())
+                        let before = try await scheduledJobs(database, source)
+                        try await Task.sleep(for: .milliseconds(Int.random(in: 20...300, using: &random)))
+                        let after = try await scheduledJobs(database, source)
+                        if after != before {
+                            tally.violations.withLock { $0.append("source \(source): \(after - before) start(s) while paused") }
+                        }
+                        tally.pausesChecked.add(1, ordering: .relaxed)
+                        var unpause = SourcePatch()
+                        unpause.pause = .unpause
+                        _ = try await nodes.randomElement(using: &random)!.updateSource(
+                            id: source, patch: unpause, actor: actor, now: Date())
                     }
                 } catch {
-                    tally.errors.withLock { $0.append("node-\(k + 1): \(String(reflecting: error))") }
+                    tally.errors.withLock { $0.append("pauser: \(String(reflecting: error))") }
                 }
             })
-        }
-        work.append(Task {
-            var random = SystemRandomNumberGenerator()
-            let begin = Date()
-            defer { tally.stop.store(true, ordering: .relaxed) }
-            do {
-                while Date().timeIntervalSince(begin) < 60,
-                    Date().timeIntervalSince(begin) < duration || tally.pausesChecked.load(ordering: .relaxed) < pauses
-                {
-                    let source = sources.randomElement(using: &random)!
-                    let node = nodes.randomElement(using: &random)!
-                    var pause = SourcePatch()
-                    pause.pause = .pause(shownAs: Date())
-                    _ = try await node.updateSource(id: source, patch: pause, actor: actor, now: Date())
-                    let before = try await scheduledJobs(database, source)
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 20...300, using: &random)))
-                    let after = try await scheduledJobs(database, source)
-                    if after != before { tally.violations.withLock { $0.append("source \(source): \(after - before) start(s) while paused") } }
-                    tally.pausesChecked.add(1, ordering: .relaxed)
-                    var unpause = SourcePatch()
-                    unpause.pause = .unpause
-                    _ = try await nodes.randomElement(using: &random)!.updateSource(id: source, patch: unpause, actor: actor, now: Date())
-                }
-            } catch {
-                tally.errors.withLock { $0.append("pauser: \(String(reflecting: error))") }
-            }
-        })
         for task in work { await task.value }
 
         #expect(tally.errors.withLock { $0 } == [])
         #expect(tally.violations.withLock { $0 } == [])
         #expect(tally.pausesChecked.load(ordering: .relaxed) >= pauses)
         var perNode: [String: Int] = [:]
-        for try await (node, count) in try await database.client.query("SELECT node, count(*) FROM jobs GROUP BY node").decode((String, Int).self) {
+        for try await (node, count) in try await database.client.query("SELECT node, count(*) FROM jobs GROUP BY node").decode(
+            (String, Int).self)
+        {
             perNode[node] = count
         }
         #expect(perNode.count == 3, "every node started jobs: \(perNode)")

@@ -1,11 +1,11 @@
 import Foundation
 import PostgresNIO
 import Synchronization
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineCluster
 
@@ -35,7 +35,10 @@ struct ClusterStopsTests {
             let source = try await ClusterJobsTests.source(first, "Shop")
             #expect(try await second.requestStop(sourceID: source.id) == nil)
             guard case .started(let job, _) = try await first.startManualJob(sourceID: source.id, now: Date(), jobName: "on-n1")
-            else { Issue.record("not started"); return }
+            else {
+                Issue.record("not started")
+                return
+            }
             let request = try #require(try await second.requestStop(sourceID: source.id))
             #expect(request == StopRequest(node: "n1", jobName: "on-n1", sourceID: source.id))
             try await heard.wait(for: request)
@@ -63,7 +66,10 @@ struct ClusterStopsTests {
         try await ClusterJobsTests.withTwoNodes { first, second, database in
             let source = try await ClusterJobsTests.source(first, "Shop")
             guard case .started = try await first.startManualJob(sourceID: source.id, now: Date(), jobName: "pending")
-            else { Issue.record("not started"); return }
+            else {
+                Issue.record("not started")
+                return
+            }
             let request = try #require(try await second.requestStop(sourceID: source.id))
             // A node whose feed starts (or reconnects) after the notification was sent.
             try await withNodeStore(

@@ -1,11 +1,11 @@
 import Foundation
 import PostgresNIO
 import Synchronization
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineCluster
 
@@ -42,13 +42,21 @@ struct ClusterStoreTests {
                 try await first.joinForTests(ClusterMembership(database: database), name: "n1")
                 let due = try #require(created.nextFireAt)
                 let batch = try await first.claimScheduledStarts([(created.id, due)], now: due, jobName: { "job-\($0)" })
-                guard case .started(_, _, let next) = batch[0] else { Issue.record("not started: \(batch[0])"); return }
+                guard case .started(_, _, let next) = batch[0] else {
+                    Issue.record("not started: \(batch[0])")
+                    return
+                }
                 #expect(await heard.waitForCommits(1))
                 #expect(heard.changes == [SourceChange(sourceID: created.id, due: next.map(ClusterTime.millis))])
                 heard.clear()
 
                 let paused = try await second.updateSource(
-                    id: created.id, patch: { var p = SourcePatch(); p.pause = .pause(shownAs: Date()); return p }(), actor: Self.actor,
+                    id: created.id,
+                    patch: {
+                        var p = SourcePatch()
+                        p.pause = .pause(shownAs: Date())
+                        return p
+                    }(), actor: Self.actor,
                     now: Date())
                 #expect(await heard.waitForCommits(1))
                 #expect(heard.changes == [SourceChange(sourceID: created.id, due: nil, edited: paused)])
@@ -79,7 +87,8 @@ struct ClusterStoreTests {
                         return all
                     }
                     #expect(outcomes.filter { $0 == "created" }.count == 1, "round \(round): \(outcomes)")
-                    #expect(outcomes.filter { $0 != "created" }.allSatisfy { $0.contains("non-unique name") }, "round \(round): \(outcomes)")
+                    #expect(
+                        outcomes.filter { $0 != "created" }.allSatisfy { $0.contains("non-unique name") }, "round \(round): \(outcomes)")
                 }
                 #expect(try await first.allSources().count == 10)
             }
@@ -123,14 +132,20 @@ struct ClusterStoreTests {
             store.observe(heard)
             #expect(store.listenSessions == 1)
             try server.superuser(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database.location.database)' AND pid <> pg_backend_pid()")
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database.location.database)' AND pid <> pg_backend_pid()"
+            )
             let deadline = ContinuousClock.now + .seconds(10)
             while store.listenSessions < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
             #expect(store.listenSessions == 2)
             heard.clear()
             // The pool reconnects too: the write goes through, and the new session announces it.
             let paused = try await store.updateSource(
-                id: created.id, patch: { var p = SourcePatch(); p.pause = .pause(shownAs: Date()); return p }(), actor: Self.actor,
+                id: created.id,
+                patch: {
+                    var p = SourcePatch()
+                    p.pause = .pause(shownAs: Date())
+                    return p
+                }(), actor: Self.actor,
                 now: Date())
             let heardPause = { heard.changes.contains(SourceChange(sourceID: created.id, due: nil, edited: paused)) }
             // A deadline of its own: the reconnection may have used most of the first one.

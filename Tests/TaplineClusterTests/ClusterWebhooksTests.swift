@@ -1,17 +1,18 @@
 import Foundation
 import PostgresNIO
 import Synchronization
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineCluster
 
 /// The webhook outbox on PostgreSQL: queued by the schema in the event's transaction, as in
 /// SQLite, and claimed by one node at a time, so several nodes send each delivery once.
-@Suite("Cluster: the webhook outbox shared by nodes", .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
+@Suite(
+    "Cluster: the webhook outbox shared by nodes", .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
 struct ClusterWebhooksTests {
     static let catalog = ClusterStoreTests.catalog
 
@@ -30,7 +31,8 @@ struct ClusterWebhooksTests {
     static func pending(_ database: ClusterDatabase) async throws -> [String] {
         var rows: [String] = []
         for try await (webhook, event, claimedBy) in try await database.client.query(
-            "SELECT webhook, event, claimed_by FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL ORDER BY id", logger: database.logger
+            "SELECT webhook, event, claimed_by FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL ORDER BY id",
+            logger: database.logger
         ).decode((String, String, String?).self) {
             rows.append("\(webhook) \(event) \(claimedBy ?? "-")")
         }
@@ -53,7 +55,8 @@ struct ClusterWebhooksTests {
                     ], now: at)
                 try await first.joinForTests(ClusterMembership(database: database), name: "n1")
                 let job = try await Self.events(first, at: at)
-                #expect(try await Self.pending(database) == ["all job.failed -", "all source.system_paused -", "pauses source.system_paused -"])
+                #expect(
+                    try await Self.pending(database) == ["all job.failed -", "all source.system_paused -", "pauses source.system_paused -"])
                 #expect(try await first.dueDeliveries(now: at, limit: 10).isEmpty, "nothing is due before its event")
 
                 // The other node hears of the queued deliveries without polling.
@@ -67,7 +70,8 @@ struct ClusterWebhooksTests {
                 #expect(taken[0].job?.id == job.id && taken[0].source.name == "shop" && taken[1].reason == "the tap failed")
                 let rest = try await second.dueDeliveries(now: later, limit: 10)
                 #expect(rest.map(\.webhook) == ["pauses"], "the other node takes only what is not claimed")
-                #expect(try await second.dueDeliveries(now: later, limit: 10).map(\.webhook) == ["pauses"], "a node sees its own claims again")
+                #expect(
+                    try await second.dueDeliveries(now: later, limit: 10).map(\.webhook) == ["pauses"], "a node sees its own claims again")
                 #expect(try await first.dueDeliveries(now: later, limit: 10).map(\.id) == taken.map(\.id))
                 // A node with every pending delivery claimed by others waits for the claims to
                 // run out (or be recorded), not in a busy loop.
@@ -78,7 +82,10 @@ struct ClusterWebhooksTests {
 
                 try await first.recordDeliveryAttempts([
                     (taken[0].id, .delivered(status: 204, at: later)),
-                    (taken[1].id, .failed(status: 500, error: "the receiver answered 500", at: later, retryAt: later.addingTimeInterval(30))),
+                    (
+                        taken[1].id,
+                        .failed(status: 500, error: "the receiver answered 500", at: later, retryAt: later.addingTimeInterval(30))
+                    ),
                 ])
                 #expect(try await Self.pending(database) == ["all source.system_paused -", "pauses source.system_paused n2"])
                 let retried = try await second.dueDeliveries(now: later.addingTimeInterval(30), limit: 10)
@@ -86,11 +93,13 @@ struct ClusterWebhooksTests {
 
                 // A claim that ran out (its node died) is taken by another node.
                 try await database.client.query(
-                    "UPDATE webhook_deliveries SET claimed_until = now() - interval '1 second' WHERE claimed_by = 'n2'", logger: database.logger)
+                    "UPDATE webhook_deliveries SET claimed_until = now() - interval '1 second' WHERE claimed_by = 'n2'",
+                    logger: database.logger)
                 #expect(try await first.dueDeliveries(now: later.addingTimeInterval(30), limit: 10).count == 2)
 
                 // A webhook no longer configured has its pending deliveries abandoned.
-                try await second.configureWebhooks([WebhookSubscription(name: "all", url: "http://127.0.0.1:1/a", events: WebhookEvent.allCases)], now: later)
+                try await second.configureWebhooks(
+                    [WebhookSubscription(name: "all", url: "http://127.0.0.1:1/a", events: WebhookEvent.allCases)], now: later)
                 #expect(try await Self.pending(database) == ["all source.system_paused n1"])
                 let all = try #require(retried.first { $0.webhook == "all" })
                 try await first.recordDeliveryAttempts([(all.id, .delivered(status: 200, at: later))])
@@ -116,7 +125,8 @@ struct ClusterWebhooksTests {
                 try await group.waitForAll()
             }
             var names: [String] = []
-            for try await name in try await database.client.query("SELECT name FROM webhooks", logger: database.logger).decode(String.self) {
+            for try await name in try await database.client.query("SELECT name FROM webhooks", logger: database.logger).decode(String.self)
+            {
                 names.append(name)
             }
             #expect(names == ["ends"])

@@ -1,6 +1,6 @@
-import Testing
 import TaplineCluster
 import TaplineCore
+import Testing
 
 @Suite("Cluster: the store URL")
 struct PostgresLocationTests {
@@ -14,18 +14,20 @@ struct PostgresLocationTests {
         #expect(try PostgresLocation.parse("postgres://a%40corp@h/d").user == "a@corp")
     }
 
-    @Test("refused with a reason", arguments: [
-        ("mysql://a@h/d", "must start with postgres://"),
-        ("postgres://h/d", "names no user"),
-        ("postgres://a:secret@h/d", "carries a password"),
-        ("postgres://a@h", "names no database"),
-        ("postgres://a@h/", "names no database"),
-        ("postgres://a@h:0/d", "outside 1-65535"),
-        ("postgres://a@h:x/d", "bad port"),
-        ("postgres://a@/d", "names no host"),
-        ("postgres://a@h/d?application_name=x", "only sslmode"),
-        ("postgres://a@h/d?sslmode=verify-full", "use disable, prefer or require"),
-    ])
+    @Test(
+        "refused with a reason",
+        arguments: [
+            ("mysql://a@h/d", "must start with postgres://"),
+            ("postgres://h/d", "names no user"),
+            ("postgres://a:secret@h/d", "carries a password"),
+            ("postgres://a@h", "names no database"),
+            ("postgres://a@h/", "names no database"),
+            ("postgres://a@h:0/d", "outside 1-65535"),
+            ("postgres://a@h:x/d", "bad port"),
+            ("postgres://a@/d", "names no host"),
+            ("postgres://a@h/d?application_name=x", "only sslmode"),
+            ("postgres://a@h/d?sslmode=verify-full", "use disable, prefer or require"),
+        ])
     func refuses(text: String, reason: String) {
         do {
             _ = try PostgresLocation.parse(text)

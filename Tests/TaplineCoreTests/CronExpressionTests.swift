@@ -51,21 +51,34 @@ struct CronExpressionTests {
         // Last Friday (6L).
         #expect(try fires("0 0 9 ? * 6L", after: "2026-11-01T00:00:00Z", count: 2) == ["2026-11-27T09:00:00Z", "2026-12-25T09:00:00Z"])
         // A fifth Monday exists only in some months.
-        #expect(try fires("0 0 0 ? * MON#5", after: "2026-01-01T00:00:00Z", count: 3) == ["2026-03-30T00:00:00Z", "2026-06-29T00:00:00Z", "2026-08-31T00:00:00Z"])
+        #expect(
+            try fires("0 0 0 ? * MON#5", after: "2026-01-01T00:00:00Z", count: 3) == [
+                "2026-03-30T00:00:00Z", "2026-06-29T00:00:00Z", "2026-08-31T00:00:00Z",
+            ])
     }
 
     @Test("February 29th only in leap years; the year field limits and ends a schedule")
     func leapYearsAndYearField() throws {
         #expect(try fires("0 0 0 29 2 ?", after: "2025-01-01T00:00:00Z", count: 2) == ["2028-02-29T00:00:00Z", "2032-02-29T00:00:00Z"])
-        #expect(try fires("0 0 0 1 1 ? 2027,2029", after: "2026-06-01T00:00:00Z", count: 3) == ["2027-01-01T00:00:00Z", "2029-01-01T00:00:00Z"])
+        #expect(
+            try fires("0 0 0 1 1 ? 2027,2029", after: "2026-06-01T00:00:00Z", count: 3) == ["2027-01-01T00:00:00Z", "2029-01-01T00:00:00Z"])
         #expect(try fires("0 0 0 30 2 ?", after: "2026-06-01T00:00:00Z").isEmpty)
     }
 
     @Test("steps over ranges and wrap-around ranges")
     func stepsAndWraps() throws {
-        #expect(try fires("0 10-40/15 * ? * *", after: "2026-01-01T00:00:00Z") == ["2026-01-01T00:10:00Z", "2026-01-01T00:25:00Z", "2026-01-01T00:40:00Z", "2026-01-01T01:10:00Z"])
-        #expect(try fires("0 0 22-1 ? * *", after: "2026-01-01T12:00:00Z") == ["2026-01-01T22:00:00Z", "2026-01-01T23:00:00Z", "2026-01-02T00:00:00Z", "2026-01-02T01:00:00Z"])
-        #expect(try fires("0 0 0 ? * FRI-MON", after: "2026-11-26T00:00:00Z") == ["2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z", "2026-11-29T00:00:00Z", "2026-11-30T00:00:00Z"])
+        #expect(
+            try fires("0 10-40/15 * ? * *", after: "2026-01-01T00:00:00Z") == [
+                "2026-01-01T00:10:00Z", "2026-01-01T00:25:00Z", "2026-01-01T00:40:00Z", "2026-01-01T01:10:00Z",
+            ])
+        #expect(
+            try fires("0 0 22-1 ? * *", after: "2026-01-01T12:00:00Z") == [
+                "2026-01-01T22:00:00Z", "2026-01-01T23:00:00Z", "2026-01-02T00:00:00Z", "2026-01-02T01:00:00Z",
+            ])
+        #expect(
+            try fires("0 0 0 ? * FRI-MON", after: "2026-11-26T00:00:00Z") == [
+                "2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z", "2026-11-29T00:00:00Z", "2026-11-30T00:00:00Z",
+            ])
     }
 
     @Test(

@@ -23,33 +23,40 @@ struct CronTimeZoneTests {
     @Test("spring forward: a time in the gap fires once, at the first valid instant")
     func springForward() throws {
         // New York, 2026-03-08: 02:00 EST becomes 03:00 EDT at 07:00Z.
-        #expect(try Self.fires("0 30 2 * * ?", "America/New_York", after: "2026-03-07T00:00:00Z", count: 3)
-            == ["2026-03-07T07:30:00Z", "2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"])
+        #expect(
+            try Self.fires("0 30 2 * * ?", "America/New_York", after: "2026-03-07T00:00:00Z", count: 3)
+                == ["2026-03-07T07:30:00Z", "2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"])
         // Every 15 minutes: the gap's four times fire once together, at 03:00 EDT.
-        #expect(try Self.fires("0 0/15 * * * ?", "America/New_York", after: "2026-03-08T06:40:00Z", count: 4)
-            == ["2026-03-08T06:45:00Z", "2026-03-08T07:00:00Z", "2026-03-08T07:15:00Z", "2026-03-08T07:30:00Z"])
+        #expect(
+            try Self.fires("0 0/15 * * * ?", "America/New_York", after: "2026-03-08T06:40:00Z", count: 4)
+                == ["2026-03-08T06:45:00Z", "2026-03-08T07:00:00Z", "2026-03-08T07:15:00Z", "2026-03-08T07:30:00Z"])
         // Lord Howe moves by 30 minutes: 02:00 (+10:30) becomes 02:30 (+11) on 2026-10-04, at
         // 2026-10-03T15:30Z.
-        #expect(try Self.fires("0 15 2 * * ?", "Australia/Lord_Howe", after: "2026-10-02T12:00:00Z", count: 3)
-            == ["2026-10-02T15:45:00Z", "2026-10-03T15:30:00Z", "2026-10-04T15:15:00Z"])
+        #expect(
+            try Self.fires("0 15 2 * * ?", "Australia/Lord_Howe", after: "2026-10-02T12:00:00Z", count: 3)
+                == ["2026-10-02T15:45:00Z", "2026-10-03T15:30:00Z", "2026-10-04T15:15:00Z"])
         // Santiago's gap is at midnight: 00:00 becomes 01:00 on 2026-09-06.
-        #expect(try Self.fires("0 0 0 * * ?", "America/Santiago", after: "2026-09-05T00:00:00Z", count: 2)
-            == ["2026-09-05T04:00:00Z", "2026-09-06T04:00:00Z"])
+        #expect(
+            try Self.fires("0 0 0 * * ?", "America/Santiago", after: "2026-09-05T00:00:00Z", count: 2)
+                == ["2026-09-05T04:00:00Z", "2026-09-06T04:00:00Z"])
     }
 
     @Test("fall back: a repeated wall time fires once, at its first occurrence")
     func fallBack() throws {
         // New York, 2026-11-01: 02:00 EDT becomes 01:00 EST at 06:00Z; 01:30 happens twice.
-        #expect(try Self.fires("0 30 1 * * ?", "America/New_York", after: "2026-10-31T00:00:00Z", count: 3)
-            == ["2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"])
+        #expect(
+            try Self.fires("0 30 1 * * ?", "America/New_York", after: "2026-10-31T00:00:00Z", count: 3)
+                == ["2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"])
         // Every 30 minutes: the repeated hour is not run again.
-        #expect(try Self.fires("0 0/30 * * * ?", "America/New_York", after: "2026-11-01T04:50:00Z", count: 4)
-            == ["2026-11-01T05:00:00Z", "2026-11-01T05:30:00Z", "2026-11-01T07:00:00Z", "2026-11-01T07:30:00Z"])
+        #expect(
+            try Self.fires("0 0/30 * * * ?", "America/New_York", after: "2026-11-01T04:50:00Z", count: 4)
+                == ["2026-11-01T05:00:00Z", "2026-11-01T05:30:00Z", "2026-11-01T07:00:00Z", "2026-11-01T07:30:00Z"])
         // Computing from inside the repeated hour (a job that ran then) does not fire it again.
         #expect(try Self.fires("0 30 1 * * ?", "America/New_York", after: "2026-11-01T06:10:00Z", count: 1) == ["2026-11-02T06:30:00Z"])
         // Berlin, 2026-10-25: 03:00 CEST becomes 02:00 CET at 01:00Z.
-        #expect(try Self.fires("0 30 2 * * ?", "Europe/Berlin", after: "2026-10-24T12:00:00Z", count: 2)
-            == ["2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"])
+        #expect(
+            try Self.fires("0 30 2 * * ?", "Europe/Berlin", after: "2026-10-24T12:00:00Z", count: 2)
+                == ["2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"])
     }
 
     @Test("offsets of :30 and :45, the southern hemisphere, and UTC as the default")
@@ -76,8 +83,10 @@ struct CronTimeZoneTests {
     /// swallowed it ended; each local day fires once.
     @Test("daily schedules over six years and eight zones agree with the zone database")
     func zoneDatabaseSweep() throws {
-        let zones = ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago", "Asia/Kathmandu",
-                     "Pacific/Chatham", "Europe/London", "America/Havana"]
+        let zones = [
+            "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago", "Asia/Kathmandu",
+            "Pacific/Chatham", "Europe/London", "America/Havana",
+        ]
         var checked = 0
         var gaps = 0
         for name in zones {
@@ -92,19 +101,23 @@ struct CronTimeZoneTests {
                 while let next = schedule.phasedOccurrence(after: cursor), next < Self.at("2031-01-01T00:00:00Z") {
                     let local = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: next)
                     // The local date as a day number, and local times as instants on a UTC line.
-                    let day = Int(UTCCalendar.date(year: local.year!, month: local.month!, day: local.day!, hour: 0, minute: 0, second: 0)
-                        .timeIntervalSince1970 / 86_400)
+                    let day = Int(
+                        UTCCalendar.date(year: local.year!, month: local.month!, day: local.day!, hour: 0, minute: 0, second: 0)
+                            .timeIntervalSince1970 / 86_400)
                     #expect(day != lastDay, "\(name) \(hour):\(minute): two fires on \(local)")
                     if local.hour != hour || local.minute != minute {
                         // Only at the end of a gap that contained the scheduled time.
                         let shown = { (t: Date) -> Date in
                             let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: t)
-                            return UTCCalendar.date(year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!)
+                            return UTCCalendar.date(
+                                year: c.year!, month: c.month!, day: c.day!, hour: c.hour!, minute: c.minute!, second: c.second!)
                         }
-                        let scheduled = UTCCalendar.date(year: local.year!, month: local.month!, day: local.day!, hour: hour, minute: minute, second: 0)
+                        let scheduled = UTCCalendar.date(
+                            year: local.year!, month: local.month!, day: local.day!, hour: hour, minute: minute, second: 0)
                         let atGapEnd = zone.secondsFromGMT(for: next.addingTimeInterval(-1)) < zone.secondsFromGMT(for: next)
-                        #expect(atGapEnd && shown(next.addingTimeInterval(-1)) < scheduled && scheduled < shown(next),
-                                "\(name) \(hour):\(minute): fired at \(local)")
+                        #expect(
+                            atGapEnd && shown(next.addingTimeInterval(-1)) < scheduled && scheduled < shown(next),
+                            "\(name) \(hour):\(minute): fired at \(local)")
                         gaps += 1
                     }
                     if let lastDay {
@@ -161,6 +174,7 @@ struct CronTimeZoneTests {
                 Issue.record("\(expression) in \(zoneName) from \(start): Quartz fires \(Timestamp.format(t)), tapline does not")
             }
         }
-        #expect(equal > 2000 && gapFires > 20 && firstOccurrences > 20, "equal \(equal), gap \(gapFires), first occurrence \(firstOccurrences)")
+        #expect(
+            equal > 2000 && gapFires > 20 && firstOccurrences > 20, "equal \(equal), gap \(gapFires), first occurrence \(firstOccurrences)")
     }
 }

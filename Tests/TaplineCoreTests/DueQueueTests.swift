@@ -65,14 +65,22 @@ struct DueQueueTests {
         let stored = Timestamp.parse("2026-11-29T01:00:00Z")!
         // Down from 00:30 to 03:20: occurrences 01:00, 02:00 and 03:00 missed; 03:00 is 20 min ago.
         let now = Timestamp.parse("2026-11-29T03:20:00Z")!
-        #expect(CatchUpPolicy.decide(hourly, nextFire: stored, now: now, window: nil) == .runNow(occurrence: Timestamp.parse("2026-11-29T03:00:00Z")!))
+        #expect(
+            CatchUpPolicy.decide(hourly, nextFire: stored, now: now, window: nil)
+                == .runNow(occurrence: Timestamp.parse("2026-11-29T03:00:00Z")!))
         // With a 10-minute window it is too late: skip three, next at 04:00.
-        #expect(CatchUpPolicy.decide(hourly, nextFire: stored, now: now, window: 600) == .skip(missed: 3, next: Timestamp.parse("2026-11-29T04:00:00Z")!))
+        #expect(
+            CatchUpPolicy.decide(hourly, nextFire: stored, now: now, window: 600)
+                == .skip(missed: 3, next: Timestamp.parse("2026-11-29T04:00:00Z")!))
         let minutely = try CronExpression(parsing: "0 * * ? * *")
         // A minutely cron missed for an hour: the latest missed (03:20:00) is within its period.
         let cronNow = Timestamp.parse("2026-11-29T03:20:30Z")!
-        #expect(CatchUpPolicy.decide(.cron(minutely), nextFire: Timestamp.parse("2026-11-29T02:20:00Z")!, now: cronNow, window: nil) == .runNow(occurrence: Timestamp.parse("2026-11-29T03:20:00Z")!))
-        #expect(CatchUpPolicy.decide(.cron(minutely), nextFire: Timestamp.parse("2026-11-29T02:20:00Z")!, now: cronNow, window: 10) == .skip(missed: 61, next: Timestamp.parse("2026-11-29T03:21:00Z")!))
+        #expect(
+            CatchUpPolicy.decide(.cron(minutely), nextFire: Timestamp.parse("2026-11-29T02:20:00Z")!, now: cronNow, window: nil)
+                == .runNow(occurrence: Timestamp.parse("2026-11-29T03:20:00Z")!))
+        #expect(
+            CatchUpPolicy.decide(.cron(minutely), nextFire: Timestamp.parse("2026-11-29T02:20:00Z")!, now: cronNow, window: 10)
+                == .skip(missed: 61, next: Timestamp.parse("2026-11-29T03:21:00Z")!))
     }
 
     @Test("job names follow Stitch's <client>.<source>.sync.<uuid v1>")

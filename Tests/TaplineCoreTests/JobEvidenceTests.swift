@@ -15,14 +15,21 @@ struct JobEvidenceTests {
     @Test("CRITICAL beats a traceback's exception line, which beats the last line")
     func stderrCause() {
         #expect(cause("a\nb\n\n") == "b")
-        #expect(cause("INFO x\nTraceback (most recent call last):\n  File \"t.py\", line 1\n    f()\n    ^^^\nKeyError: 'replication_method'\nnoise after\n")
-            == "KeyError: 'replication_method'")
+        #expect(
+            cause(
+                "INFO x\nTraceback (most recent call last):\n  File \"t.py\", line 1\n    f()\n    ^^^\nKeyError: 'replication_method'\nnoise after\n"
+            )
+                == "KeyError: 'replication_method'")
         // Chained exceptions: the last traceback's exception is the one raised.
-        #expect(cause("Traceback (most recent call last):\n  x\nValueError: inner\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  y\nRuntimeError: outer\n(Background)")
-            == "RuntimeError: outer")
+        #expect(
+            cause(
+                "Traceback (most recent call last):\n  x\nValueError: inner\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  y\nRuntimeError: outer\n(Background)"
+            )
+                == "RuntimeError: outer")
         // singer-python logs the message as CRITICAL lines, then Python prints the traceback.
-        #expect(cause("INFO a\nCRITICAL password authentication failed\nCRITICAL second line\nTraceback (most recent call last):\n  z\nE: x\n")
-            == "CRITICAL password authentication failed")
+        #expect(
+            cause("INFO a\nCRITICAL password authentication failed\nCRITICAL second line\nTraceback (most recent call last):\n  z\nE: x\n")
+                == "CRITICAL password authentication failed")
         #expect(cause("2026-01-01 | CRITICAL | tap | it broke\ntrailer") == "2026-01-01 | CRITICAL | tap | it broke")
         #expect(cause("NONCRITICAL thing\nlast") == "last")
         #expect(cause("no newline at the end") == "no newline at the end")

@@ -1,5 +1,5 @@
-import Testing
 import TaplineCore
+import Testing
 
 @Suite("Node lease: fencing before the lease runs out")
 struct NodeLeaseTests {

@@ -34,8 +34,9 @@ struct PropertyTests {
         ].joined(separator: " ")
     }
 
-    @Test("any text either parses or is refused with a message; accepted ones fire strictly later each time",
-          arguments: [UInt64(1), 2, 3, 4])
+    @Test(
+        "any text either parses or is refused with a message; accepted ones fire strictly later each time",
+        arguments: [UInt64(1), 2, 3, 4])
     func cron(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         var parsed = 0

@@ -73,8 +73,9 @@ struct QuartzDifferentialTests {
             case (let cron?, let expected?):
                 let actual = cron.nextFires(after: c.start, count: 6).map(Timestamp.format)
                 // Quartz stops searching about a century ahead; compare within its horizon.
-                if actual.prefix(expected.count) != expected[...] || (expected.count < 6 && actual.count > expected.count
-                    && actual.dropFirst(expected.count).contains { $0 < "2126" })
+                if actual.prefix(expected.count) != expected[...]
+                    || (expected.count < 6 && actual.count > expected.count
+                        && actual.dropFirst(expected.count).contains { $0 < "2126" })
                 {
                     mismatches.append(
                         "line \(c.line): '\(c.expression)' after \(Timestamp.format(c.start)): Quartz \(expected), tapline \(actual)")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TaplineCore
+import Testing
 
 @Suite("Retry policy")
 struct RetryPolicyTests {
@@ -25,7 +25,8 @@ struct RetryPolicyTests {
         #expect(policy.retryAt(afterFailedAttempt: 1, endedAt: end, regularNext: end + 3600, unit: 1) == end + 60)
         #expect(policy.retryAt(afterFailedAttempt: 4, endedAt: end, regularNext: end + 3600, unit: 1) == end + 300)
         #expect(policy.retryAt(afterFailedAttempt: 5, endedAt: end, regularNext: end + 3600, unit: 1) == nil, "attempts used up")
-        #expect(policy.retryAt(afterFailedAttempt: 1, endedAt: end, regularNext: end + 60, unit: 1) == nil, "not before the next occurrence")
+        #expect(
+            policy.retryAt(afterFailedAttempt: 1, endedAt: end, regularNext: end + 60, unit: 1) == nil, "not before the next occurrence")
         #expect(policy.retryAt(afterFailedAttempt: 1, endedAt: end, regularNext: nil, unit: 0) == end + 30, "no further occurrence")
         #expect(RetryPolicy().retryAt(afterFailedAttempt: 1, endedAt: end, regularNext: nil, unit: 0) == nil, "off by default")
     }

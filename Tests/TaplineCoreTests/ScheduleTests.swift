@@ -40,37 +40,55 @@ struct ScheduleTests {
     func unpause() throws {
         let lastStart = Timestamp.parse("2026-11-29T06:00:00Z")!
         // Occurrences 07:00, 08:00, 09:00, 10:00 fell in the pause; the next is 11:00.
-        #expect(NextFirePolicy.afterUnpause(.interval(minutes: 60), lastStart: lastStart, createdAt: lastStart, now: now) == Timestamp.parse("2026-11-29T11:00:00Z"))
+        #expect(
+            NextFirePolicy.afterUnpause(.interval(minutes: 60), lastStart: lastStart, createdAt: lastStart, now: now)
+                == Timestamp.parse("2026-11-29T11:00:00Z"))
         // Exactly on an occurrence: strictly after.
         let onTheHour = Timestamp.parse("2026-11-29T10:00:00Z")!
-        #expect(NextFirePolicy.afterUnpause(.interval(minutes: 60), lastStart: lastStart, createdAt: lastStart, now: onTheHour) == Timestamp.parse("2026-11-29T11:00:00Z"))
+        #expect(
+            NextFirePolicy.afterUnpause(.interval(minutes: 60), lastStart: lastStart, createdAt: lastStart, now: onTheHour)
+                == Timestamp.parse("2026-11-29T11:00:00Z"))
         // Never ran: counted from creation.
         let created = Timestamp.parse("2026-11-29T09:50:00Z")!
-        #expect(NextFirePolicy.afterUnpause(.interval(minutes: 30), lastStart: nil, createdAt: created, now: now) == Timestamp.parse("2026-11-29T10:20:00Z"))
+        #expect(
+            NextFirePolicy.afterUnpause(.interval(minutes: 30), lastStart: nil, createdAt: created, now: now)
+                == Timestamp.parse("2026-11-29T10:20:00Z"))
         let cron = try CronExpression(parsing: "0 */15 * ? * *")
-        #expect(NextFirePolicy.afterUnpause(.cron(cron), lastStart: lastStart, createdAt: lastStart, now: now) == Timestamp.parse("2026-11-29T10:15:00Z"))
+        #expect(
+            NextFirePolicy.afterUnpause(.cron(cron), lastStart: lastStart, createdAt: lastStart, now: now)
+                == Timestamp.parse("2026-11-29T10:15:00Z"))
     }
 
     @Test("a handled occurrence moves to the next one after now, coalescing missed ones")
     func afterOccurrence() throws {
         let occurrence = Timestamp.parse("2026-11-29T10:00:00Z")!
         let started = Timestamp.parse("2026-11-29T10:00:00.004Z")!
-        #expect(NextFirePolicy.afterOccurrence(.interval(minutes: 60), occurrence: occurrence, startedAt: started, now: started) == Timestamp.parse("2026-11-29T11:00:00.004Z"))
+        #expect(
+            NextFirePolicy.afterOccurrence(.interval(minutes: 60), occurrence: occurrence, startedAt: started, now: started)
+                == Timestamp.parse("2026-11-29T11:00:00.004Z"))
         let cron = try CronExpression(parsing: "0 * * ? * *")
         // Handled three and a half minutes late: the minutes in between are coalesced.
         let late = Timestamp.parse("2026-11-29T10:03:30Z")!
-        #expect(NextFirePolicy.afterOccurrence(.cron(cron), occurrence: occurrence, startedAt: late, now: late) == Timestamp.parse("2026-11-29T10:04:00Z"))
-        #expect(NextFirePolicy.afterOccurrence(.interval(minutes: 1), occurrence: occurrence, startedAt: nil, now: late) == Timestamp.parse("2026-11-29T10:04:00Z"))
+        #expect(
+            NextFirePolicy.afterOccurrence(.cron(cron), occurrence: occurrence, startedAt: late, now: late)
+                == Timestamp.parse("2026-11-29T10:04:00Z"))
+        #expect(
+            NextFirePolicy.afterOccurrence(.interval(minutes: 1), occurrence: occurrence, startedAt: nil, now: late)
+                == Timestamp.parse("2026-11-29T10:04:00Z"))
     }
 
     @Test("manual jobs move only plain intervals; schedule edits keep the previous start")
     func manualAndEdits() throws {
         let manual = Timestamp.parse("2026-11-29T10:10:00Z")!
         let current = Timestamp.parse("2026-11-29T12:00:00Z")!
-        #expect(NextFirePolicy.afterManualStart(.interval(minutes: 60), current: current, startedAt: manual) == Timestamp.parse("2026-11-29T11:10:00Z"))
+        #expect(
+            NextFirePolicy.afterManualStart(.interval(minutes: 60), current: current, startedAt: manual)
+                == Timestamp.parse("2026-11-29T11:10:00Z"))
         #expect(NextFirePolicy.afterManualStart(.anchored(minutes: 360, anchor: anchor), current: current, startedAt: manual) == current)
         let lastStart = Timestamp.parse("2026-11-29T09:40:00Z")!
-        #expect(NextFirePolicy.afterScheduleChange(.interval(minutes: 30), lastStart: lastStart, now: now) == Timestamp.parse("2026-11-29T10:10:00Z"))
+        #expect(
+            NextFirePolicy.afterScheduleChange(.interval(minutes: 30), lastStart: lastStart, now: now)
+                == Timestamp.parse("2026-11-29T10:10:00Z"))
         #expect(NextFirePolicy.afterScheduleChange(.interval(minutes: 1), lastStart: lastStart, now: now) == now)
         #expect(NextFirePolicy.afterScheduleChange(.interval(minutes: 60), lastStart: nil, now: now) == now)
     }

@@ -37,7 +37,8 @@ struct SchedulerMachineTests {
     @Test("a tick claims what is due, earliest first, and arms for the next one")
     func tickClaims() {
         var m = machine()
-        _ = m.start([(1, t0.addingTimeInterval(2)), (2, t0.addingTimeInterval(1)), (3, t0.addingTimeInterval(9))], at: instant(0), running: 0)
+        _ = m.start(
+            [(1, t0.addingTimeInterval(2)), (2, t0.addingTimeInterval(1)), (3, t0.addingTimeInterval(9))], at: instant(0), running: 0)
         let actions = m.tick(at: instant(2), running: 0)
         #expect(claims(actions) == [2, 1])
         #expect(actions.contains(.feedWatchdog))
@@ -113,7 +114,8 @@ struct SchedulerMachineTests {
         actions = m.tick(at: instant(15, wallOffset: -3600), running: 0)
         #expect(actions.contains(.clockStepped(-3600)))
         #expect(!actions.contains(.catchUp))
-        #expect(actions.contains(.arm(t0.addingTimeInterval(-3600 + 45))), "source 2 waits for its wall instant, an hour off: a capped sleep")
+        #expect(
+            actions.contains(.arm(t0.addingTimeInterval(-3600 + 45))), "source 2 waits for its wall instant, an hour off: a capped sleep")
         #expect(m.queue.due(of: 2) == t0.addingTimeInterval(20))
         // The budget refills on the monotonic clock: one second later a token is there although
         // the wall clock is an hour behind.

@@ -52,8 +52,9 @@ struct SourceRulesTests {
 
     @Test("every offending property is reported together, sorted")
     func badProperties() {
-        #expect(throws: SourceError.invalidProperties(
-            bad: ["anchor_time", "frequency_in_minutes", "host", "nope", "port", "start_date"], type: "platform.test")
+        #expect(
+            throws: SourceError.invalidProperties(
+                bad: ["anchor_time", "frequency_in_minutes", "host", "nope", "port", "start_date"], type: "platform.test")
         ) {
             try type.validate(properties: [
                 "frequency_in_minutes": .string("360"),  // not allowed by this type
@@ -90,7 +91,8 @@ struct SourceRulesTests {
         #expect(ConfigurationStep.current(for: type, providedProperties: ["host"]) == .fullyConfigured)
         var discovering = type
         discovering.supportsDiscovery = true
-        #expect(ConfigurationStep.steps(for: discovering).map(\.rawValue) == ["form", "discover_schema", "field_selection", "fully_configured"])
+        #expect(
+            ConfigurationStep.steps(for: discovering).map(\.rawValue) == ["form", "discover_schema", "field_selection", "fully_configured"])
         #expect(ConfigurationStep.current(for: discovering, providedProperties: ["host"]) == .discoverSchema)
     }
 }

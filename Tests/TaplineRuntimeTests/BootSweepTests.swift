@@ -1,15 +1,15 @@
 import Foundation
 import Logging
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
+import Testing
 
 @testable import TaplineRuntime
 
 #if canImport(Glibc)
-import Glibc
-import TaplineTestSupport
+    import Glibc
+    import TaplineTestSupport
 #endif
 
 /// What a restart finds after `kill -9` at any instant: no process and no workspace of an
@@ -22,11 +22,15 @@ struct BootSweepTests {
     func unrecordedSpawn() async throws {
         let store = try Store.inMemory(catalog: SourceTypeCatalog([Self.type])).withTestDestination()
         let source = try await store.createSource(
-            NewSource(type: "platform.t", displayName: "S", name: "s", nameWasDerived: false, changes: PropertyChanges(), destinationID: nil),
+            NewSource(
+                type: "platform.t", displayName: "S", name: "s", nameWasDerived: false, changes: PropertyChanges(), destinationID: nil),
             actor: Actor("t"), now: Date())
         let name = "1.\(source.id).sync.\(UUID().uuidString.lowercased())"
         guard case .started = try await store.startManualJob(sourceID: source.id, now: Date(), jobName: name)
-        else { Issue.record("not started"); return }
+        else {
+            Issue.record("not started")
+            return
+        }
         // The previous life spawned the job and died before recording its process group.
         let orphan = Process()
         orphan.executableURL = URL(fileURLWithPath: "/bin/sleep")

@@ -2,11 +2,11 @@ import Dispatch
 import Foundation
 import Logging
 import PostgresNIO
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineCluster
 @testable import TaplineRuntime
@@ -70,7 +70,10 @@ struct ClusterSchedulerTests {
                 // Both queues hear of the sources through the change feed.
                 let deadline = ContinuousClock.now + .seconds(10)
                 while !nodes.allSatisfy({ node in ids.allSatisfy { node.scheduler.due(of: $0) != nil } }) {
-                    guard ContinuousClock.now < deadline else { Issue.record("the schedulers never heard of the sources"); return }
+                    guard ContinuousClock.now < deadline else {
+                        Issue.record("the schedulers never heard of the sources")
+                        return
+                    }
                     try await Task.sleep(for: .milliseconds(5))
                 }
 
@@ -122,7 +125,8 @@ struct ClusterSchedulerTests {
             for i in 0..<12 {
                 let at = start.addingTimeInterval(Double(i))
                 guard case .started(let job, _) = try await store.startManualJob(sourceID: source.id, now: at, jobName: "j\(i)") else {
-                    Issue.record("not started"); return
+                    Issue.record("not started")
+                    return
                 }
                 let log = directory + "/j\(i).log"
                 FileManager.default.createFile(atPath: log, contents: Data("log".utf8))

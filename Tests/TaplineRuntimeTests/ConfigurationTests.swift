@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TaplineCore
+import Testing
 
 @testable import TaplineRuntime
 
@@ -92,12 +92,27 @@ struct ConfigurationTests {
             ("api:\n  max_header_bytes: 100", "api.max_header_bytes: must be between"),
             ("source_types:\n  - type: x\n    tap: []", "source_types[0].tap:"),
             ("source_types:\n  - type: x\n    tap: [t]\n    allowed_frequencies: [45]", "source_types[0].allowed_frequencies:"),
-            ("source_types:\n  - type: x\n    tap: [t]\n    default_frequency_in_minutes: 1440\n    allowed_frequencies: [60]", "source_types[0].default_frequency_in_minutes:"),
+            (
+                "source_types:\n  - type: x\n    tap: [t]\n    default_frequency_in_minutes: 1440\n    allowed_frequencies: [60]",
+                "source_types[0].default_frequency_in_minutes:"
+            ),
             ("source_types:\n  - type: x\n    tap: [t]\n  - type: x\n    tap: [t]", "source_types[1].type: \"x\" is declared twice"),
-            ("source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: cron_expression", "source_types[0].properties[0].name:"),
-            ("source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: p\n        pattern: \"([\"", "source_types[0].properties[0].pattern:"),
-            ("source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: p\n        pattern: \"^a$\"\n        default: b", "source_types[0].properties[0].default:"),
-            ("source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: p\n        secret: true", "source_types[0].properties[0].secret: unknown key"),
+            (
+                "source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: cron_expression",
+                "source_types[0].properties[0].name:"
+            ),
+            (
+                "source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: p\n        pattern: \"([\"",
+                "source_types[0].properties[0].pattern:"
+            ),
+            (
+                "source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: p\n        pattern: \"^a$\"\n        default: b",
+                "source_types[0].properties[0].default:"
+            ),
+            (
+                "source_types:\n  - type: x\n    tap: [t]\n    properties:\n      - name: p\n        secret: true",
+                "source_types[0].properties[0].secret: unknown key"
+            ),
             ("source_types:\n  - tap: [t]", "source_types[0].type: required key is missing"),
             ("listen: [1, 2]", "listen: expected a string"),
             ("- just\n- a list", "(top level)"),
@@ -155,7 +170,8 @@ struct ConfigurationTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/t.yaml"
-        try "listen: 127.0.0.1:1000\nstate_dir: /from/file\ntoken_file: /file/token\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "listen: 127.0.0.1:1000\nstate_dir: /from/file\ntoken_file: /file/token\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
         let fileOnly = try ConfigurationLoader.load(path: file, listen: nil, stateDirectory: nil, environment: [:])
         #expect(fileOnly.listen.port == 1000 && fileOnly.stateDirectory == "/from/file" && fileOnly.tokenFile == "/file/token")
         let env = ["TAPLINE_LISTEN": "127.0.0.1:2000", "TAPLINE_STATE_DIR": "/from/env", "TAPLINE_TOKEN_FILE": "/env/token"]
@@ -260,7 +276,8 @@ struct ConfigurationTests {
             try TaplineConfiguration.parse(yaml: "source_types:\n  - {type: t, tap: [t], properties: [{name: p, type: int}]}")
         }
         #expect(throws: ConfigurationError.self) {
-            try TaplineConfiguration.parse(yaml: "source_types:\n  - {type: t, tap: [t], properties: [{name: p, type: integer, default: x}]}")
+            try TaplineConfiguration.parse(
+                yaml: "source_types:\n  - {type: t, tap: [t], properties: [{name: p, type: integer, default: x}]}")
         }
     }
 
@@ -277,25 +294,36 @@ struct ConfigurationTests {
 
     @Test("notifications.webhooks are read and checked, each error naming its key")
     func webhooks() throws {
-        let config = try TaplineConfiguration.parse(yaml: """
-            notifications:
-              timeout_seconds: 3
-              webhooks:
-                - {name: ops, url: "https://hooks.example.com/t", secret_file: /etc/s, events: [job.failed]}
-                - {name: all, url: "http://127.0.0.1:8000/", secret_credential: hook}
-            """)
+        let config = try TaplineConfiguration.parse(
+            yaml: """
+                notifications:
+                  timeout_seconds: 3
+                  webhooks:
+                    - {name: ops, url: "https://hooks.example.com/t", secret_file: /etc/s, events: [job.failed]}
+                    - {name: all, url: "http://127.0.0.1:8000/", secret_credential: hook}
+                """)
         #expect(config.notifications.timeoutSeconds == 3)
-        #expect(config.notifications.webhooks == [
-            WebhookTarget(name: "ops", url: "https://hooks.example.com/t", secret: .file("/etc/s"), events: [.jobFailed]),
-            WebhookTarget(name: "all", url: "http://127.0.0.1:8000/", secret: .credential("hook")),
-        ])
+        #expect(
+            config.notifications.webhooks == [
+                WebhookTarget(name: "ops", url: "https://hooks.example.com/t", secret: .file("/etc/s"), events: [.jobFailed]),
+                WebhookTarget(name: "all", url: "http://127.0.0.1:8000/", secret: .credential("hook")),
+            ])
         let resolved = config.resolvingPaths(environment: ["CREDENTIALS_DIRECTORY": "/run/credentials/tapline.service"])
         #expect(resolved.notifications.webhooks[1].secret == .file("/run/credentials/tapline.service/hook"))
         for (entry, message) in [
             ("{name: a, url: ftp://x/, secret_file: /s}", "notifications.webhooks[0].url: required, an http:// or https:// URL"),
-            ("{name: a, url: http://x/}", "notifications.webhooks[0]: set exactly one of secret_file (a path) or secret_credential (a systemd credential name)"),
-            ("{name: a, url: http://x/, secret_file: /s, events: [job.done]}", "notifications.webhooks[0].events: unknown event \"job.done\" (known: job.succeeded, job.failed, job.stopped, source.system_paused, source.system_unpaused)"),
-            ("{name: 'a b', url: http://x/, secret_file: /s}", "notifications.webhooks[0].name: required, 1 to 64 letters, digits, '-', '_' or '.'"),
+            (
+                "{name: a, url: http://x/}",
+                "notifications.webhooks[0]: set exactly one of secret_file (a path) or secret_credential (a systemd credential name)"
+            ),
+            (
+                "{name: a, url: http://x/, secret_file: /s, events: [job.done]}",
+                "notifications.webhooks[0].events: unknown event \"job.done\" (known: job.succeeded, job.failed, job.stopped, source.system_paused, source.system_unpaused)"
+            ),
+            (
+                "{name: 'a b', url: http://x/, secret_file: /s}",
+                "notifications.webhooks[0].name: required, 1 to 64 letters, digits, '-', '_' or '.'"
+            ),
         ] {
             #expect(throws: ConfigurationError("configuration: " + message)) {
                 try TaplineConfiguration.parse(yaml: "notifications:\n  webhooks:\n    - \(entry)\n")
@@ -364,7 +392,10 @@ struct ClusterConfigurationTests {
             ("store: postgres://u@h/d\nnode:\n  renew_seconds: 0", "node.renew_seconds: must be between"),
             ("store: postgres://u@h/d\nnode:\n  reap_grace_seconds: -1", "node.reap_grace_seconds: must be between"),
             ("store: postgres://u@h/d\nnode:\n  lease: 5", "node.lease: unknown key"),
-            ("store: postgres://u@h/d\nnode:\n  lease_seconds: 10\n  renew_seconds: 5", "node: lease_seconds (10.0) must be at least twice renew_seconds"),
+            (
+                "store: postgres://u@h/d\nnode:\n  lease_seconds: 10\n  renew_seconds: 5",
+                "node: lease_seconds (10.0) must be at least twice renew_seconds"
+            ),
         ])
     func errors(_ yaml: String, _ expected: String) {
         ConfigurationTests.expectRefused(yaml, expected)

@@ -4,8 +4,8 @@ import Synchronization
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
-import Testing
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineRuntime
 

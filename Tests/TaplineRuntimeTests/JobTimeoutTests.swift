@@ -63,14 +63,15 @@ struct JobTimeoutTests {
 
     @Test("jobs.timeout_seconds and a source type's timeout_seconds are read and checked")
     func configuration() throws {
-        let config = try TaplineConfiguration.parse(yaml: """
-            jobs:
-              timeout_seconds: 3600
-            source_types:
-              - type: platform.x
-                tap: [tap-x]
-                timeout_seconds: 0
-            """)
+        let config = try TaplineConfiguration.parse(
+            yaml: """
+                jobs:
+                  timeout_seconds: 3600
+                source_types:
+                  - type: platform.x
+                    tap: [tap-x]
+                    timeout_seconds: 0
+                """)
         #expect(config.jobs.timeoutSeconds == 3600)
         #expect(config.catalog["platform.x"]?.timeoutSeconds == 0)
         #expect(throws: ConfigurationError.self) { try TaplineConfiguration.parse(yaml: "jobs:\n  timeout_seconds: -1\n") }
@@ -81,14 +82,17 @@ struct JobTimeoutTests {
 
     @Test("jobs.retries and its backoff are read and checked")
     func retryConfiguration() throws {
-        let config = try TaplineConfiguration.parse(yaml: "jobs:\n  retries: 3\n  retry_backoff_seconds: 5\n  retry_max_backoff_seconds: 40\n")
+        let config = try TaplineConfiguration.parse(
+            yaml: "jobs:\n  retries: 3\n  retry_backoff_seconds: 5\n  retry_max_backoff_seconds: 40\n")
         #expect(config.jobs.retry == RetryPolicy(retries: 3, initialDelay: 5, maxDelay: 40))
         #expect(try TaplineConfiguration.parse(yaml: "{}").jobs.retry.retries == 0, "no retries unless asked")
         for (yaml, message) in [
             ("retries: 21", "jobs.retries: must be between 0 (no retries) and 20"),
             ("retry_backoff_seconds: 0", "jobs.retry_backoff_seconds: must be between 1 and 86400"),
-            ("retry_backoff_seconds: 120\n  retry_max_backoff_seconds: 60",
-             "jobs.retry_max_backoff_seconds: must not be below jobs.retry_backoff_seconds (120)"),
+            (
+                "retry_backoff_seconds: 120\n  retry_max_backoff_seconds: 60",
+                "jobs.retry_max_backoff_seconds: must not be below jobs.retry_backoff_seconds (120)"
+            ),
         ] {
             #expect(throws: ConfigurationError("configuration: " + message)) { try TaplineConfiguration.parse(yaml: "jobs:\n  \(yaml)\n") }
         }

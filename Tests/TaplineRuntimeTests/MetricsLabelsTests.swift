@@ -1,5 +1,5 @@
-import Testing
 import TaplineRuntime
+import Testing
 
 /// A cluster node's `/metrics`: every series names the node, so several nodes scraped into one
 /// Prometheus stay apart; a single node's series are as they were.
@@ -21,7 +21,8 @@ struct MetricsLabelsTests {
         #expect(text.contains(#"tapline_occurrences_skipped_total{reason="overlap",node="node-b"} 2"#), "\(text)")
         #expect(text.contains(#"tapline_jobs_running{node="node-b"} 3"#))
         #expect(text.contains(#"tapline_scheduled_start_lateness_seconds_count{node="node-b"} 1"#))
-        #expect(text.contains(#"tapline_http_request_duration_seconds_count{route="/v4/sources",method="GET",status="200",node="node-b"} 1"#))
+        #expect(
+            text.contains(#"tapline_http_request_duration_seconds_count{route="/v4/sources",method="GET",status="200",node="node-b"} 1"#))
         #expect(text.contains(#"tapline_node_lease_held{node="node-b"} 1"#))
         let series = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }
         #expect(!series.isEmpty && series.allSatisfy { $0.contains(#"node="node-b""#) }, "a series without the node")

@@ -1,12 +1,12 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
-import TaplineTestSupport
-@testable import TaplineStore
 import TaplineStoreContract
+import TaplineTestSupport
+import Testing
 
 @testable import TaplineRuntime
+@testable import TaplineStore
 
 /// Randomized interleavings of every operation the API offers (pause, unpause, update, delete,
 /// manual start, stop) with due ticks and job exits, against a real on-disk database. Each seed
@@ -39,8 +39,9 @@ struct OperationRaceTests {
         return (0..<max(1, count)).map { 11 + $0 }
     }()
 
-    @Test("no start after pause or delete, one running job per source, no duplicate occurrence, every change has its event",
-          arguments: seeds)
+    @Test(
+        "no start after pause or delete, one running job per source, no duplicate occurrence, every change has its event",
+        arguments: seeds)
     func randomOperations(seed: UInt64) async throws {
         let dir = NSTemporaryDirectory() + "tapline-ops-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -125,7 +126,8 @@ struct OperationRaceTests {
         for log in logs {
             for interval in log.quiet {
                 let upper = interval.before ?? end
-                for job in jobs where job.trigger == "scheduled" && job.source == interval.source
+                for job in jobs
+                where job.trigger == "scheduled" && job.source == interval.source
                     && job.id > interval.after && job.id <= upper
                 {
                     violations.append("source \(interval.source): scheduled job \(job.id) inside quiet interval \(interval)")
@@ -149,7 +151,10 @@ struct OperationRaceTests {
         // 3. No duplicate occurrence.
         let duplicates = try await store.writer.read { db in
             try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE trigger = 'scheduled' GROUP BY source_id, scheduled_for, attempt HAVING count(*) > 1)") ?? 0
+                db,
+                sql:
+                    "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE trigger = 'scheduled' GROUP BY source_id, scheduled_for, attempt HAVING count(*) > 1)"
+            ) ?? 0
         }
         #expect(duplicates == 0)
         // 3b. A retry only follows a failed attempt of its occurrence.
@@ -182,7 +187,9 @@ struct OperationRaceTests {
         let allowed = Set(expected.keys.map(\.rawValue)).union(["system_paused", "system_unpaused"])
         #expect(Set(recordedByKind.keys).isSubset(of: allowed), "\(recordedByKind)")
         // 5. Nothing is left running, and the file is sound.
-        let running = try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE status = 'running'") ?? 0 }
+        let running = try await store.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM jobs WHERE status = 'running'") ?? 0
+        }
         #expect(running == 0)
         #expect(try await store.integrityCheck() == ["ok"])
 

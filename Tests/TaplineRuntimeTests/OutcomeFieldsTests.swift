@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import TaplineStore
 import TaplineStoreContract
+import Testing
 
 @testable import TaplineRuntime
 
@@ -10,7 +10,9 @@ import TaplineStoreContract
 /// shows 0 there.
 @Suite("Job outcomes: Stitch's exit fields")
 struct OutcomeFieldsTests {
-    func outcome(tap: ProcessExit, target: ProcessExit, stop: Bool = false, tapCause: String? = nil, targetCause: String? = nil) -> JobOutcome {
+    func outcome(tap: ProcessExit, target: ProcessExit, stop: Bool = false, tapCause: String? = nil, targetCause: String? = nil)
+        -> JobOutcome
+    {
         var relay = RelayReport()
         relay.tapFailureCause = tapCause
         relay.targetFailureCause = targetCause

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TaplineRuntime
+import Testing
 
 /// The store password is one line of a file, or of a pipe (`--password-file /dev/stdin`, for a
 /// password file only root may read while the command runs as the service user).

@@ -1,12 +1,12 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
-import TaplineTestSupport
-@testable import TaplineStore
 import TaplineStoreContract
+import TaplineTestSupport
+import Testing
 
 @testable import TaplineRuntime
+@testable import TaplineStore
 
 /// Randomized pause-versus-due races against a real on-disk database: the scheduler's claims run
 /// on one thread while pauses and unpauses are acknowledged on others.
@@ -88,7 +88,11 @@ struct PauseRaceStressTests {
         }
         #expect(pauseEvents == intervals.count)
         let duplicates = try await store.writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE trigger = 'scheduled' GROUP BY source_id, scheduled_for HAVING count(*) > 1)") ?? 0
+            try Int.fetchOne(
+                db,
+                sql:
+                    "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE trigger = 'scheduled' GROUP BY source_id, scheduled_for HAVING count(*) > 1)"
+            ) ?? 0
         }
         #expect(duplicates == 0)
         #expect(try await store.integrityCheck() == ["ok"])

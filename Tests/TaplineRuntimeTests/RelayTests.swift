@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
-import Testing
 import TaplineStore
 import TaplineStoreContract
+import Testing
 
 @testable import TaplineRuntime
 
@@ -72,7 +72,8 @@ struct RelayTests {
     @Test("a stopped job whose target loaded nothing records no load; a target's confirmed state proves what came before it")
     func loadsOnlyOnEvidence() async throws {
         // The target dies by SIGTERM having confirmed nothing (as a stopped job's target does).
-        let tap = #"printf '{"type":"SCHEMA","stream":"a","schema":{}}\n{"type":"RECORD","stream":"a","record":{}}\n{"type":"STATE","value":{"n":1}}\n'"#
+        let tap =
+            #"printf '{"type":"SCHEMA","stream":"a","schema":{}}\n{"type":"RECORD","stream":"a","record":{}}\n{"type":"STATE","value":{"n":1}}\n'"#
         let (stopped, _) = try await run(tap: tap, target: "cat > /dev/null; kill -TERM $$")
         #expect(stopped.target == .signaled(SIGTERM) && stopped.relay.recordsByStream == ["a": 1])
         let outcome = JobOutcome.from(stopped, stopRequested: true, at: Date())
@@ -109,7 +110,9 @@ struct RelayTests {
             """#
         let (exit, _) = try await run(tap: tap, target: "cat > /dev/null")
         let outcome = JobOutcome.from(exit, stopRequested: false, at: Date())
-        #expect(outcome.tapDescription?.hasPrefix("sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) FATAL:  password authentication failed") == true)
+        #expect(
+            outcome.tapDescription?.hasPrefix(
+                "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) FATAL:  password authentication failed") == true)
     }
 
     @Test("a tap line longer than the limit fails the job naming the limit; memory stays bounded")
@@ -117,7 +120,8 @@ struct RelayTests {
         var limits = RelayLimits()
         limits.maxLineBytes = 1 << 16
         // 8 MiB without a newline.
-        let (exit, _) = try await run(tap: "head -c 8388608 /dev/zero | tr '\\0' x; exec sleep 60", target: "cat > /dev/null", limits: limits)
+        let (exit, _) = try await run(
+            tap: "head -c 8388608 /dev/zero | tr '\\0' x; exec sleep 60", target: "cat > /dev/null", limits: limits)
         #expect(exit.relay.invalidTapLine == "line 1 is longer than 65536 bytes (jobs.max_line_bytes)")
         #expect(exit.tap == .signaled(SIGTERM) || exit.tap == .signaled(SIGPIPE))
         let outcome = JobOutcome.from(exit, stopRequested: false, at: Date())
@@ -142,7 +146,8 @@ struct RelayTests {
     func launchError() async throws {
         do {
             _ = try await run(tap: "true", target: "true").0
-            let spec = PipelineSpec(tap: ["/nonexistent/tap"], target: ["true"], environment: [:], workingDirectory: "/", logPath: "/dev/null")
+            let spec = PipelineSpec(
+                tap: ["/nonexistent/tap"], target: ["true"], environment: [:], workingDirectory: "/", logPath: "/dev/null")
             _ = try ProcessPipelineLauncher().launch(spec) { _ in }
             Issue.record("launched a missing command")
         } catch let error as LaunchError {

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineRuntime
 
@@ -85,7 +85,10 @@ struct SchedulerLoopTests {
         #expect(h.scheduler.due(of: source.id) == at("2026-11-29T11:00:00.003Z"))
         h.clock.set(at("2026-11-29T10:30:00Z"))
         let manual = try await h.store.startManualJob(sourceID: source.id, now: h.clock.now, jobName: "1.1.sync.manual")
-        guard case .started(let job, let updated) = manual else { Issue.record("\(manual)"); return }
+        guard case .started(let job, let updated) = manual else {
+            Issue.record("\(manual)")
+            return
+        }
         h.runner.start(job, source: updated)
         #expect(h.scheduler.due(of: source.id) == at("2026-11-29T11:30:00Z"))
         await h.tick(at: at("2026-11-29T11:00:00.003Z"))
@@ -115,7 +118,10 @@ struct SchedulerLoopTests {
         let source = try await h.createSource("s", properties: ["cron_expression": .string("0 * * ? * *")])
         try await h.pause(source.id)
         let first = try await h.store.startManualJob(sourceID: source.id, now: h.clock.now, jobName: "a")
-        guard case .started(let job, let updated) = first else { Issue.record("\(first)"); return }
+        guard case .started(let job, let updated) = first else {
+            Issue.record("\(first)")
+            return
+        }
         h.runner.start(job, source: updated)
         #expect(updated.pausedAt != nil)
         #expect(try await h.store.startManualJob(sourceID: source.id, now: h.clock.now, jobName: "b") == .alreadyRunning)
@@ -164,7 +170,10 @@ struct SchedulerLoopTests {
         defer { h.cleanup() }
         let source = try await h.createSource("s", properties: [:])
         guard case .started(let job, let updated) = try await h.store.startManualJob(sourceID: source.id, now: h.clock.now, jobName: "m")
-        else { Issue.record("not started"); return }
+        else {
+            Issue.record("not started")
+            return
+        }
         h.runner.startInBackground(job, source: updated)
         #expect(h.runner.stop(sourceID: source.id), "registered before startInBackground returned")
         for _ in 0..<500 where h.launcher.count == 0 { try await Task.sleep(for: .milliseconds(10)) }

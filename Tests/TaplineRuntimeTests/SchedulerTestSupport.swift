@@ -1,13 +1,13 @@
 import Foundation
+import GRDB
 import Logging
 import Synchronization
-import GRDB
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
 
 @testable import TaplineRuntime
 @testable import TaplineStore
-import TaplineStoreContract
 
 let demoLikeType = SourceType(
     type: "platform.fake", displayName: "Fake", properties: [PropertySpec(name: "p")], tapCommand: ["tap-fake"])

@@ -1,10 +1,10 @@
 import Foundation
 import TaplineCore
+import TaplineStoreContract
 import Testing
 
 @testable import TaplineRuntime
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// What reaches the scheduler without anyone telling it, and what the wall clock can do to it.
 @Suite("Scheduler: announcements and time")

@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import TaplineCore
 import TaplineStore
 import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineRuntime
 

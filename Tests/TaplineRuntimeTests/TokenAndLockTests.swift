@@ -14,7 +14,8 @@ struct TokenAndLockTests {
     @Test("token lines: TOKEN, NAME:TOKEN, comments and blanks")
     func parse() throws {
         let entries = try TokenFile.parse("# tokens\n\nac_abc\nci:ac_def\n  ops-team:xyz  \n", path: "t")
-        #expect(entries == [.init(name: "default", token: "ac_abc"), .init(name: "ci", token: "ac_def"), .init(name: "ops-team", token: "xyz")])
+        #expect(
+            entries == [.init(name: "default", token: "ac_abc"), .init(name: "ci", token: "ac_def"), .init(name: "ops-team", token: "xyz")])
         #expect(throws: TokenFile.Failure.self) { try TokenFile.parse("# nothing\n", path: "t") }
         #expect(throws: TokenFile.Failure.self) { try TokenFile.parse("bad name:tok\n", path: "t") }
         #expect(throws: TokenFile.Failure.self) { try TokenFile.parse("name:\n", path: "t") }

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
-import Testing
 import TaplineCore
+import Testing
 
 @testable import TaplineStoreContract
 
@@ -35,7 +35,11 @@ struct ContractPlansTests {
     func systemPauseGuard() {
         let later = t0.addingTimeInterval(60)
         let plan = source().systemPausePlan(reason: "3 failures", now: later)
-        #expect(plan == SystemPausePlan(sourceID: 7, pausedAt: later, reason: "3 failures", event: PlannedEvent(kind: .systemPaused, reason: "3 failures", detail: nil)))
+        #expect(
+            plan
+                == SystemPausePlan(
+                    sourceID: 7, pausedAt: later, reason: "3 failures",
+                    event: PlannedEvent(kind: .systemPaused, reason: "3 failures", detail: nil)))
         #expect(source(deleted: true).systemPausePlan(reason: "x", now: later) == nil)
         #expect(source(systemPaused: true).systemPausePlan(reason: "x", now: later) == nil)
     }
@@ -45,17 +49,27 @@ struct ContractPlansTests {
         let catalog = SourceTypeCatalog([SourceType(type: "platform.demo", displayName: "Demo", tapCommand: ["demo"])])
         var paused = source()
         paused.pausedAt = t0
-        let plan = paused.manualStartPlan(catalog: catalog, hasDestination: true, hasRunningJob: false, jobName: "j1", reason: "backfill", now: t0)
+        let plan = paused.manualStartPlan(
+            catalog: catalog, hasDestination: true, hasRunningJob: false, jobName: "j1", reason: "backfill", now: t0)
         guard case .start(let updated, _, let event) = plan else {
             Issue.record("a paused source's manual start is refused: \(plan)")
             return
         }
         #expect(updated.pausedAt == t0)
         #expect(event == PlannedEvent(kind: .manualStart, reason: "backfill", detail: "j1"))
-        #expect(source(deleted: true).manualStartPlan(catalog: catalog, hasDestination: false, hasRunningJob: true, jobName: "j", reason: nil, now: t0) == .refuse(.deleted))
-        #expect(source().manualStartPlan(catalog: catalog, hasDestination: false, hasRunningJob: true, jobName: "j", reason: nil, now: t0) == .refuse(.noDestination))
-        #expect(source().manualStartPlan(catalog: catalog, hasDestination: true, hasRunningJob: true, jobName: "j", reason: nil, now: t0) == .refuse(.alreadyRunning))
-        #expect(source().manualStartPlan(catalog: SourceTypeCatalog([]), hasDestination: true, hasRunningJob: false, jobName: "j", reason: nil, now: t0) == .refuse(.typeMissing("platform.demo")))
+        #expect(
+            source(deleted: true).manualStartPlan(
+                catalog: catalog, hasDestination: false, hasRunningJob: true, jobName: "j", reason: nil, now: t0) == .refuse(.deleted))
+        #expect(
+            source().manualStartPlan(catalog: catalog, hasDestination: false, hasRunningJob: true, jobName: "j", reason: nil, now: t0)
+                == .refuse(.noDestination))
+        #expect(
+            source().manualStartPlan(catalog: catalog, hasDestination: true, hasRunningJob: true, jobName: "j", reason: nil, now: t0)
+                == .refuse(.alreadyRunning))
+        #expect(
+            source().manualStartPlan(
+                catalog: SourceTypeCatalog([]), hasDestination: true, hasRunningJob: false, jobName: "j", reason: nil, now: t0)
+                == .refuse(.typeMissing("platform.demo")))
     }
 
     @Test("a job's end: a retry first, then the failure count; a manual success clears a system pause; a gone source is left")
@@ -66,7 +80,8 @@ struct ContractPlansTests {
         scheduled.nextFireAt = t0.addingTimeInterval(3600)
         let retrying = CompletionPolicy(failuresBeforeSystemPause: 3, retry: RetryPolicy(retries: 2, initialDelay: 60), unitRandom: { 0.5 })
         let ended = t0.addingTimeInterval(10)
-        guard case .retry(let at, let attempt, let occurrence, let resumeAt) = retrying.step(after: failed, source: scheduled, now: ended) else {
+        guard case .retry(let at, let attempt, let occurrence, let resumeAt) = retrying.step(after: failed, source: scheduled, now: ended)
+        else {
             Issue.record("a failed scheduled job with retries left is not retried")
             return
         }
@@ -82,13 +97,16 @@ struct ContractPlansTests {
         #expect(CompletionPolicy().step(after: failed, source: scheduled, now: ended) == .none)
         #expect(retrying.step(after: failed, source: nil, now: ended) == .none)
 
-        #expect(retrying.systemPauseReason(lastAttempts: [.failed, .failed, .failed], after: failed) == "3 consecutive scheduled jobs failed (last: j1)")
+        #expect(
+            retrying.systemPauseReason(lastAttempts: [.failed, .failed, .failed], after: failed)
+                == "3 consecutive scheduled jobs failed (last: j1)")
         #expect(retrying.systemPauseReason(lastAttempts: [.failed, .succeeded, .failed], after: failed) == nil)
         #expect(retrying.systemPauseReason(lastAttempts: [.failed, .failed], after: failed) == nil)
 
         let manual = JobRecord(id: 2, jobName: "m1", sourceID: 7, trigger: .manual, status: .succeeded, startedAt: t0)
-        #expect(retrying.step(after: manual, source: source(systemPaused: true), now: ended)
-            == .clearSystemPause(event: PlannedEvent(kind: .systemUnpaused, reason: "manual job m1 succeeded", detail: nil)))
+        #expect(
+            retrying.step(after: manual, source: source(systemPaused: true), now: ended)
+                == .clearSystemPause(event: PlannedEvent(kind: .systemUnpaused, reason: "manual job m1 succeeded", detail: nil)))
         #expect(retrying.step(after: manual, source: source(), now: ended) == .none)
     }
 

@@ -1,10 +1,10 @@
 import Foundation
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 @Suite("Store: announcements")
 struct StoreAnnouncementTests {
@@ -56,8 +56,10 @@ struct StoreAnnouncementTests {
     @Test("a claim, a manual start and a system pause announce what they committed; one commit is one announcement")
     func runtimeWrites() async throws {
         let store = try Store.inMemory(catalog: testCatalog).withTestDestination()
-        let a = try await store.createSource(try newSource("a", properties: ["host": .string("h"), "cron_expression": .string("* * * ? * *")]), actor: alice, now: t0)
-        let b = try await store.createSource(try newSource("b", properties: ["host": .string("h"), "cron_expression": .string("* * * ? * *")]), actor: alice, now: t0)
+        let a = try await store.createSource(
+            try newSource("a", properties: ["host": .string("h"), "cron_expression": .string("* * * ? * *")]), actor: alice, now: t0)
+        let b = try await store.createSource(
+            try newSource("b", properties: ["host": .string("h"), "cron_expression": .string("* * * ? * *")]), actor: alice, now: t0)
         let heard = ChangeLog()
         store.observe(heard)
         let due = try #require(a.nextFireAt)
@@ -73,9 +75,14 @@ struct StoreAnnouncementTests {
         // A manual start of an every-second cron leaves its due time: announced all the same,
         // since it wrote the row.
         _ = try await store.recordCompletions(
-            batch.compactMap { if case .started(let job, _, _) = $0 { (job.id, JobOutcome(status: .succeeded, completedAt: due)) } else { nil } })
+            batch.compactMap {
+                if case .started(let job, _, _) = $0 { (job.id, JobOutcome(status: .succeeded, completedAt: due)) } else { nil }
+            })
         heard.clear()
-        guard case .started = try await store.startManualJob(sourceID: b.id, now: due, jobName: "m") else { Issue.record("not started"); return }
+        guard case .started = try await store.startManualJob(sourceID: b.id, now: due, jobName: "m") else {
+            Issue.record("not started")
+            return
+        }
         #expect(heard.changes.map(\.sourceID) == [b.id] && heard.changes.first?.due == due.addingTimeInterval(1))
     }
 
@@ -95,7 +102,8 @@ struct StoreAnnouncementTests {
                     for round in 0..<25 {
                         let id = ids[(task + round) % ids.count]
                         let minutes = [1, 30, 60, 360][(task * 7 + round) % 4]
-                        let change = round % 3 == 0
+                        let change =
+                            round % 3 == 0
                             ? patch { $0.pause = (task + round) % 2 == 0 ? .pause(shownAs: t0) : .unpause }
                             : try patch { $0.changes = try testType.validate(properties: ["frequency_in_minutes": .string("\(minutes)")]) }
                         _ = try await store.updateSource(id: id, patch: change, actor: alice, now: t0.addingTimeInterval(Double(round)))

@@ -1,10 +1,10 @@
 import Foundation
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// The catalog a job gets is the tap's own, every key of every entry kept (Meltano SDK taps read
 /// `replication_method`, `table_name`, `key_properties`, …), with only the selection merged in.
@@ -24,7 +24,9 @@ struct StoreCatalogTests {
         ]}
         """#
 
-    @Test("every key of the discovered entry reaches the job's catalog; the selection is merged into its metadata", arguments: StoreBackend.available)
+    @Test(
+        "every key of the discovered entry reaches the job's catalog; the selection is merged into its metadata",
+        arguments: StoreBackend.available)
     func wholeEntries(kind: StoreBackend) async throws {
         // As discovery stores them (DiscoveryRunner.parseCatalog): each entry whole, as text.
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(Self.sdkCatalog.utf8)) as? [String: Any])
@@ -45,7 +47,17 @@ struct StoreCatalogTests {
         try await store.finishConnectionCheck(name: "1.1.check.x", exitStatus: 0, errorMessage: nil, streams: streams, now: t0)
         _ = try await store.updateStreamMetadata(
             sourceID: source.id,
-            changes: [("public-users", [["breadcrumb": [String](), "metadata": ["selected": true, "replication-method": "INCREMENTAL", "replication-key": "id"]]])],
+            changes: [
+                (
+                    "public-users",
+                    [
+                        [
+                            "breadcrumb": [String](),
+                            "metadata": ["selected": true, "replication-method": "INCREMENTAL", "replication-key": "id"],
+                        ]
+                    ]
+                )
+            ],
             now: t0)
         let text = try #require(try await store.selectedCatalog(sourceID: source.id))
         let catalog = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])

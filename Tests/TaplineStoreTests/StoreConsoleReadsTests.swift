@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// The console's reads and audited requests, one suite for every backend: the list's rows keep
 /// "running now" apart from the last result, the jobs' fingerprint moves with every start and
@@ -28,7 +28,14 @@ struct StoreConsoleReadsTests {
                 }
                 if let status {
                     try await store.recordCompletions(
-                        [(job.id, JobOutcome(status: status, completedAt: at.addingTimeInterval(2), tapExitStatus: status == .failed ? 1 : 0, targetExitStatus: 0))],
+                        [
+                            (
+                                job.id,
+                                JobOutcome(
+                                    status: status, completedAt: at.addingTimeInterval(2), tapExitStatus: status == .failed ? 1 : 0,
+                                    targetExitStatus: 0)
+                            )
+                        ],
                         policy: CompletionPolicy())
                 }
                 return job.id
@@ -91,16 +98,17 @@ struct StoreAuditRebuildTests {
         let queue = try DatabaseQueue(path: path)
         try await queue.write { db in
             try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v10:%'")
-            try db.execute(sql: """
-                CREATE TABLE events_v9 AS SELECT * FROM source_events;
-                DROP TABLE source_events;
-                CREATE TABLE source_events (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT, source_id INTEGER NOT NULL REFERENCES sources(id), at TEXT NOT NULL,
-                    kind TEXT NOT NULL CHECK (kind IN ('created', 'updated', 'paused', 'unpaused', 'system_paused', 'system_unpaused', 'deleted', 'skipped')),
-                    actor TEXT NOT NULL CHECK (length(actor) > 0), reason TEXT, detail TEXT);
-                INSERT INTO source_events SELECT * FROM events_v9;
-                DROP TABLE events_v9;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE events_v9 AS SELECT * FROM source_events;
+                    DROP TABLE source_events;
+                    CREATE TABLE source_events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, source_id INTEGER NOT NULL REFERENCES sources(id), at TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('created', 'updated', 'paused', 'unpaused', 'system_paused', 'system_unpaused', 'deleted', 'skipped')),
+                        actor TEXT NOT NULL CHECK (length(actor) > 0), reason TEXT, detail TEXT);
+                    INSERT INTO source_events SELECT * FROM events_v9;
+                    DROP TABLE events_v9;
+                    """)
         }
         try queue.close()
         let store = try Store.open(path: path, catalog: testCatalog)

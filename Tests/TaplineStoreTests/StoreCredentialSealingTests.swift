@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
+import TaplineStoreContract
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// Credentials sealed at rest: what `sqlite3` shows, what the store reads, the wrong key, plain
 /// rows from before, and rotation.

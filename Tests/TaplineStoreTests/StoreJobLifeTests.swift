@@ -1,10 +1,10 @@
 import Foundation
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// A job's life through the store, one suite for every backend (SQLite in memory and on disk,
 /// PostgreSQL through `ClusterStore`): manual starts, spawn and completion bookkeeping, state,
@@ -35,7 +35,10 @@ struct StoreJobLifeTests {
             let source = try await Self.everySecond(store)
             let at = t0.addingTimeInterval(10.25)
             guard case .started(let job, let after) = try await store.startManualJob(sourceID: source.id, now: at, jobName: "1.1.sync.a")
-            else { Issue.record("not started"); return }
+            else {
+                Issue.record("not started")
+                return
+            }
             #expect(job.jobName == "1.1.sync.a" && job.sourceID == source.id && job.trigger == .manual)
             #expect(job.status == .running && job.startedAt == at && job.scheduledFor == nil && job.attempt == 1)
             #expect(job.completedAt == nil && job.processGroup == nil && job.logPath == nil)
@@ -44,7 +47,10 @@ struct StoreJobLifeTests {
             let interval = try await store.createSource(
                 try newSource("i", properties: ["host": .string("h"), "frequency_in_minutes": .string("30")]), actor: alice, now: t0)
             guard case .started(_, let counted) = try await store.startManualJob(sourceID: interval.id, now: at, jobName: "i1")
-            else { Issue.record("not started"); return }
+            else {
+                Issue.record("not started")
+                return
+            }
             #expect(counted.nextFireAt == at.addingTimeInterval(1800))
             #expect(try await store.source(id: interval.id)?.nextFireAt == counted.nextFireAt)
             #expect(try await store.job(name: "1.1.sync.a") == job)
@@ -59,13 +65,17 @@ struct StoreJobLifeTests {
             let paused = try await Self.everySecond(store, "p")
             _ = try await store.updateSource(id: paused.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0)
             guard case .started(_, let stillPaused) = try await store.startManualJob(sourceID: paused.id, now: at, jobName: "p1")
-            else { Issue.record("a paused source refused a manual job"); return }
+            else {
+                Issue.record("a paused source refused a manual job")
+                return
+            }
             #expect(stillPaused.pausedAt == t0 && stillPaused.nextFireAt == nil)
             #expect(try await store.jobs(sourceID: source.id, page: 1, perPage: 100, filter: JobFilter()).total == 1)
         }
     }
 
-    @Test("completions end a job once, with its spawn, counts and loads; retention keeps the newest logs", arguments: StoreBackend.available)
+    @Test(
+        "completions end a job once, with its spawn, counts and loads; retention keeps the newest logs", arguments: StoreBackend.available)
     func completionAndRetention(kind: StoreBackend) async throws {
         try await kind.withStore(catalog: testCatalog) { store in
             let source = try await Self.everySecond(store)
@@ -73,7 +83,9 @@ struct StoreJobLifeTests {
             for i in 0..<5 {
                 let at = t0.addingTimeInterval(Double(i))
                 let job = try await Self.manual(store, source.id, at: at, "j\(i)")
-                try await store.recordSpawned([SpawnedJob(jobID: job.id, processGroup: 100 + Int32(i), spawnedAt: at, logPath: "/logs/j\(i).log")])
+                try await store.recordSpawned([
+                    SpawnedJob(jobID: job.id, processGroup: 100 + Int32(i), spawnedAt: at, logPath: "/logs/j\(i).log")
+                ])
                 let result = try await store.recordCompletions(
                     [(job.id, Self.succeeded(at: at.addingTimeInterval(0.5), loaded: ["orders": 2 + i]))],
                     policy: CompletionPolicy(keepLogsPerSource: 3))
@@ -101,16 +113,33 @@ struct StoreJobLifeTests {
             // A failed job's confirmed state is kept too: the target confirmed it. Both stores keep
             // it compacted by one rule: escapes, numbers and key order as the target wrote them.
             try await store.recordCompletions(
-                [(first.id, JobOutcome(status: .failed, completedAt: t0, tapExitStatus: 1, confirmedState: #"{ "bookmarks": { "orders": { "id": 7 } } }"#))],
+                [
+                    (
+                        first.id,
+                        JobOutcome(
+                            status: .failed, completedAt: t0, tapExitStatus: 1,
+                            confirmedState: #"{ "bookmarks": { "orders": { "id": 7 } } }"#)
+                    )
+                ],
                 policy: CompletionPolicy())
             #expect(try await store.state(sourceID: source.id) == #"{"bookmarks":{"orders":{"id":7}}}"#)
             let second = try await Self.manual(store, source.id, at: t0.addingTimeInterval(1), "b")
             #expect(try await store.resetState(sourceID: source.id, actor: alice, now: t0) == .jobRunning(jobName: "b"))
             try await store.recordCompletions(
-                [(second.id, Self.succeeded(at: t0.addingTimeInterval(2), state: #"{"bookmarks":{"orders":{"id":9, "s":"a b", "e":"\"q\" \u00e9 é", "n": 1.50}}}"#))],
+                [
+                    (
+                        second.id,
+                        Self.succeeded(
+                            at: t0.addingTimeInterval(2),
+                            state: #"{"bookmarks":{"orders":{"id":9, "s":"a b", "e":"\"q\" \u00e9 é", "n": 1.50}}}"#)
+                    )
+                ],
                 policy: CompletionPolicy())
-            #expect(try await store.state(sourceID: source.id) == #"{"bookmarks":{"orders":{"id":9,"s":"a b","e":"\"q\" \u00e9 é","n":1.50}}}"#)
-            #expect(try await store.resetState(sourceID: source.id, actor: alice, now: t0) == .reset(previous: #"{"bookmarks":{"orders":{"id":9,"s":"a b","e":"\"q\" \u00e9 é","n":1.50}}}"#))
+            #expect(
+                try await store.state(sourceID: source.id) == #"{"bookmarks":{"orders":{"id":9,"s":"a b","e":"\"q\" \u00e9 é","n":1.50}}}"#)
+            #expect(
+                try await store.resetState(sourceID: source.id, actor: alice, now: t0)
+                    == .reset(previous: #"{"bookmarks":{"orders":{"id":9,"s":"a b","e":"\"q\" \u00e9 é","n":1.50}}}"#))
             #expect(try await store.state(sourceID: source.id) == nil)
             let last = try #require(try await store.events(sourceID: source.id).last)
             #expect(last.kind == .updated && last.reason == "state reset" && last.detail == "state" && last.actor == "alice")
@@ -134,7 +163,9 @@ struct StoreJobLifeTests {
         }
     }
 
-    @Test("deleting the destination system-pauses every source and refuses manual jobs; a new one releases them", arguments: StoreBackend.available)
+    @Test(
+        "deleting the destination system-pauses every source and refuses manual jobs; a new one releases them",
+        arguments: StoreBackend.available)
     func destinationPause(kind: StoreBackend) async throws {
         try await kind.withStore(catalog: testCatalog) { store in
             let a = try await Self.everySecond(store, "a")
@@ -177,8 +208,10 @@ struct StoreJobLifeTests {
             for i in 0..<6 {
                 let at = t0.addingTimeInterval(Double(i * 10))
                 let job = try await Self.manual(store, source.id, at: at, "j\(i)")
-                let outcome = i % 2 == 0
-                    ? Self.succeeded(at: at.addingTimeInterval(1)) : JobOutcome(status: .failed, completedAt: at.addingTimeInterval(1), tapExitStatus: 2)
+                let outcome =
+                    i % 2 == 0
+                    ? Self.succeeded(at: at.addingTimeInterval(1))
+                    : JobOutcome(status: .failed, completedAt: at.addingTimeInterval(1), tapExitStatus: 2)
                 try await store.recordCompletions([(job.id, outcome)], policy: CompletionPolicy())
             }
             _ = try await Self.manual(store, source.id, at: t0.addingTimeInterval(70), "running")
@@ -196,7 +229,9 @@ struct StoreJobLifeTests {
         }
     }
 
-    @Test("extractions show each source's last ended job; loads each stream's latest load, a failed target as its error", arguments: StoreBackend.available)
+    @Test(
+        "extractions show each source's last ended job; loads each stream's latest load, a failed target as its error",
+        arguments: StoreBackend.available)
     func extractionsAndLoads(kind: StoreBackend) async throws {
         try await kind.withStore(catalog: testCatalog) { store in
             let a = try await Self.everySecond(store, "a")
@@ -204,7 +239,8 @@ struct StoreJobLifeTests {
             for (i, source) in [a, a, b].enumerated() {
                 let at = t0.addingTimeInterval(Double(i * 10))
                 let job = try await Self.manual(store, source.id, at: at, "j\(i)")
-                let outcome = i == 2
+                let outcome =
+                    i == 2
                     ? JobOutcome(
                         status: .failed, completedAt: at.addingTimeInterval(1), tapExitStatus: 0, targetExitStatus: 3,
                         targetDescription: "disk full", streamRecords: ["orders": 4])

@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// The start transaction and job bookkeeping, straight against the store (the claims on every
 /// backend; what needs SQLite itself, on SQLite).
@@ -25,7 +25,10 @@ struct StoreJobsTests {
         try await kind.withStore(catalog: testCatalog) { store in
             let source = try await cronSource(store)
             let due = try #require(source.nextFireAt)
-            guard case .started(let job, _, let next) = try await claim(store, source.id, due) else { Issue.record("not started"); return }
+            guard case .started(let job, _, let next) = try await claim(store, source.id, due) else {
+                Issue.record("not started")
+                return
+            }
             #expect(job.trigger == .scheduled && job.scheduledFor == due && job.status == .running)
             #expect(next == due.addingTimeInterval(60))
             // The same occurrence again (a stale queue entry) starts nothing.
@@ -40,7 +43,10 @@ struct StoreJobsTests {
             let due = try #require(source.nextFireAt)
             let batch = try await store.claimScheduledStarts(
                 [(source.id, due), (source.id, due)], now: due, jobName: { "1.\($0).sync.\(UUID())" })
-            guard case .started(_, _, let next) = batch[0] else { Issue.record("not started: \(batch[0])"); return }
+            guard case .started(_, _, let next) = batch[0] else {
+                Issue.record("not started: \(batch[0])")
+                return
+            }
             #expect(batch[1] == .notDue(sourceID: source.id, nextFire: next, reason: .moved))
             #expect(try await store.jobs(sourceID: source.id, page: 1, perPage: 10, filter: JobFilter()).total == 1)
         }
@@ -81,7 +87,9 @@ struct StoreJobsTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try await cronSource(try Store.open(path: dir + "/t.db", catalog: testCatalog).withTestDestination())
         let reopened = try Store.open(path: dir + "/t.db", catalog: SourceTypeCatalog([])).withTestDestination()
-        #expect(try await claim(reopened, source.id, try #require(source.nextFireAt)) == .notDue(sourceID: source.id, nextFire: nil, reason: .notConfigured))
+        #expect(
+            try await claim(reopened, source.id, try #require(source.nextFireAt))
+                == .notDue(sourceID: source.id, nextFire: nil, reason: .notConfigured))
         let paused = try #require(try await reopened.source(id: source.id))
         #expect(paused.systemPauseReason == "source type platform.test is not in the configuration")
     }
@@ -92,11 +100,17 @@ struct StoreJobsTests {
         let source = try await cronSource(store)
         var ids: [Int64] = []
         for i in 0..<5 {
-            guard case .started(let job, _) = try await store.startManualJob(sourceID: source.id, now: t0.addingTimeInterval(Double(i)), jobName: "j\(i)")
-            else { Issue.record("not started"); return }
+            guard
+                case .started(let job, _) = try await store.startManualJob(
+                    sourceID: source.id, now: t0.addingTimeInterval(Double(i)), jobName: "j\(i)")
+            else {
+                Issue.record("not started")
+                return
+            }
             try store.recordSpawned([(job.id, 100 + Int32(i), t0, "/logs/j\(i).log")])
             let result = try store.recordCompletions(
-                [(job.id, JobOutcome(status: .succeeded, completedAt: t0, tapExitStatus: 0, targetExitStatus: 0))], policy: CompletionPolicy(keepLogsPerSource: 3))
+                [(job.id, JobOutcome(status: .succeeded, completedAt: t0, tapExitStatus: 0, targetExitStatus: 0))],
+                policy: CompletionPolicy(keepLogsPerSource: 3))
             #expect(result.ended.map(\.id) == [job.id])
             #expect(result.expiredLogs == (i >= 3 ? ["/logs/j\(i - 3).log"] : []))
             ids.append(job.id)
@@ -124,7 +138,10 @@ struct StoreSchedulableAgainTests {
         #expect(try await store.source(id: source.id)?.nextFireAt == nil)
         let later = t0.addingTimeInterval(30)
         guard case .started(let job, _) = try await store.startManualJob(sourceID: source.id, now: later, jobName: "1.1.sync.m")
-        else { Issue.record("not started"); return }
+        else {
+            Issue.record("not started")
+            return
+        }
         heard.clear()
         try store.recordCompletions(
             [(job.id, JobOutcome(status: .succeeded, completedAt: later.addingTimeInterval(1), tapExitStatus: 0, targetExitStatus: 0))],
@@ -146,8 +163,13 @@ struct StoreSchedulableAgainTests {
         var due = try #require(source.nextFireAt)
         var changed: [SourceChange] = []
         for _ in 0..<2 {
-            guard case .started(let job, _, let next) = try store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "1.\($0).sync.\(UUID())" })[0]
-            else { Issue.record("not started"); return }
+            guard
+                case .started(let job, _, let next) = try store.claimScheduledStarts(
+                    [(source.id, due)], now: due, jobName: { "1.\($0).sync.\(UUID())" })[0]
+            else {
+                Issue.record("not started")
+                return
+            }
             heard.clear()
             try store.recordCompletions(
                 [(job.id, JobOutcome(status: .failed, completedAt: due, tapExitStatus: 1))],

@@ -1,12 +1,12 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineCluster
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// `tapline store migrate`: a single node's SQLite database moved into an empty PostgreSQL
 /// database answers every read the API serves as the single node would after its next start.
@@ -58,19 +58,33 @@ struct StoreMoveToClusterTests {
         for (i, name) in ["j1", "j2"].enumerated() {
             let at = t0.addingTimeInterval(Double(10 * i) + 0.125)
             let job = try await StoreJobLifeTests.manual(store, shop.id, at: at, name)
-            try store.recordSpawned([SpawnedJob(jobID: job.id, processGroup: 4000 + Int32(i), spawnedAt: at, logPath: "/var/lib/tapline/logs/\(name).log")])
+            try store.recordSpawned([
+                SpawnedJob(jobID: job.id, processGroup: 4000 + Int32(i), spawnedAt: at, logPath: "/var/lib/tapline/logs/\(name).log")
+            ])
             _ = try store.recordCompletions(
-                [(job.id, StoreJobLifeTests.succeeded(at: at.addingTimeInterval(2), state: #"{"bookmarks":{"orders":\#(i)}}"#, loaded: ["orders": 3 + i]))],
+                [
+                    (
+                        job.id,
+                        StoreJobLifeTests.succeeded(
+                            at: at.addingTimeInterval(2), state: #"{"bookmarks":{"orders":\#(i)}}"#, loaded: ["orders": 3 + i])
+                    )
+                ],
                 policy: CompletionPolicy())
         }
         _ = try await StoreJobLifeTests.manual(store, shop.id, at: t0.addingTimeInterval(30), "j3-running")
         let paused = try await store.createSource(
             try newSource(
                 "Paused",
-                properties: ["host": .string("db"), "frequency_in_minutes": .string("360"), "anchor_time": .string("2026-01-01T03:30:00.250Z")]),
+                properties: [
+                    "host": .string("db"), "frequency_in_minutes": .string("360"), "anchor_time": .string("2026-01-01T03:30:00.250Z"),
+                ]),
             actor: alice, now: t0)
         _ = try await store.createSource(
-            try newSource("Anchored", properties: ["host": .string("db"), "frequency_in_minutes": .string("360"), "anchor_time": .string("2026-01-01T03:30:00.250Z")]),
+            try newSource(
+                "Anchored",
+                properties: [
+                    "host": .string("db"), "frequency_in_minutes": .string("360"), "anchor_time": .string("2026-01-01T03:30:00.250Z"),
+                ]),
             actor: alice, now: t0)
         _ = try await store.updateSource(id: paused.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0)
         let gone = try await store.createSource(try newSource("Gone"), actor: alice, now: t0)
@@ -100,7 +114,8 @@ struct StoreMoveToClusterTests {
 
         try await withClusterDatabase { database in
             let location = database.location
-            let summary = try await ClusterImport(database: database, node: "old-host").run(from: try StoreExport(path: path), now: Self.moved)
+            let summary = try await ClusterImport(database: database, node: "old-host").run(
+                from: try StoreExport(path: path), now: Self.moved)
             #expect(summary.rows.map(\.table) == ClusterImport.tableNames)
             let counts = Dictionary(uniqueKeysWithValues: summary.rows.map { ($0.table, $0.count) })
             #expect(counts["sources"] == 6 && counts["jobs"] == 3 && counts["destinations"] == 1 && counts["source_state"] == 1)
@@ -127,7 +142,10 @@ struct StoreMoveToClusterTests {
                 let next = try await cluster.createSource(try newSource("Next"), actor: alice, now: Self.moved)
                 #expect(next.id == 7)
                 guard case .started(let job, _) = try await cluster.startManualJob(sourceID: next.id, now: Self.moved, jobName: "n1.job")
-                else { Issue.record("not started"); return }
+                else {
+                    Issue.record("not started")
+                    return
+                }
                 #expect(job.id == 4)
                 let other = try CredentialCipher(keyBytes: Array(repeating: 1, count: 32))
                 await #expect(throws: ClusterKeyError.self) { try await cluster.adoptCredentialsKey(other.keyID, node: "n2") }
@@ -155,11 +173,13 @@ struct StoreMoveToClusterTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/tapline.db"
         let single = try Store.open(path: path, catalog: Self.catalog, cipher: Self.key).withTestDestination()
-        _ = try await single.createSource(try newSource("Shop", properties: ["host": .string("db"), "password": .string("x")]), actor: alice, now: t0)
+        _ = try await single.createSource(
+            try newSource("Shop", properties: ["host": .string("db"), "password": .string("x")]), actor: alice, now: t0)
         try await withClusterDatabase { database in
             let other = try CredentialCipher(keyBytes: Array(repeating: 2, count: 32))
             try await database.client.query(
-                "INSERT INTO cluster_settings (name, value, set_by) VALUES ('credentials_key_id', \(other.keyID), 'n0')", logger: database.logger)
+                "INSERT INTO cluster_settings (name, value, set_by) VALUES ('credentials_key_id', \(other.keyID), 'n0')",
+                logger: database.logger)
             do {
                 _ = try await ClusterImport(database: database, node: "h").run(from: try StoreExport(path: path), now: Date())
                 Issue.record("a move sealed with another key was accepted")

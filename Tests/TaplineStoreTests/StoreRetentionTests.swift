@@ -1,24 +1,32 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 @Suite("Store: history retention")
 struct StoreRetentionTests {
     func endedJobs(_ store: any APIStore, source: Int64, count: Int, at start: Date) async throws {
         for i in 0..<count {
             let at = start.addingTimeInterval(Double(i))
-            guard case .started(let job, _) = try await store.startManualJob(sourceID: source, now: at, jobName: "1.\(source).sync.\(start.timeIntervalSince1970).\(i)")
-            else { Issue.record("not started"); return }
-            try await store.recordCompletions([(job.id, JobOutcome(status: .succeeded, completedAt: at.addingTimeInterval(0.5)))], policy: CompletionPolicy())
+            guard
+                case .started(let job, _) = try await store.startManualJob(
+                    sourceID: source, now: at, jobName: "1.\(source).sync.\(start.timeIntervalSince1970).\(i)")
+            else {
+                Issue.record("not started")
+                return
+            }
+            try await store.recordCompletions(
+                [(job.id, JobOutcome(status: .succeeded, completedAt: at.addingTimeInterval(0.5)))], policy: CompletionPolicy())
         }
     }
 
-    @Test("ended jobs past the age or the per-source count go in small steps; running jobs and pause events stay", arguments: StoreBackend.available)
+    @Test(
+        "ended jobs past the age or the per-source count go in small steps; running jobs and pause events stay",
+        arguments: StoreBackend.available)
     func prune(kind: StoreBackend) async throws {
         try await kind.withStore(catalog: testCatalog) { store in try await prune(store) }
     }

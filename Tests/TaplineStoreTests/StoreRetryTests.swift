@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// Retries of failed scheduled jobs, straight against the store: each attempt a job row of its
 /// occurrence, and nothing that stops a scheduled start lets a retry through.
@@ -30,7 +30,9 @@ struct StoreRetryTests {
         try await store.recordCompletions([(job.id, JobOutcome(status: .failed, completedAt: end, tapExitStatus: 1))], policy: policy)
     }
 
-    @Test("a failed scheduled job is retried with doubling waits, each attempt a job of the same occurrence", arguments: StoreBackend.available)
+    @Test(
+        "a failed scheduled job is retried with doubling waits, each attempt a job of the same occurrence",
+        arguments: StoreBackend.available)
     func retriedThenResumes(kind: StoreBackend) async throws {
         try await kind.withStore(catalog: testCatalog) { store in
             let s = try await source(store)
@@ -88,18 +90,22 @@ struct StoreRetryTests {
                 let retryAt = try #require(try await fail(store, job, at: due.addingTimeInterval(1)).retries.first?.at)
                 let now = due.addingTimeInterval(2)
                 switch way {
-                case "pause": _ = try await store.updateSource(id: s.id, patch: patch { $0.pause = .pause(shownAs: now) }, actor: alice, now: now)
+                case "pause":
+                    _ = try await store.updateSource(id: s.id, patch: patch { $0.pause = .pause(shownAs: now) }, actor: alice, now: now)
                 case "delete": _ = try await store.deleteSource(id: s.id, actor: alice, now: now)
                 case "edit":
                     _ = try await store.updateSource(
-                        id: s.id, patch: try patch { $0.changes = try testType.validate(properties: ["cron_expression": .string("30 * * ? * *")]) },
+                        id: s.id,
+                        patch: try patch { $0.changes = try testType.validate(properties: ["cron_expression": .string("30 * * ? * *")]) },
                         actor: alice, now: now)
                 default:
-                    guard case .started(let manual, _) = try await store.startManualJob(sourceID: s.id, now: now, jobName: "m.\(way)") else {
+                    guard case .started(let manual, _) = try await store.startManualJob(sourceID: s.id, now: now, jobName: "m.\(way)")
+                    else {
                         Issue.record("manual not started")
                         continue
                     }
-                    try await store.recordCompletions([(manual.id, JobOutcome(status: .succeeded, completedAt: now, tapExitStatus: 0))], policy: CompletionPolicy())
+                    try await store.recordCompletions(
+                        [(manual.id, JobOutcome(status: .succeeded, completedAt: now, tapExitStatus: 0))], policy: CompletionPolicy())
                 }
                 let after = try #require(try await store.source(id: s.id))
                 #expect(after.pendingRetry == nil, "\(way)")
@@ -131,8 +137,13 @@ struct StoreRetryTests {
             let (stopped, _) = try await start(store, minutely.id, at: mdue)
             let r = try await store.recordCompletions([(stopped.id, JobOutcome.stopped(at: mdue.addingTimeInterval(1)))], policy: policy)
             #expect(r.retries.isEmpty)
-            guard case .started(let manual, _) = try await store.startManualJob(sourceID: minutely.id, now: mdue.addingTimeInterval(2), jobName: "m")
-            else { Issue.record("manual not started"); return }
+            guard
+                case .started(let manual, _) = try await store.startManualJob(
+                    sourceID: minutely.id, now: mdue.addingTimeInterval(2), jobName: "m")
+            else {
+                Issue.record("manual not started")
+                return
+            }
             #expect(try await fail(store, manual, at: mdue.addingTimeInterval(3)).retries.isEmpty)
         }
     }
@@ -165,10 +176,17 @@ struct StoreRetryTests {
             let due = try #require(s.nextFireAt)
             let (job, _) = try await start(store, s.id, at: due)
             let retryAt = try #require(try await fail(store, job, at: due.addingTimeInterval(1)).retries.first?.at)
-            let batch = try await store.claimScheduledStarts([(s.id, retryAt), (s.id, retryAt)], now: retryAt, jobName: { "r.\($0).\(UUID())" })
-            guard case .started(let retry, _, _) = batch[0] else { Issue.record("retry not started: \(batch[0])"); return }
+            let batch = try await store.claimScheduledStarts(
+                [(s.id, retryAt), (s.id, retryAt)], now: retryAt, jobName: { "r.\($0).\(UUID())" })
+            guard case .started(let retry, _, _) = batch[0] else {
+                Issue.record("retry not started: \(batch[0])")
+                return
+            }
             #expect(retry.attempt == 2)
-            guard case .notDue(_, _, .moved) = batch[1] else { Issue.record("second claim: \(batch[1])"); return }
+            guard case .notDue(_, _, .moved) = batch[1] else {
+                Issue.record("second claim: \(batch[1])")
+                return
+            }
         }
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// The schema holds its invariants for every writer, including a person with `sqlite3`.
 @Suite("Store: schema and durability")
@@ -46,7 +46,8 @@ struct StoreSchemaTests {
         await rejects(store, "UPDATE sources SET properties = 'not json'")
         await rejects(store, "UPDATE sources SET paused_at = \(now)")  // next_fire_at is still set
         await rejects(store, "UPDATE sources SET system_paused_at = \(now), next_fire_at = NULL")  // no reason
-        await rejects(store, "INSERT INTO sources (name, display_name, type, created_at, updated_at) VALUES ('s', 'x', 't', \(now), \(now))")
+        await rejects(
+            store, "INSERT INTO sources (name, display_name, type, created_at, updated_at) VALUES ('s', 'x', 't', \(now), \(now))")
         await rejects(store, "INSERT INTO source_events (source_id, at, kind, actor) VALUES (1, \(now), 'exploded', 'me')")
         await rejects(store, "INSERT INTO source_events (source_id, at, kind, actor) VALUES (99, \(now), 'paused', 'me')")
         await rejects(store, "UPDATE source_events SET actor = 'someone else'")

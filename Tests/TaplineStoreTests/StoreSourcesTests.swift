@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// The store's source operations, one suite for every backend: SQLite in memory and in a real
 /// file, and PostgreSQL (a private server, when installed) through `ClusterStore`.
@@ -40,7 +40,8 @@ struct StoreSourcesTests {
     func create(kind: StoreBackend) async throws {
         try await kind.withStore(catalog: testCatalog) { store in
             let source = try await store.createSource(
-                try newSource("My Shop", properties: ["host": .string("db"), "password": .string("pw"), "frequency_in_minutes": .string("30")]),
+                try newSource(
+                    "My Shop", properties: ["host": .string("db"), "password": .string("pw"), "frequency_in_minutes": .string("30")]),
                 actor: alice, now: t0)
             #expect(source.id == 1)
             #expect(source.name == "my_shop")
@@ -95,11 +96,13 @@ struct StoreSourcesTests {
         try await kind.withStore(catalog: testCatalog) { store in
             let source = try await store.createSource(try newSource("S"), actor: alice, now: t0)
             let shown = Timestamp.parse("2019-06-01T00:00:00Z")!
-            let paused = try await store.updateSource(id: source.id, patch: patch { $0.pause = .pause(shownAs: shown) }, actor: alice, now: t0.addingTimeInterval(5))
+            let paused = try await store.updateSource(
+                id: source.id, patch: patch { $0.pause = .pause(shownAs: shown) }, actor: alice, now: t0.addingTimeInterval(5))
             #expect(paused.pausedAt == shown)
             #expect(paused.nextFireAt == nil)
             // Pausing again changes the shown value but records no second event.
-            _ = try await store.updateSource(id: source.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0.addingTimeInterval(6))
+            _ = try await store.updateSource(
+                id: source.id, patch: patch { $0.pause = .pause(shownAs: t0) }, actor: alice, now: t0.addingTimeInterval(6))
             let unpauseAt = t0.addingTimeInterval(3 * 3600 + 10)
             let active = try await store.updateSource(id: source.id, patch: patch { $0.pause = .unpause }, actor: alice, now: unpauseAt)
             #expect(active.pausedAt == nil)

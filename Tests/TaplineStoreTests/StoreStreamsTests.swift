@@ -1,10 +1,10 @@
 import Foundation
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// Discovery and stream selection, one suite for every backend: a source of a type with
 /// discovery is scheduled only once a check found its streams and one is selected.
@@ -18,7 +18,8 @@ struct StoreStreamsTests {
     static func stream(_ id: String) -> DiscoveredStream {
         DiscoveredStream(
             tapStreamID: id, streamName: id, schema: #"{"type":"object"}"#,
-            metadata: #"[{"breadcrumb":[],"metadata":{"inclusion":"available"}},{"breadcrumb":["properties","x"],"metadata":{"inclusion":"unsupported"}}]"#,
+            metadata:
+                #"[{"breadcrumb":[],"metadata":{"inclusion":"available"}},{"breadcrumb":["properties","x"],"metadata":{"inclusion":"unsupported"}}]"#,
             catalogEntry: #"{"stream":"\#(id)","tap_stream_id":"\#(id)","table_name":"t_\#(id)"}"#)
     }
 
@@ -37,7 +38,8 @@ struct StoreStreamsTests {
             #expect(try await store.lastConnectionCheck(sourceID: source.id)?.status == "running")
             let later = t0.addingTimeInterval(5)
             let discovered = try #require(
-                try await store.finishConnectionCheck(name: "c1", exitStatus: 0, errorMessage: nil, streams: [Self.stream("a"), Self.stream("b")], now: later))
+                try await store.finishConnectionCheck(
+                    name: "c1", exitStatus: 0, errorMessage: nil, streams: [Self.stream("a"), Self.stream("b")], now: later))
             #expect(discovered.discovered && !discovered.streamsSelected && discovered.nextFireAt == nil)
             #expect(discovered.checkJobName == "c1")
             #expect(try await store.sourcesAwaitingCheck().isEmpty)
@@ -55,7 +57,8 @@ struct StoreStreamsTests {
             }
             await #expect(throws: StreamMetadataError.unsupportedField) {
                 try await store.updateStreamMetadata(
-                    sourceID: source.id, changes: [("a", [["breadcrumb": ["properties", "x"], "metadata": ["selected": true]]])], now: later)
+                    sourceID: source.id, changes: [("a", [["breadcrumb": ["properties", "x"], "metadata": ["selected": true]]])], now: later
+                )
             }
             let selected = try await store.updateStreamMetadata(
                 sourceID: source.id, changes: [("b", [["breadcrumb": [String](), "metadata": ["selected": true]]])], now: later)
@@ -64,7 +67,8 @@ struct StoreStreamsTests {
 
             // Rediscovery: the selection of a stream still there is kept, a vanished one is gone.
             #expect(try await store.startConnectionCheck(sourceID: source.id, name: "c3", now: later))
-            try await store.finishConnectionCheck(name: "c3", exitStatus: 0, errorMessage: nil, streams: [Self.stream("b"), Self.stream("c")], now: later)
+            try await store.finishConnectionCheck(
+                name: "c3", exitStatus: 0, errorMessage: nil, streams: [Self.stream("b"), Self.stream("c")], now: later)
             let streams = try await store.streams(sourceID: source.id)
             #expect(streams.map(\.stream.tapStreamID) == ["b", "c"] && streams.map(\.selected) == [true, nil])
             let text = try #require(try await store.selectedCatalog(sourceID: source.id))

@@ -2,9 +2,9 @@ import Foundation
 import GRDB
 import Synchronization
 import TaplineCore
+import TaplineStoreContract
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// A source type with a required property, a credential and a narrowed frequency set.
 let testType = SourceType(

@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
-import Testing
 import TaplineCore
+import TaplineStoreContract
 import TaplineTestSupport
+import Testing
 
 @testable import TaplineStore
-import TaplineStoreContract
 
 /// The webhook outbox: deliveries are written in the transaction of their event, by the schema.
 @Suite("Store: webhook outbox")
@@ -17,7 +17,8 @@ struct StoreWebhookOutboxTests {
         guard case .started(let job, _, _) = try store.claimScheduledStarts([(source.id, due)], now: due, jobName: { "j.\($0)" })[0]
         else { throw StoreTestFailure("not started") }
         try store.recordCompletions(
-            [(job.id, JobOutcome(status: .failed, completedAt: due, tapExitStatus: 1))], policy: CompletionPolicy(failuresBeforeSystemPause: 1))
+            [(job.id, JobOutcome(status: .failed, completedAt: due, tapExitStatus: 1))],
+            policy: CompletionPolicy(failuresBeforeSystemPause: 1))
         return job
     }
 
@@ -31,7 +32,10 @@ struct StoreWebhookOutboxTests {
             ], now: t0)
         let job = try await failedJob(store)
         let due = try await store.dueDeliveries(now: t0.addingTimeInterval(3600), limit: 10)
-        #expect(due.map { "\($0.webhook) \($0.event.rawValue)" }.sorted() == ["all job.failed", "all source.system_paused", "pauses source.system_paused"])
+        #expect(
+            due.map { "\($0.webhook) \($0.event.rawValue)" }.sorted() == [
+                "all job.failed", "all source.system_paused", "pauses source.system_paused",
+            ])
         #expect(due.first { $0.event == .jobFailed }?.job?.id == job.id)
         #expect(due.first { $0.event == .systemPaused }?.reason?.hasPrefix("1 consecutive") == true)
         // Nothing is due before its event happened.

@@ -6,7 +6,7 @@ import TaplineStore
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A private PostgreSQL server for the cluster tests: `initdb` and `pg_ctl` from Debian's
@@ -64,7 +64,8 @@ public final class PostgresServer: Sendable {
         atexit {
             guard let (bin, directory, runAs) = PostgresServer.stopAtExit else { return }
             let stop = [bin + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"]
-            try? PostgresServer.run(runAs == nil ? stop[0] : "/usr/sbin/runuser", runAs == nil ? Array(stop.dropFirst()) : ["-u", runAs!, "--"] + stop)
+            try? PostgresServer.run(
+                runAs == nil ? stop[0] : "/usr/sbin/runuser", runAs == nil ? Array(stop.dropFirst()) : ["-u", runAs!, "--"] + stop)
             try? FileManager.default.removeItem(atPath: directory)
         }
     }
@@ -80,7 +81,8 @@ public final class PostgresServer: Sendable {
 
     /// Runs SQL as the superuser through the server's socket, on the `postgres` database.
     public func superuser(on database: String = "postgres", _ sql: String) throws {
-        try Self.run(bin + "/psql", ["-h", directory, "-p", "\(port)", "-U", Self.user, "-d", database, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        try Self.run(
+            bin + "/psql", ["-h", directory, "-p", "\(port)", "-U", Self.user, "-d", database, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
     private func runServerTool(_ tool: String, _ arguments: [String]) throws {

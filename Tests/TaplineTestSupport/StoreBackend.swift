@@ -14,7 +14,6 @@ public enum StoreBackend: String, Sendable, CaseIterable {
 
     public static var available: [StoreBackend] { PostgresServer.available ? [.memory, .disk, .postgres] : [.memory, .disk] }
 
-
     /// Runs `body` with a new, empty store of this backend with the account's destination; on
     /// PostgreSQL the store serves as a node that joined the cluster (an hour's lease).
     public func withStore(

@@ -108,7 +108,11 @@ struct DestinationsController {
             ("name", .string(type?.displayName ?? record.type)),
             ("stitch_client_id", .int(dependencies.stitchClientID)),
             ("properties", .object(record.properties.sorted { $0.key < $1.key }.map { ($0.key, WireJSON.string($0.value)) })),
-            ("report_card", type.map { ReportCardWire.forDestination($0, provided: Set(record.properties.keys).union(record.credentials.keys)) } ?? .null),
+            (
+                "report_card",
+                type.map { ReportCardWire.forDestination($0, provided: Set(record.properties.keys).union(record.credentials.keys)) }
+                    ?? .null
+            ),
             ("paused_at", .null),
             ("system_paused_at", .null),
             ("created_at", .string(Timestamp.format(record.createdAt))),

@@ -26,14 +26,15 @@ struct ExtractionsController {
         let (rows, total) = try await dependencies.store.lastExtractions(since: since, page: page, perPage: Self.perPage)
         let items = rows.map { row -> WireJSON in
             let job = row.job
-            return .object([
-                ("job_name", .string(job.jobName)),
-                ("stitch_client_id", .int(client)),
-                ("source_id", .int(job.sourceID)),
-                ("source_type", .string(tapName(row.sourceType))),
-                ("start_time", .string(Timestamp.format(job.startedAt))),
-                ("completion_time", .optional(job.completedAt.map(Timestamp.format))),
-            ] + JobWire.exitFields(job))
+            return .object(
+                [
+                    ("job_name", .string(job.jobName)),
+                    ("stitch_client_id", .int(client)),
+                    ("source_id", .int(job.sourceID)),
+                    ("source_type", .string(tapName(row.sourceType))),
+                    ("start_time", .string(Timestamp.format(job.startedAt))),
+                    ("completion_time", .optional(job.completedAt.map(Timestamp.format))),
+                ] + JobWire.exitFields(job))
         }
         return .json(JobWire.page(items, page: page, total: total, perPage: Self.perPage, path: "/v4/\(client)/extractions"))
     }

@@ -70,8 +70,10 @@ struct ReplicationJobsController {
         let filter = try JobWire.filter(request)
         let perPage = 100
         let (jobs, total) = try await dependencies.store.jobs(sourceID: id, page: page, perPage: perPage, filter: filter)
-        return .json(JobWire.page(jobs.map(JobWire.json), page: page, total: total, perPage: perPage, path: "/v4/sources/\(id)/jobs",
-            query: JobWire.queryWithoutPage(request)))
+        return .json(
+            JobWire.page(
+                jobs.map(JobWire.json), page: page, total: total, perPage: perPage, path: "/v4/sources/\(id)/jobs",
+                query: JobWire.queryWithoutPage(request)))
     }
 
     private func unknownSource(_ raw: String) -> APIError {

@@ -6,16 +6,17 @@ import TaplineStoreContract
 /// A job in `GET /v4/sources/{id}/jobs` (a tapline extension), with Stitch's extraction fields.
 enum JobWire {
     static func json(_ job: JobRecord) -> WireJSON {
-        .object([
-            ("job_name", .string(job.jobName)),
-            ("source_id", .int(job.sourceID)),
-            ("trigger", .string(job.trigger.rawValue)),
-            ("scheduled_for", .optional(job.scheduledFor.map(Timestamp.format))),
-            ("attempt", .int(Int64(job.attempt))),
-            ("started_at", .string(Timestamp.format(job.startedAt))),
-            ("completed_at", .optional(job.completedAt.map(Timestamp.format))),
-            ("status", .string(job.status.rawValue)),
-        ] + exitFields(job))
+        .object(
+            [
+                ("job_name", .string(job.jobName)),
+                ("source_id", .int(job.sourceID)),
+                ("trigger", .string(job.trigger.rawValue)),
+                ("scheduled_for", .optional(job.scheduledFor.map(Timestamp.format))),
+                ("attempt", .int(Int64(job.attempt))),
+                ("started_at", .string(Timestamp.format(job.startedAt))),
+                ("completed_at", .optional(job.completedAt.map(Timestamp.format))),
+                ("status", .string(job.status.rawValue)),
+            ] + exitFields(job))
     }
 
     /// Stitch's extraction exit statuses and descriptions, shared by both job shapes.
@@ -45,7 +46,8 @@ enum JobWire {
         let allowed: Set<String> = ["page", "status", "trigger", "since", "until"]
         var filter = JobFilter()
         for (key, _) in request.uri.queryParameters where !allowed.contains(String(key)) {
-            throw APIError.job(type: "invalid_filter", message: "unknown query parameter \(key) (allowed: page, status, trigger, since, until)")
+            throw APIError.job(
+                type: "invalid_filter", message: "unknown query parameter \(key) (allowed: page, status, trigger, since, until)")
         }
         if let text = request.uri.queryParameters.get("status") {
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {

@@ -88,14 +88,20 @@ enum ReportCardWire {
             ("type", .string(type.stitchType)),
             ("current_step", .int(complete ? 1 : 0)),
             ("current_step_type", .string(complete ? "fully_configured" : "form")),
-            ("steps", .array([
-                .object([("type", .string("form")), ("properties", .array(form))]),
-                .object([("type", .string("fully_configured")), ("properties", .array([]))]),
-            ])),
-            ("details", .object([
-                ("pricing_tier", .string("standard")), ("pipeline_state", .string("released")),
-                ("default_scheduling_interval", .null), ("default_start_date", .null), ("protocol", .string(type.type)),
-            ])),
+            (
+                "steps",
+                .array([
+                    .object([("type", .string("form")), ("properties", .array(form))]),
+                    .object([("type", .string("fully_configured")), ("properties", .array([]))]),
+                ])
+            ),
+            (
+                "details",
+                .object([
+                    ("pricing_tier", .string("standard")), ("pipeline_state", .string("released")),
+                    ("default_scheduling_interval", .null), ("default_start_date", .null), ("protocol", .string(type.type)),
+                ])
+            ),
         ])
     }
 

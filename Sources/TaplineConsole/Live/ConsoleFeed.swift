@@ -49,8 +49,10 @@ final class ConsoleFeed: StoreObserver, Sendable {
         var probes = 0
     }
 
-    init(store: any ConsoleStore, capacity: Int = 64, probeInterval: Duration = .milliseconds(500),
-         coalesce: Duration = .milliseconds(250), logger: Logger) {
+    init(
+        store: any ConsoleStore, capacity: Int = 64, probeInterval: Duration = .milliseconds(500),
+        coalesce: Duration = .milliseconds(250), logger: Logger
+    ) {
         self.store = store
         self.capacity = capacity
         self.probeInterval = probeInterval

@@ -28,7 +28,9 @@ extension ClusterSettings {
 
     /// The database password after defaults (`resolvedPasswordFile`), `nil` when none is to be
     /// read.
-    public func password(environment: [String: String]) throws(PasswordFileError) -> (password: String, readableByOthers: Bool, path: String)? {
+    public func password(environment: [String: String]) throws(PasswordFileError) -> (
+        password: String, readableByOthers: Bool, path: String
+    )? {
         guard let path = resolvedPasswordFile(environment: environment) else { return nil }
         let read = try Self.readPassword(path: path)
         return (read.password, read.readableByOthers, path)

@@ -2,7 +2,7 @@ import Foundation
 import TaplineCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How this daemon takes part in a cluster (`store: postgres://…` and `node:`). `nil` in the

@@ -45,5 +45,4 @@ extension TaplineConfiguration {
         return config
     }
 
-
 }

@@ -12,7 +12,8 @@ public enum ConfigurationLoader {
         path: String?, listen: String?, stateDirectory: String?, environment: [String: String],
         describeTaps: Bool = true
     ) throws(ConfigurationError) -> TaplineConfiguration {
-        var config = try path.map { p throws(ConfigurationError) in try TaplineConfiguration.load(path: p) }
+        var config =
+            try path.map { p throws(ConfigurationError) in try TaplineConfiguration.load(path: p) }
             ?? TaplineConfiguration()
         if let value = environment[listenVariable], !value.isEmpty {
             config.listen = try ListenAddress.parse(value, origin: listenVariable)

@@ -19,4 +19,3 @@ public enum DemoSourceType {
         checkCommand: ["tapline", "demo-tap", "--check"]
     )
 }
-

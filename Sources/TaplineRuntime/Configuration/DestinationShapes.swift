@@ -90,7 +90,8 @@ enum DestinationConfiguration {
             }
             guard !built.isEmpty else { throw ConfigurationError("destination_types: declare at least one destination type") }
             config.destinationTypes = built
-            config.initialDestination = InitialDestination(type: destination?.type ?? built[0].type, properties: destination?.properties ?? [:])
+            config.initialDestination = InitialDestination(
+                type: destination?.type ?? built[0].type, properties: destination?.properties ?? [:])
         } else if let destination, let target = destination.target {
             guard destination.type == nil else {
                 throw ConfigurationError("destination.type: with the destination.target shorthand, the type is implicit")

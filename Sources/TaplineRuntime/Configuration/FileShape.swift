@@ -134,7 +134,8 @@ extension FileShape {
             return
         }
         guard database == nil else {
-            throw ConfigurationError("database: names the SQLite file, which a store: postgres://… daemon does not use; remove one of the two")
+            throw ConfigurationError(
+                "database: names the SQLite file, which a store: postgres://… daemon does not use; remove one of the two")
         }
         let location: PostgresLocation
         do {

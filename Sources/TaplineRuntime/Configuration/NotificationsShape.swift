@@ -89,7 +89,8 @@ struct WebhookShape: Decodable {
             for event in events {
                 guard let kind = WebhookEvent(rawValue: event) else {
                     throw ConfigurationError(
-                        "\(path).events: unknown event \"\(event)\" (known: \(WebhookEvent.allCases.map(\.rawValue).joined(separator: ", ")))")
+                        "\(path).events: unknown event \"\(event)\" (known: \(WebhookEvent.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    )
                 }
                 if !kinds.contains(kind) { kinds.append(kind) }
             }

@@ -3,7 +3,7 @@ import Foundation
 import TaplineCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension TapAbout {

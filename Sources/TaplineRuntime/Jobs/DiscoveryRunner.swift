@@ -6,7 +6,7 @@ import TaplineCore
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs connection checks: the tap in discovery mode (`tap --config … --discover`), whose
@@ -92,8 +92,10 @@ public final class DiscoveryRunner: StoreObserver {
         // A declared check has no catalog to read: its exit status is the answer.
         logger.info(
             "connection check ended",
-            metadata: ["source.id": "\(source.id)", "check.name": "\(name)", "check.exit_status": "\(result.exit)",
-                       "streams.count": "\(result.streams?.count ?? 0)"])
+            metadata: [
+                "source.id": "\(source.id)", "check.name": "\(name)", "check.exit_status": "\(result.exit)",
+                "streams.count": "\(result.streams?.count ?? 0)",
+            ])
         do {
             // What the check changed about the source's schedule reaches the scheduler through the
             // store's announcement of the commit.
@@ -173,7 +175,10 @@ public final class DiscoveryRunner: StoreObserver {
         while true {
             let n = read(out[0], &buffer, buffer.count)
             if n <= 0 { break }
-            guard catalog.count < 64 << 20 else { kill(pid, SIGKILL); break }
+            guard catalog.count < 64 << 20 else {
+                kill(pid, SIGKILL)
+                break
+            }
             catalog.append(contentsOf: buffer[0..<n])
         }
         let exit = ProcessSpawn.reap(pid)?.code ?? -1

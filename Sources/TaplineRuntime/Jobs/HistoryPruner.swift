@@ -5,7 +5,7 @@ import Synchronization
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Keeps job history bounded (`RetentionPolicy`), on a queue of its own.

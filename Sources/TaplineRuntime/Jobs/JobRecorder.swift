@@ -1,12 +1,12 @@
 import Dispatch
 import Foundation
-import TaplineCore
 import Logging
 import Synchronization
+import TaplineCore
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes job spawns and completions to the store in batches, on its own serial queue.
@@ -78,7 +78,7 @@ final class JobRecorder: Sendable {
         }
         do {
             try store.recordSpawned(batch.spawned)
-        } catch where store.isRetryable(error) {
+        } catch  where store.isRetryable(error) {
             retryLater(spawned: batch.spawned, completions: batch.completions)
             return
         } catch {
@@ -101,7 +101,7 @@ final class JobRecorder: Sendable {
             for pause in result.systemPaused {
                 logger.warning("source system paused", metadata: ["source.id": "\(pause.sourceID)", "reason": "\(pause.reason)"])
             }
-        } catch where store.isRetryable(error) {
+        } catch  where store.isRetryable(error) {
             // Another process holds the database: keep the outcomes and try again, so no job is
             // left `running` (which would block its source) for want of one write.
             retryLater(spawned: [], completions: batch.completions)

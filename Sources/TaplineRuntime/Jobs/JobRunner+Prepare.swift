@@ -6,7 +6,7 @@ import TaplineCore
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A job could not be prepared for a reason that is not a file-system error.

@@ -6,7 +6,7 @@ import TaplineCore
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension JobRunner {

@@ -6,7 +6,7 @@ import TaplineCore
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Spawns, supervises and stops replication jobs, and records how they end.

@@ -3,7 +3,7 @@ import Logging
 import TaplineStoreContract
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Ends the processes of jobs that a previous life of tapline left behind (after `kill -9` or a

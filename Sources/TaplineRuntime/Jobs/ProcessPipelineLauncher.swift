@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Spawns `tap | target` with `posix_spawn`: a fresh process group led by the tap, an empty
@@ -62,7 +62,8 @@ public final class ProcessPipelineLauncher: PipelineLauncher {
         let targetPid: pid_t
         do {
             tapPid = try ProcessSpawn.spawn(
-                Self.resolve(spec.tap, selfExecutable: selfExecutable), role: "tap", environment: environment, stdin: devNull, stdout: tapOut.write,
+                Self.resolve(spec.tap, selfExecutable: selfExecutable), role: "tap", environment: environment, stdin: devNull,
+                stdout: tapOut.write,
                 stderr: tapErr.write, group: 0, cwd: spec.workingDirectory)
         } catch {
             parentEnds.forEach { close($0) }

@@ -1,7 +1,7 @@
 import CTaplineSys
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Spawning and reaping one child process: the calls the job pipeline and discovery share.

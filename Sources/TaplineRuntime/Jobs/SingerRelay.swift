@@ -2,7 +2,7 @@ import Foundation
 import TaplineCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the relay saw while a job ran.
@@ -296,7 +296,8 @@ final class SingerRelay: @unchecked Sendable {
         let dropped = stateLines.feed(bytes) { takeStateLine($0) }
         if dropped > 0 {
             // Memory stays bounded; the log says what happened.
-            writeLog(.main, Array("WARNING the target wrote a stdout line longer than \(limits.maxLineBytes) bytes; it was left out".utf8)[...])
+            writeLog(
+                .main, Array("WARNING the target wrote a stdout line longer than \(limits.maxLineBytes) bytes; it was left out".utf8)[...])
         }
     }
 
@@ -359,7 +360,8 @@ final class SingerRelay: @unchecked Sendable {
     private func finishLog() {
         guard log >= 0, logDropped > 0 else { return }
         let left = logDropped - logTailBytes
-        let note = ExtractionLog.prefix(.main, at: Date())
+        let note =
+            ExtractionLog.prefix(.main, at: Date())
             + "WARNING the log reached jobs.max_log_bytes (\(limits.maxLogBytes) bytes): \(left) bytes of lines were left out here; the last lines follow\n"
         for entry in [Array(note.utf8)] + logTail {
             _ = entry.withUnsafeBytes { write(log, $0.baseAddress, $0.count) }

@@ -4,7 +4,7 @@ import TaplineCore
 import TaplineStoreContract
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Delivers the webhook outbox (`webhook_deliveries`): every job end and system-pause change a

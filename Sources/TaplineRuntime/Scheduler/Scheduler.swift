@@ -190,7 +190,8 @@ public final class Scheduler: JobEndObserver, StoreObserver {
             "the wall clock stepped \(direction)",
             metadata: [
                 "clock.step_seconds": "\(String(format: "%.3f", seconds))",
-                "effect": "\(seconds > 0 ? "catch-up rules applied to overdue sources" : "due times kept; occurrences already run do not run again")",
+                "effect":
+                    "\(seconds > 0 ? "catch-up rules applied to overdue sources" : "due times kept; occurrences already run do not run again")",
             ])
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import TaplineStoreContract
 import Synchronization
+import TaplineStoreContract
 
 /// Watches every transaction on the writer connection and, after each commit that touched the
 /// `sources` table, announces the committed due time of each touched source.

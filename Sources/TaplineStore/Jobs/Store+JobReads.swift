@@ -21,11 +21,13 @@ extension Store {
         let (condition, values) = filter.sql
         return try await writer.read { db in
             let base: [any DatabaseValueConvertible] = [sourceID] + values
-            let total = try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM jobs WHERE source_id = ?\(condition)", arguments: StatementArguments(base)) ?? 0
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM jobs WHERE source_id = ?\(condition)", arguments: StatementArguments(base)) ?? 0
             let jobs = try JobRecord.fetchAll(
                 db,
-                sql: "SELECT \(Self.jobColumns) FROM jobs WHERE source_id = ?\(condition) ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
+                sql:
+                    "SELECT \(Self.jobColumns) FROM jobs WHERE source_id = ?\(condition) ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
                 arguments: StatementArguments(base + [perPage, (page - 1) * perPage]))
             return (jobs, total)
         }

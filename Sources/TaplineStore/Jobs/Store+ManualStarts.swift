@@ -26,7 +26,8 @@ extension Store {
                 sql: "INSERT INTO jobs (job_name, source_id, trigger, status, started_at) VALUES (?, ?, 'manual', 'running', ?)",
                 arguments: [jobName, sourceID, StoredTime.millis(now)])
             if setsNextFire { try Self.setNextFire(db, sourceID: sourceID, updated.nextFireAt) }
-            try Self.appendEvent(db, sourceID: sourceID, kind: event.kind, actor: actor, at: now, reason: event.reason, detail: event.detail)
+            try Self.appendEvent(
+                db, sourceID: sourceID, kind: event.kind, actor: actor, at: now, reason: event.reason, detail: event.detail)
             guard let job = try Self.fetchJob(db, name: jobName) else { throw StoreError.corruptValue("job row") }
             return .started(job, source: updated)
         }

@@ -16,7 +16,8 @@ extension Store {
                 guard !ids.isEmpty else { return }
                 let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
                 result.logs += try String.fetchAll(
-                    db, sql: "SELECT log_path FROM jobs WHERE id IN (\(marks)) AND log_path IS NOT NULL", arguments: StatementArguments(ids))
+                    db, sql: "SELECT log_path FROM jobs WHERE id IN (\(marks)) AND log_path IS NOT NULL", arguments: StatementArguments(ids)
+                )
                 try db.execute(sql: "DELETE FROM jobs WHERE id IN (\(marks))", arguments: StatementArguments(ids))
                 result.jobs += ids.count
                 budget -= ids.count
@@ -28,7 +29,8 @@ extension Store {
                         db, sql: "SELECT id FROM jobs WHERE completed_at IS NOT NULL AND completed_at < ? ORDER BY completed_at LIMIT ?",
                         arguments: [cutoff, budget]))
                 let events = try Int64.fetchAll(
-                    db, sql: "SELECT id FROM source_events WHERE kind = 'skipped' AND at < ? ORDER BY at LIMIT ?", arguments: [cutoff, policy.batch])
+                    db, sql: "SELECT id FROM source_events WHERE kind = 'skipped' AND at < ? ORDER BY at LIMIT ?",
+                    arguments: [cutoff, policy.batch])
                 if !events.isEmpty {
                     let marks = Array(repeating: "?", count: events.count).joined(separator: ",")
                     try db.execute(sql: "DELETE FROM source_events WHERE id IN (\(marks))", arguments: StatementArguments(events))
@@ -63,7 +65,10 @@ extension Store {
                             sql: "SELECT id FROM jobs WHERE source_id = ? AND id <= ? AND status != 'running' ORDER BY id LIMIT ?",
                             arguments: [source, cutoff, budget])
                         try deleteJobs(ids)
-                        if budget <= 0 { cursor = source; break }
+                        if budget <= 0 {
+                            cursor = source
+                            break
+                        }
                     }
                     cursor = source + 1
                 }

@@ -39,7 +39,6 @@ extension Store {
         }
     }
 
-
     /// Moves the source's due time. Every move but the one that schedules a retry goes through
     /// here, and drops a pending retry: a pause, an edit, an unpause or a manual start supersede it.
     static func setNextFire(_ db: Database, sourceID: Int64, _ next: Date?) throws {

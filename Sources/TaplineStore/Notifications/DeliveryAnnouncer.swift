@@ -1,6 +1,6 @@
 import GRDB
-import TaplineStoreContract
 import Synchronization
+import TaplineStoreContract
 
 /// Tells the webhook dispatcher, after a commit, that new deliveries are waiting, so it sends
 /// them at once instead of on its next poll. The deliveries are written by triggers inside the
@@ -24,7 +24,12 @@ final class DeliveryAnnouncer: TransactionObserver, Sendable {
     }
 
     func databaseDidCommit(_ db: Database) {
-        guard inserted.withLock({ value in defer { value = false }; return value }) else { return }
+        guard
+            inserted.withLock({ value in
+                defer { value = false }
+                return value
+            })
+        else { return }
         listener.withLock { $0 }?()
     }
 

@@ -53,7 +53,8 @@ extension Store {
     /// When the next pending delivery is due, if any.
     public func nextDeliveryDue() async throws -> Date? {
         try await writer.read { db in
-            try StoredTime.optional(String.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL"))
+            try StoredTime.optional(
+                String.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL"))
         }
     }
 

@@ -48,7 +48,9 @@ public struct CredentialCipher: Sendable {
     package func open(_ stored: String) throws -> String {
         guard let envelope = Self.envelope(stored) else { return stored }
         guard envelope.keyID == keyID else { throw CredentialKeyError.wrongKey(found: envelope.keyID, expected: keyID) }
-        guard let box = Data(base64Encoded: envelope.box) else { throw CredentialKeyError.badKey("a sealed credentials value is malformed") }
+        guard let box = Data(base64Encoded: envelope.box) else {
+            throw CredentialKeyError.badKey("a sealed credentials value is malformed")
+        }
         let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: box), using: key)
         return String(decoding: plain, as: UTF8.self)
     }

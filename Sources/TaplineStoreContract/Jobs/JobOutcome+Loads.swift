@@ -17,7 +17,8 @@ extension JobOutcome {
     /// prove none).
     package var plannedLoads: [PlannedLoad] {
         let targetFailed = status == .failed && (targetExitStatus ?? 0) != 0
-        let failure = targetFailed
+        let failure =
+            targetFailed
             ? Self.loadFailure(message: targetDescription ?? "the target failed", exitStatus: targetExitStatus) : nil
         return Set(streamRecords.keys).union(loadedRecords.keys).sorted().compactMap { stream in
             let loaded = loadedRecords[stream] ?? 0
@@ -39,7 +40,8 @@ extension JobOutcome {
     package static func loadFailure(message: String, exitStatus: Int?) -> String {
         var data: [String: Any] = ["message": message]
         if let exitStatus { data["target_exit_status"] = exitStatus }
-        return String(decoding: (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+        return String(
+            decoding: (try? JSONSerialization.data(withJSONObject: data, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
     }
 }
 

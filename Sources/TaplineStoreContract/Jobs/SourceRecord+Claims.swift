@@ -54,7 +54,8 @@ extension SourceRecord {
             if let running = try runningJob() {
                 return .overlap(
                     nextFire: resume, coalesced: 0,
-                    detail: "attempt \(retry.attempt) of occurrence \(StoredTime.millis(retry.occurrence)) fell while \(running) was running")
+                    detail:
+                        "attempt \(retry.attempt) of occurrence \(StoredTime.millis(retry.occurrence)) fell while \(running) was running")
             }
             return .start(occurrence: retry.occurrence, attempt: retry.attempt, nextFire: resume, nextFireIfExisting: resume, coalesced: 0)
         }
@@ -78,6 +79,7 @@ extension CoalescingLedger {
     /// for now, if one is due (at most one an hour per source), as its detail text.
     package func eventDetail(adding count: Int, sourceID: Int64, at now: Date) -> String? {
         guard count > 0, let report = add(count, sourceID: sourceID, at: now) else { return nil }
-        return "\(report.count) occurrence(s) since \(StoredTime.millis(report.since)) passed while a start was late; each late start ran once for them"
+        return
+            "\(report.count) occurrence(s) since \(StoredTime.millis(report.since)) passed while a start was late; each late start ran once for them"
     }
 }

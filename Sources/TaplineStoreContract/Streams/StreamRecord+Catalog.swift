@@ -10,7 +10,8 @@ extension StreamRecord {
     package static func catalog(_ streams: [StreamRecord]) throws -> String? {
         guard !streams.isEmpty else { return nil }
         let entries: [[String: Any]] = streams.map { record in
-            var entry = record.stream.catalogEntry
+            var entry =
+                record.stream.catalogEntry
                 .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
             entry["tap_stream_id"] = record.stream.tapStreamID
             if entry["stream"] == nil { entry["stream"] = record.stream.streamName }
@@ -61,6 +62,7 @@ extension StreamRecord {
         } else {
             entries.append(["breadcrumb": [String](), "metadata": ["selected": selected]])
         }
-        return (try? JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? metadata
+        return (try? JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+            ?? metadata
     }
 }

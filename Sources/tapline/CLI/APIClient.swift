@@ -3,7 +3,7 @@ import Foundation
 import TaplineRuntime
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// How the CLI finds the daemon: `--url`/`--token`, else `TAPLINE_URL`/`TAPLINE_TOKEN`, else
@@ -141,7 +141,9 @@ func printTable(_ header: [String], _ rows: [[String]]) {
 
 /// Prints the JSON as the API sent it (pretty).
 func printJSON(_ reply: APIClient.Reply) {
-    if let object = reply.json, let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed]) {
+    if let object = reply.json,
+        let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed])
+    {
         print(String(decoding: data, as: UTF8.self))
     } else {
         print(reply.text)

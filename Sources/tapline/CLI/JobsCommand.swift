@@ -81,8 +81,10 @@ struct JobsCommand: AsyncParsableCommand {
                 printTable(
                     ["JOB", "TRIGGER", "STATUS", "STARTED", "COMPLETED", "TAP", "TARGET"],
                     jobs.map {
-                        [text($0["job_name"]), text($0["trigger"]), text($0["status"]), text($0["started_at"]),
-                         text($0["completed_at"]), text($0["tap_exit_status"]), text($0["target_exit_status"])]
+                        [
+                            text($0["job_name"]), text($0["trigger"]), text($0["status"]), text($0["started_at"]),
+                            text($0["completed_at"]), text($0["tap_exit_status"]), text($0["target_exit_status"]),
+                        ]
                     })
             }
         }

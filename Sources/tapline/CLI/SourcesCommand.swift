@@ -9,9 +9,11 @@ struct SourcesCommand: AsyncParsableCommand {
 
     static func row(_ source: [String: Any]) -> [String] {
         let status =
-            source["deleted_at"] is String ? "deleted"
-            : source["paused_at"] is String ? "paused"
-            : source["system_paused_at"] is String ? "system paused" : "active"
+            source["deleted_at"] is String
+            ? "deleted"
+            : source["paused_at"] is String
+                ? "paused"
+                : source["system_paused_at"] is String ? "system paused" : "active"
         let next = (source["schedule"] as? [String: Any])?["next_fire_time"] as? String ?? "-"
         return ["\(source["id"] ?? "")", source["name"] as? String ?? "", source["type"] as? String ?? "", status, next]
     }
@@ -60,7 +62,9 @@ struct SourcesCommand: AsyncParsableCommand {
         @Option(name: .customLong("property"), help: "A property, KEY=VALUE (repeatable).") var properties: [String] = []
         func run() async throws {
             try await runCLI {
-                let body: [String: Any] = ["type": type, "display_name": displayName, "properties": try SourcesCommand.properties(properties)]
+                let body: [String: Any] = [
+                    "type": type, "display_name": displayName, "properties": try SourcesCommand.properties(properties),
+                ]
                 SourcesCommand.show(try await options.client().call("POST", "/v4/sources", body: body), json: options.json)
             }
         }
@@ -90,7 +94,8 @@ struct SourcesCommand: AsyncParsableCommand {
         func run() async throws {
             try await runCLI {
                 let instant = at ?? ISO8601DateFormatter().string(from: Date())
-                SourcesCommand.show(try await options.client().call("PUT", "/v4/sources/\(id)", body: ["paused_at": instant]), json: options.json)
+                SourcesCommand.show(
+                    try await options.client().call("PUT", "/v4/sources/\(id)", body: ["paused_at": instant]), json: options.json)
             }
         }
     }
@@ -101,7 +106,8 @@ struct SourcesCommand: AsyncParsableCommand {
         @Argument var id: Int
         func run() async throws {
             try await runCLI {
-                SourcesCommand.show(try await options.client().call("PUT", "/v4/sources/\(id)", body: ["paused_at": NSNull()]), json: options.json)
+                SourcesCommand.show(
+                    try await options.client().call("PUT", "/v4/sources/\(id)", body: ["paused_at": NSNull()]), json: options.json)
             }
         }
     }
