@@ -108,13 +108,6 @@ public struct Daemon: Sendable {
             runtime: store, streams: store, configuration: configuration, stateDirectory: stateDirectory,
             environment: environment, logger: logger)
         let webhooks = try await makeWebhooks(store: store, configuration: configuration, metrics: parts.metrics, logger: logger)
-        try bootSweep(store: store, runner: parts.runner, logger: logger)
-        if let (type, properties, credentials) = initialDestination(configuration) {
-            // The first start only: a destination deleted through the API stays deleted.
-            if try store.createInitialDestination(type: type, properties: properties, credentials: credentials, now: Date()) {
-                logger.info("created the initial destination", metadata: ["destination.type": "\(type)"])
-            }
-        }
         return Daemon(
             configuration: configuration, stateDirectory: stateDirectory, backend: .embedded(store, webhooks), tokens: tokens,
             parts: parts, lock: lock, logger: logger)
@@ -285,8 +278,17 @@ public struct Daemon: Sendable {
     public func run() async throws {
         switch backend {
         case .embedded(let store, let webhooks):
-            // As on a cluster node: the first plan reads every due time, a blocking call, off
-            // the cooperative pool.
+            // The order a cluster node starts in too (`runClusterNode`, after it joins): the boot
+            // sweep, the initial destination, the scheduler, then the services.
+            let (runner, logger) = (self.runner, self.logger)
+            try await onDispatchQueue { try Self.bootSweep(store: store, runner: runner, logger: logger) }
+            if let (type, properties, credentials) = Self.initialDestination(configuration),
+                // The first start only: a destination deleted through the API stays deleted.
+                try store.createInitialDestination(type: type, properties: properties, credentials: credentials, now: Date())
+            {
+                logger.info("created the initial destination", metadata: ["destination.type": "\(type)"])
+            }
+            // The first plan reads every due time: a blocking call, off the cooperative pool.
             let scheduler = self.scheduler
             try await onDispatchQueue { try scheduler.start() }
             let pruner = HistoryPruner(store: store, policy: configuration.retention, logger: logger)

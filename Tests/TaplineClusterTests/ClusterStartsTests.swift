@@ -80,12 +80,20 @@ struct ClusterStartsTests {
             // Without a wait, the planned instant stands.
             let next = try #require(try await store.source(id: source.id)?.nextFireAt)
             try await store.recordCompletions([(job.id, .stopped(at: next))], policy: CompletionPolicy())
+            let asked = ContinuousClock.now
             let prompt = try await store.claimScheduledStarts([(source.id, next)], now: next, jobName: { "k\($0)" })
+            let took = ContinuousClock.now - asked
             guard case .started(let second, _, _) = try #require(prompt.results.first) else {
                 Issue.record("not started")
                 return
             }
-            #expect(second.startedAt == next)
+            if took < ClusterStore.claimWaitDated {
+                #expect(second.startedAt == next)
+            } else {
+                // The machine was too busy for this claim to count as prompt (the whole suite on
+                // 2 cores): it may be dated by its wait, never earlier than planned.
+                #expect(second.startedAt >= next)
+            }
         }
     }
 
