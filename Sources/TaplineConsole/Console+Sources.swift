@@ -144,7 +144,6 @@ extension Console {
         var actionLabel: String
         var ids: [Int64]
         var allMatching: Bool
-        var filter: [(name: String, value: String)]
         var filterFields: [HiddenField]
         var askReason: Bool
         var reason: String
@@ -211,7 +210,6 @@ extension Console {
             title: "\(action.verb) \(ids.count) \(noun)?",
             question: "\(action.verb) \(ids.count) \(noun)\(scope)?", action: action.rawValue,
             actionLabel: "\(action.verb) \(ids.count) \(noun)", ids: allMatching ? [] : ids, allMatching: allMatching,
-            filter: [],
             filterFields: allMatching ? SourceListQuery(fields).filterFields.map { HiddenField(name: $0.name, value: $0.value) } : [],
             askReason: action == .pause || action == .resume || action == .sync || action == .stop,
             reason: fields["reason"] ?? "", csrf: session.csrf, back: back, names: shown,
