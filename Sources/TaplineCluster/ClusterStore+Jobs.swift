@@ -187,7 +187,7 @@ extension ClusterStore {
                 updated = true
             }
             if updated { return .retried(at) }
-            step = policy.failuresBeforeSystemPause > 0 ? .countFailures(count: policy.failuresBeforeSystemPause) : .none
+            step = policy.stepWithoutRetry
         }
         guard let source else { return .nothing }
         switch step {

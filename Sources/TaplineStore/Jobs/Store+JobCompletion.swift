@@ -133,7 +133,7 @@ extension Store {
                 """,
                 [StoredTime.millis(at), attempt, StoredTime.millis(occurrence), StoredTime.millis(resumeAt), job.sourceID])
             if db.changesCount == 1 { return .retried(at) }
-            step = policy.failuresBeforeSystemPause > 0 ? .countFailures(count: policy.failuresBeforeSystemPause) : .none
+            step = policy.stepWithoutRetry
         }
         guard let source else { return .nothing }
         switch step {

@@ -29,7 +29,13 @@ extension CompletionPolicy {
         }
         guard job.trigger == .scheduled, job.status == .failed else { return .none }
         if let retry = retryStep(after: job, source: source, now: now) { return retry }
-        return failuresBeforeSystemPause > 0 ? .countFailures(count: failuresBeforeSystemPause) : .none
+        return stepWithoutRetry
+    }
+
+    /// A failed scheduled job's step when it gets no retry (none due, or the retry's write found
+    /// the due time already cleared): its failure counts toward a system pause.
+    package var stepWithoutRetry: CompletionStep {
+        failuresBeforeSystemPause > 0 ? .countFailures(count: failuresBeforeSystemPause) : .none
     }
 
     /// The retry of a failed scheduled job, when one is due: retries configured, the source still
