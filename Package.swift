@@ -64,6 +64,9 @@ let package = Package(
                 "TaplineCore",
                 "TaplineStoreContract",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Only to recognise the pool's own errors (`ClusterStore+Unreachable.swift`),
+                // which postgres-nio passes on unwrapped.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -185,6 +188,7 @@ let package = Package(
             name: "TaplineAPITests",
             dependencies: [
                 "TaplineAPI", "TaplineConsole", "TaplineCore", "TaplineStoreContract", "TaplineStore", "TaplineService", "TaplineRuntime", "TaplineTestSupport",
+                "TaplineCluster",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

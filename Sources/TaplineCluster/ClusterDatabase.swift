@@ -13,10 +13,17 @@ public final class ClusterDatabase: Sendable {
     let client: PostgresClient
     private let password: String?
     let logger: Logger
+    /// How long one call (a transaction or a read) may take by default, waiting for a
+    /// connection included.
+    let callLimit: Duration
 
-    public init(location: PostgresLocation, password: String?, logger: Logger, maximumConnections: Int = 8) {
+    public init(
+        location: PostgresLocation, password: String?, logger: Logger, maximumConnections: Int = 8,
+        callLimit: Duration = ClusterDatabase.transactionLimit
+    ) {
         self.location = location
         self.logger = logger
+        self.callLimit = callLimit
         self.password = password
         let tls: PostgresClient.Configuration.TLS
         switch location.tls {
@@ -28,6 +35,11 @@ public final class ClusterDatabase: Sendable {
             host: location.host, port: location.port, username: location.user, password: password,
             database: location.database, tls: tls)
         configuration.options.maximumConnections = maximumConnections
+        // Kept open, so that a lease request queued while connections close is served: the
+        // pool (postgres-nio 1.33.2) replaces a closed connection only below this minimum, and
+        // a request waiting when the last connection closed (given up past its deadline, or
+        // ended by a server crash) was seen to wait until another request came along.
+        configuration.options.minimumConnections = min(2, maximumConnections)
         configuration.options.connectTimeout = .seconds(5)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
@@ -63,29 +75,14 @@ public final class ClusterDatabase: Sendable {
 
     /// Runs `body` in one transaction. An error thrown by `body` comes out as itself (the
     /// rollback that followed it succeeded); a failure to begin, commit or roll back comes out
-    /// as postgres-nio's `PostgresTransactionError`.
-    ///
-    /// A transaction that has not ended within `limit` fails with `ClusterDeadlineExceeded` and
-    /// its connection is closed, so the pool never lends it again: after a server crash, a query
-    /// racing the connection's end was seen never to finish, and every such connection kept
-    /// from the pool left one slot fewer, until nothing could start or end a job (seen in
-    /// `scripts/cluster`: no start for 25 s after the database came back). What the transaction
-    /// did is then undone by the server, which sees the connection go.
+    /// as postgres-nio's `PostgresTransactionError`. Limits as `leased`.
     func transaction<Result: Sendable>(
-        limit: Duration = ClusterDatabase.transactionLimit,
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+        limit: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
         do {
-            return try await client.withConnection { connection in
-                do {
-                    return try await withDeadline(limit, "a transaction on the cluster's database") {
-                        try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
-                    }
-                } catch let error as ClusterDeadlineExceeded {
-                    await Self.giveUp(connection)
-                    throw error
-                }
+            return try await leased(limit ?? callLimit, "a transaction on the cluster's database") { connection in
+                try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
             }
         } catch let error as PostgresTransactionError {
             if let thrown = error.closureError, error.rollbackError == nil { throw thrown }
@@ -93,11 +90,70 @@ public final class ClusterDatabase: Sendable {
         }
     }
 
+    /// Runs `body` on a connection outside a transaction: reads, and single statements that
+    /// commit by themselves (a lease renewal). `body` must have read every row it wants before
+    /// it returns. Limits as `leased`.
+    func read<Result: Sendable>(
+        limit: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await leased(limit ?? callLimit, "a query on the cluster's database", body)
+    }
+
+    /// One statement outside a transaction, its rows read by `consume` within the call's limit.
+    func query<Result: Sendable>(
+        _ query: PostgresQuery, _ consume: @escaping @Sendable (PostgresRowSequence) async throws -> Result
+    ) async throws -> Result {
+        let logger = self.logger
+        return try await read { connection in try await consume(try await connection.query(query, logger: logger)) }
+    }
+
+    /// One statement outside a transaction whose rows, if any, are not read.
+    func execute(_ query: PostgresQuery) async throws {
+        let logger = self.logger
+        try await read { connection in _ = try await connection.query(query, logger: logger) }
+    }
+
+    /// Runs `body` on a connection of the pool, answering within `limit` whatever the database
+    /// does (and at worst within `limit` plus `giveUpLimit`).
+    ///
+    /// The wait for a connection counts: with the server down the pool keeps trying to connect
+    /// and a waiting caller was seen to hang 67 s, until the pool's circuit breaker tripped. So
+    /// `body` gets what is left of `limit` once a connection is leased, and an outer deadline
+    /// answers a caller still waiting for one (its lease request is then cancelled).
+    ///
+    /// `body` out of time closes its connection before the lease goes back, so the pool never
+    /// lends it again: after a server crash, a query racing the connection's end was seen never
+    /// to finish, and every such connection kept from the pool left one slot fewer, until
+    /// nothing could start or end a job (seen in `scripts/cluster`: no start for 25 s after the
+    /// database came back). The caller hears of it once the connection is closed and given
+    /// back, so its next call does not queue behind it (the outer deadline allows for that
+    /// close). What the transaction did is undone by the server, which sees the connection go.
+    private func leased<Result: Sendable>(
+        _ limit: Duration, _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let client = self.client
+        let began = ContinuousClock.now
+        return try await withDeadline(limit + Self.giveUpLimit + .milliseconds(250), what) {
+            try await client.withConnection { connection in
+                let left = max(limit - (ContinuousClock.now - began), .milliseconds(1))
+                do {
+                    return try await withDeadline(left, what, limit: limit) { try await body(connection) }
+                } catch let error as ClusterDeadlineExceeded {
+                    await Self.giveUp(connection)
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// How long closing a connection that overran may take before it is left.
+    static let giveUpLimit = Duration.seconds(1)
+
     /// Closes a leased connection that overran its deadline, before its lease goes back, so the
     /// pool does not lend it again meanwhile (a close in a task of its own lost that race under
     /// load); a close that does not answer either is left after a second.
     static func giveUp(_ connection: PostgresConnection) async {
-        _ = try? await withDeadline(.seconds(1), "closing a connection") { try await connection.close() }
+        _ = try? await withDeadline(giveUpLimit, "closing a connection") { try await connection.close() }
     }
 
     /// How long a transaction may take by default: less than the runtime store's own limit
@@ -144,13 +200,16 @@ public final class ClusterDatabase: Sendable {
 
     /// The schema versions applied, in order.
     public func schemaVersions() async throws -> [Int] {
-        var versions: [Int] = []
-        for try await version in try await client.query("SELECT version FROM tapline_schema ORDER BY version", logger: logger)
-            .decode(Int.self)
-        {
-            versions.append(version)
+        let logger = self.logger
+        return try await read { connection in
+            var versions: [Int] = []
+            for try await version in try await connection.query("SELECT version FROM tapline_schema ORDER BY version", logger: logger)
+                .decode(Int.self)
+            {
+                versions.append(version)
+            }
+            return versions
         }
-        return versions
     }
 
     /// The key of the advisory lock that serializes migrations (any constant no other user of

@@ -76,58 +76,60 @@ public struct ClusterMembership: Sendable {
     /// gone (it expired, the node left, or a later life took the name); the node must fence
     /// itself and join again.
     public func renew(name: String, epoch: Int64, lease: Double) async throws -> Bool {
-        let rows = try await database.client.query(
+        try await database.query(
             """
             UPDATE nodes SET renewed_at = now(), lease_expires_at = now() + make_interval(secs => \(lease))
             WHERE name = \(name) AND epoch = \(epoch) AND left_at IS NULL AND lease_expires_at > now()
             RETURNING epoch
-            """, logger: database.logger)
-        for try await _ in rows.decode(Int64.self) { return true }
-        return false
+            """
+        ) { rows in
+            for try await _ in rows.decode(Int64.self) { return true }
+            return false
+        }
     }
 
     /// Records the address this life of the node serves its API at, once it is known (a node
     /// listening on port 0 learns its port only when it listens). A later join of the same life
     /// keeps it; a new life records its own.
     public func advertise(_ node: NodeIdentity, address: String) async throws {
-        try await database.client.query(
-            "UPDATE nodes SET address = \(address) WHERE name = \(node.name) AND instance = \(node.instance)",
-            logger: database.logger)
+        try await database.execute("UPDATE nodes SET address = \(address) WHERE name = \(node.name) AND instance = \(node.instance)")
     }
 
     /// Gives the lease back at a clean stop, so the others need not wait for it to expire.
     public func leave(name: String, epoch: Int64) async throws {
-        try await database.client.query(
-            "UPDATE nodes SET left_at = now(), lease_expires_at = greatest(renewed_at, now()) WHERE name = \(name) AND epoch = \(epoch) AND left_at IS NULL",
-            logger: database.logger)
+        try await database.execute(
+            "UPDATE nodes SET left_at = now(), lease_expires_at = greatest(renewed_at, now()) WHERE name = \(name) AND epoch = \(epoch) AND left_at IS NULL"
+        )
     }
 
     /// Every node that ever joined, by name.
     public func members() async throws -> [ClusterMember] {
-        let rows = try await database.client.query(
-            "SELECT name, epoch, instance, address, joined_at, renewed_at, lease_expires_at, left_at FROM nodes ORDER BY name",
-            logger: database.logger)
-        var members: [ClusterMember] = []
-        for try await (name, epoch, instance, address, joined, renewed, expires, left) in rows.decode(
-            (String, Int64, UUID, String, Date, Date, Date, Date?).self)
-        {
-            members.append(
-                ClusterMember(
-                    name: name, epoch: epoch, instance: instance, address: address, joinedAt: joined, renewedAt: renewed,
-                    leaseExpiresAt: expires, leftAt: left))
+        try await database.query(
+            "SELECT name, epoch, instance, address, joined_at, renewed_at, lease_expires_at, left_at FROM nodes ORDER BY name"
+        ) { rows in
+            var members: [ClusterMember] = []
+            for try await (name, epoch, instance, address, joined, renewed, expires, left) in rows.decode(
+                (String, Int64, UUID, String, Date, Date, Date, Date?).self)
+            {
+                members.append(
+                    ClusterMember(
+                        name: name, epoch: epoch, instance: instance, address: address, joinedAt: joined, renewedAt: renewed,
+                        leaseExpiresAt: expires, leftAt: left))
+            }
+            return members
         }
-        return members
     }
 
     /// Nodes whose lease ran out more than `grace` seconds ago without a clean leave: the
     /// cluster believes them dead (their jobs are to be interrupted, their schedule taken).
     public func expired(grace: Double) async throws -> [(name: String, epoch: Int64)] {
-        let rows = try await database.client.query(
-            "SELECT name, epoch FROM nodes WHERE left_at IS NULL AND lease_expires_at + make_interval(secs => \(grace)) < now() ORDER BY name",
-            logger: database.logger)
-        var dead: [(name: String, epoch: Int64)] = []
-        for try await (name, epoch) in rows.decode((String, Int64).self) { dead.append((name, epoch)) }
-        return dead
+        try await database.query(
+            "SELECT name, epoch FROM nodes WHERE left_at IS NULL AND lease_expires_at + make_interval(secs => \(grace)) < now() ORDER BY name"
+        ) { rows in
+            var dead: [(name: String, epoch: Int64)] = []
+            for try await (name, epoch) in rows.decode((String, Int64).self) { dead.append((name, epoch)) }
+            return dead
+        }
     }
 }
 

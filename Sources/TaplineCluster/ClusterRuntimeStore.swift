@@ -84,22 +84,8 @@ public final class ClusterRuntimeStore: SchedulerStore, RunnerStore, PrunerStore
         return try blocking("a history pruning step") { try await store.pruneHistory(policy: policy, now: now, fromSource: fromSource) }
     }
 
-    /// Unreachable, closed, cancelled or out of time, or refused by the server for a reason
-    /// that passes (a deadlock, a serialization failure, a shutdown): the transaction changed
-    /// nothing and may be tried again.
-    public func isRetryable(_ error: any Error) -> Bool {
-        if error is ClusterDeadlineExceeded { return true }
-        guard let error = error as? PSQLError else { return false }
-        switch error.code {
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown, .queryCancelled:
-            return true
-        case .server:
-            let state = error.serverInfo?[.sqlState] ?? ""
-            return ["40001", "40P01", "57P01", "57P02", "57P03", "08000", "08003", "08006"].contains(state)
-        default:
-            return false
-        }
-    }
+    /// Retried by the runner and the loop: the database out of reach (`ClusterStore.isUnreachable`).
+    public func isRetryable(_ error: any Error) -> Bool { ClusterStore.isUnreachable(error) }
 
     /// Runs `operation` in a task and waits for it on this thread, within the deadline.
     private func blocking<T: Sendable>(_ what: String, _ operation: @escaping @Sendable () async throws -> T) throws -> T {

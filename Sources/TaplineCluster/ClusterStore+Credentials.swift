@@ -33,17 +33,19 @@ extension ClusterStore {
     /// The ids of the keys the cluster knows: the one it recorded and those its stored
     /// credentials are sealed with. Not empty: a node must not generate a key of its own.
     public static func credentialsKeyIDs(in database: ClusterDatabase) async throws -> Set<String> {
-        var ids: Set<String> = []
-        for try await id in try await database.client.query(
+        try await database.query(
             """
             SELECT value FROM cluster_settings WHERE name = \(credentialsKeySetting)
             UNION SELECT DISTINCT credentials::jsonb ->> 'key' FROM sources WHERE credentials::jsonb ? 'tapline_sealed'
             UNION SELECT DISTINCT credentials::jsonb ->> 'key' FROM destinations WHERE credentials::jsonb ? 'tapline_sealed'
-            """, logger: database.logger
-        ).decode(String?.self) {
-            if let id { ids.insert(id) }
+            """
+        ) { rows in
+            var ids: Set<String> = []
+            for try await id in rows.decode(String?.self) {
+                if let id { ids.insert(id) }
+            }
+            return ids
         }
-        return ids
     }
 
     /// Records `keyID` as the cluster's credentials key if none is recorded yet (the first node),

@@ -12,9 +12,9 @@ import TaplineStoreContract
 /// instead of both passing their check; source rows are then locked in id order.
 extension ClusterStore {
     public func destinations() async throws -> [DestinationRecord] {
-        try await destinations(
-            from: try await database.client.query(
-                "SELECT \(unescaped: Self.destinationColumns) FROM destinations ORDER BY id", logger: database.logger))
+        try await database.query("SELECT \(unescaped: Self.destinationColumns) FROM destinations ORDER BY id") { rows in
+            try await self.destinations(from: rows)
+        }
     }
 
     @discardableResult

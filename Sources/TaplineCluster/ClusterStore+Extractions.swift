@@ -67,9 +67,9 @@ extension ClusterStore: ExtractionStore {
     }
 
     public func isReachable() async throws -> Bool {
-        for try await one in try await database.client.query("SELECT 1", logger: database.logger).decode(Int.self) {
-            return one == 1
+        try await database.query("SELECT 1") { rows in
+            for try await one in rows.decode(Int.self) { return one == 1 }
+            return false
         }
-        return false
     }
 }

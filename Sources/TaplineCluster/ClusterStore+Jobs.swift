@@ -230,10 +230,9 @@ extension ClusterStore {
     // MARK: Reads
 
     public func job(name: String) async throws -> JobRecord? {
-        try await Self.jobs(
-            from: try await database.client.query(
-                "SELECT \(unescaped: Self.jobColumns) FROM jobs WHERE job_name = \(name)", logger: database.logger)
-        ).first
+        try await database.query("SELECT \(unescaped: Self.jobColumns) FROM jobs WHERE job_name = \(name)") { rows in
+            try await Self.jobs(from: rows).first
+        }
     }
 
     public func jobs(sourceID: Int64, page: Int, perPage: Int = 100, filter: JobFilter = JobFilter()) async throws
@@ -277,12 +276,10 @@ extension ClusterStore {
     // MARK: State
 
     public func state(sourceID: Int64) async throws -> String? {
-        for try await state in try await database.client.query(
-            "SELECT state FROM source_state WHERE source_id = \(sourceID)", logger: database.logger
-        ).decode(String.self) {
-            return state
+        try await database.query("SELECT state FROM source_state WHERE source_id = \(sourceID)") { rows in
+            for try await state in rows.decode(String.self) { return state }
+            return nil
         }
-        return nil
     }
 
     public func resetState(sourceID: Int64, actor: Actor, now: Date) async throws -> StateResetResult {
@@ -395,13 +392,11 @@ extension ClusterStore {
 
     /// Every scheduled source's due time, for a node's scheduler queue.
     public func scheduledDueTimes() async throws -> [(sourceID: Int64, due: Date)] {
-        var due: [(sourceID: Int64, due: Date)] = []
-        for try await (id, at) in try await database.client.query(
-            "SELECT id, next_fire_at FROM sources WHERE next_fire_at IS NOT NULL ORDER BY id", logger: database.logger
-        ).decode((Int64, Date).self) {
-            due.append((id, ClusterTime.read(at)))
+        try await database.query("SELECT id, next_fire_at FROM sources WHERE next_fire_at IS NOT NULL ORDER BY id") { rows in
+            var due: [(sourceID: Int64, due: Date)] = []
+            for try await (id, at) in rows.decode((Int64, Date).self) { due.append((id, ClusterTime.read(at))) }
+            return due
         }
-        return due
     }
 }
 
@@ -416,24 +411,23 @@ extension ClusterStore {
     /// leftovers of this node to kill.
     public func jobsOfEarlierLives(named names: Set<String>, node: String, epoch: Int64) async throws -> Set<String> {
         guard !names.isEmpty else { return [] }
-        var found: Set<String> = []
-        for try await name in try await database.client.query(
-            "SELECT job_name FROM jobs WHERE job_name = ANY(\(Array(names))) AND node = \(node) AND node_epoch < \(epoch)",
-            logger: database.logger
-        ).decode(String.self) {
-            found.insert(name)
+        return try await database.query(
+            "SELECT job_name FROM jobs WHERE job_name = ANY(\(Array(names))) AND node = \(node) AND node_epoch < \(epoch)"
+        ) { rows in
+            var found: Set<String> = []
+            for try await name in rows.decode(String.self) { found.insert(name) }
+            return found
         }
-        return found
     }
 
     public func interruptEarlierLives(node: String, epoch: Int64, now: Date) async throws -> [JobRecord] {
-        try await Self.jobs(
-            from: try await database.client.query(
-                """
-                UPDATE jobs SET status = 'interrupted', completed_at = \(ClusterTime.millis(now)),
-                    discovery_description = 'Interrupted', tap_description = 'Interrupted', target_description = 'Interrupted'
-                WHERE node = \(node) AND node_epoch < \(epoch) AND status = 'running'
-                RETURNING \(unescaped: Self.jobColumns)
-                """, logger: database.logger))
+        try await database.query(
+            """
+            UPDATE jobs SET status = 'interrupted', completed_at = \(ClusterTime.millis(now)),
+                discovery_description = 'Interrupted', tap_description = 'Interrupted', target_description = 'Interrupted'
+            WHERE node = \(node) AND node_epoch < \(epoch) AND status = 'running'
+            RETURNING \(unescaped: Self.jobColumns)
+            """
+        ) { rows in try await Self.jobs(from: rows) }
     }
 }

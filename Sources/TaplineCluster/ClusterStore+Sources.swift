@@ -10,22 +10,21 @@ extension ClusterStore {
     // MARK: Reads
 
     public func source(id: Int64) async throws -> SourceRecord? {
-        let rows = try await database.client.query(
-            "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id)", logger: database.logger)
-        return try await sources(from: rows).first
+        try await database.query("SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id = \(id)") { rows in
+            try await self.sources(from: rows).first
+        }
     }
 
     public func allSources() async throws -> [SourceRecord] {
-        let rows = try await database.client.query(
-            "SELECT \(unescaped: Self.sourceColumns) FROM sources ORDER BY id", logger: database.logger)
-        return try await sources(from: rows)
+        try await database.query("SELECT \(unescaped: Self.sourceColumns) FROM sources ORDER BY id") { rows in
+            try await self.sources(from: rows)
+        }
     }
 
     public func sources(after id: Int64, limit: Int) async throws -> [SourceRecord] {
-        let rows = try await database.client.query(
-            "SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id > \(id) ORDER BY id LIMIT \(limit)",
-            logger: database.logger)
-        return try await sources(from: rows)
+        try await database.query("SELECT \(unescaped: Self.sourceColumns) FROM sources WHERE id > \(id) ORDER BY id LIMIT \(limit)") {
+            rows in try await self.sources(from: rows)
+        }
     }
 
     // MARK: Create
@@ -190,16 +189,18 @@ extension ClusterStore {
     // MARK: Events
 
     public func events(sourceID: Int64) async throws -> [SourceEvent] {
-        let rows = try await database.client.query(
-            "SELECT id, at, kind, actor, reason, detail FROM source_events WHERE source_id = \(sourceID) ORDER BY id",
-            logger: database.logger)
-        var events: [SourceEvent] = []
-        for try await (id, at, kind, actor, reason, detail) in rows.decode((Int64, Date, String, String, String?, String?).self) {
-            guard let kind = SourceEvent.Kind(rawValue: kind) else { throw StoreError.corruptValue("event kind") }
-            events.append(
-                SourceEvent(id: id, sourceID: sourceID, at: ClusterTime.read(at), kind: kind, actor: actor, reason: reason, detail: detail))
+        try await database.query("SELECT id, at, kind, actor, reason, detail FROM source_events WHERE source_id = \(sourceID) ORDER BY id")
+        {
+            rows in
+            var events: [SourceEvent] = []
+            for try await (id, at, kind, actor, reason, detail) in rows.decode((Int64, Date, String, String, String?, String?).self) {
+                guard let kind = SourceEvent.Kind(rawValue: kind) else { throw StoreError.corruptValue("event kind") }
+                events.append(
+                    SourceEvent(
+                        id: id, sourceID: sourceID, at: ClusterTime.read(at), kind: kind, actor: actor, reason: reason, detail: detail))
+            }
+            return events
         }
-        return events
     }
 
     /// Appends an event inside the caller's transaction: the event and its change commit together.

@@ -14,15 +14,15 @@ extension ClusterStore: StreamStore {
         let discovering = catalog.sorted.filter(\.supportsDiscovery).map(\.type)
         let checked = catalog.sorted.filter { !$0.supportsDiscovery && $0.checkCommand != nil }.map(\.type)
         guard !discovering.isEmpty || !checked.isEmpty else { return [] }
-        return try await sources(
-            from: try await database.client.query(
-                """
-                SELECT \(unescaped: Self.sourceColumns) FROM sources
-                WHERE deleted_at IS NULL AND (
-                    (type = ANY(\(discovering)) AND NOT EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id))
-                    OR (type = ANY(\(checked)) AND NOT EXISTS (SELECT 1 FROM connection_checks cc WHERE cc.source_id = sources.id)))
-                ORDER BY id
-                """, logger: database.logger))
+        return try await database.query(
+            """
+            SELECT \(unescaped: Self.sourceColumns) FROM sources
+            WHERE deleted_at IS NULL AND (
+                (type = ANY(\(discovering)) AND NOT EXISTS (SELECT 1 FROM source_streams ss WHERE ss.source_id = sources.id))
+                OR (type = ANY(\(checked)) AND NOT EXISTS (SELECT 1 FROM connection_checks cc WHERE cc.source_id = sources.id)))
+            ORDER BY id
+            """
+        ) { rows in try await self.sources(from: rows) }
     }
 
     // MARK: Connection checks
@@ -95,26 +95,29 @@ extension ClusterStore: StreamStore {
     }
 
     public func lastConnectionCheck(sourceID: Int64) async throws -> ConnectionCheck? {
-        for try await (name, status, started, completed, exit, message) in try await database.client.query(
+        try await database.query(
             """
             SELECT name, status, started_at, completed_at, discovery_exit_status, discovery_error_message
             FROM connection_checks WHERE source_id = \(sourceID) ORDER BY id DESC LIMIT 1
-            """, logger: database.logger
-        ).decode((String, String, Date, Date?, Int?, String?).self) {
-            return ConnectionCheck(
-                name: name, sourceID: sourceID, status: status, startedAt: ClusterTime.read(started),
-                completedAt: completed.map(ClusterTime.read), discoveryExitStatus: exit, discoveryErrorMessage: message)
+            """
+        ) { rows in
+            for try await (name, status, started, completed, exit, message) in rows.decode(
+                (String, String, Date, Date?, Int?, String?).self)
+            {
+                return ConnectionCheck(
+                    name: name, sourceID: sourceID, status: status, startedAt: ClusterTime.read(started),
+                    completedAt: completed.map(ClusterTime.read), discoveryExitStatus: exit, discoveryErrorMessage: message)
+            }
+            return nil
         }
-        return nil
     }
 
     // MARK: Streams
 
     public func streams(sourceID: Int64) async throws -> [StreamRecord] {
-        try await Self.streams(
-            from: try await database.client.query(
-                "SELECT \(unescaped: Self.streamColumns) FROM source_streams WHERE source_id = \(sourceID) ORDER BY id",
-                logger: database.logger))
+        try await database.query("SELECT \(unescaped: Self.streamColumns) FROM source_streams WHERE source_id = \(sourceID) ORDER BY id") {
+            rows in try await Self.streams(from: rows)
+        }
     }
 
     /// The selected streams' catalog for a job (`--catalog`), or `nil` if the source has none.

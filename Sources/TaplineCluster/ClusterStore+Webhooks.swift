@@ -92,16 +92,16 @@ extension ClusterStore: WebhookOutbox {
     /// node holds a claim on, when that claim runs out.
     public func nextDeliveryDue() async throws -> Date? {
         let node = deliveryClaims.withLock { $0.node }
-        for try await due in try await database.client.query(
+        return try await database.query(
             """
             SELECT min(CASE WHEN claimed_by IS NOT NULL AND claimed_by <> \(node) AND claimed_until > now()
                             THEN greatest(claimed_until, next_attempt_at) ELSE next_attempt_at END)
             FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL
-            """, logger: database.logger
-        ).decode(Date?.self) {
-            return due.map(ClusterTime.read)
+            """
+        ) { rows in
+            for try await due in rows.decode(Date?.self) { return due.map(ClusterTime.read) }
+            return nil
         }
-        return nil
     }
 
     public func recordDeliveryAttempts(_ attempts: [(id: Int64, attempt: DeliveryAttempt)]) async throws {
@@ -138,7 +138,7 @@ extension ClusterStore: WebhookOutbox {
 
     @discardableResult
     public func pruneDeliveries(before: Date, limit: Int = 1000) async throws -> Int {
-        for try await count in try await database.client.query(
+        try await database.query(
             """
             WITH gone AS (
                 DELETE FROM webhook_deliveries WHERE id IN (
@@ -146,11 +146,11 @@ extension ClusterStore: WebhookOutbox {
                     LIMIT \(limit))
                 RETURNING 1)
             SELECT count(*) FROM gone
-            """, logger: database.logger
-        ).decode(Int.self) {
-            return count
+            """
+        ) { rows in
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
         }
-        return 0
     }
 
     public func onDeliveriesQueued(_ callback: @escaping @Sendable () -> Void) {

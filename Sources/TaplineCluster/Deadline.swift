@@ -16,8 +16,11 @@ public struct ClusterDeadlineExceeded: Error, CustomStringConvertible {
 /// 1.33.2, `pg_terminate_backend` racing a query): a caller that must go on (the change feed,
 /// which then reconnects) cannot wait for it. The abandoned task holds only what `operation`
 /// captured.
+///
+/// `reported` is the limit the error names when it differs from the time waited (what was left
+/// of a call's limit).
 func withDeadline<T: Sendable>(
-    _ limit: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> T
+    _ limit: Duration, _ what: String, limit reported: Duration? = nil, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let race = DeadlineRace<T>()
     return try await withCheckedThrowingContinuation { continuation in
@@ -26,7 +29,7 @@ func withDeadline<T: Sendable>(
         race.setTimer(
             Task {
                 guard (try? await Task.sleep(for: limit)) != nil else { return }
-                race.expire(ClusterDeadlineExceeded(what: what, limit: limit))
+                race.expire(ClusterDeadlineExceeded(what: what, limit: reported ?? limit))
             })
     }
 }

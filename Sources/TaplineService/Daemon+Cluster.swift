@@ -23,22 +23,8 @@ struct ClusterBackend: Sendable {
     /// Runs the connection pool from the start of setup until the node has stopped.
     let pool: Task<Void, Never>
 
-    /// The reason a request's error is a 503 (`APIDependencies.unavailable`): the node's lease
-    /// is not held, or the database cannot be reached now.
-    var unavailableReason: @Sendable (any Error) -> String? {
-        let runtime = self.runtime
-        return { error in
-            if error is ClusterStartError {
-                return
-                    "this node holds no lease in the cluster at the moment (it may be cut off from the database); nothing was started; retry, or use another node"
-            }
-            if runtime.isRetryable(error) {
-                return
-                    "the cluster's database cannot be reached from this node right now; retry shortly (a change that was being committed may or may not have been made)"
-            }
-            return nil
-        }
-    }
+    /// The reason a request's error is a 503 (`APIDependencies.unavailable`).
+    var unavailableReason: @Sendable (any Error) -> String? { ClusterStore.unavailableReason }
 }
 
 extension Daemon {

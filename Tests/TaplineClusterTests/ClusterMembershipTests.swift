@@ -55,6 +55,41 @@ struct ClusterMembershipTests {
         }
     }
 
+    @Test("a request waiting for a connection while the last one closes is served by a new one")
+    func waiterServedAfterClose() async throws {
+        let location = try PostgresServer.shared.get().makeDatabase()
+        let logger: Logger = {
+            var logger = Logger(label: "tapline.cluster.test")
+            logger.logLevel = .critical
+            return logger
+        }()
+        // One connection, as when every connection of a pool is given up at once.
+        let database = ClusterDatabase(location: location, password: PostgresServer.password, logger: logger, maximumConnections: 1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            try await database.verifyConnection()
+            let holder = Task {
+                try await database.client.withConnection { connection in
+                    try await Task.sleep(for: .seconds(1))
+                    try await connection.close()  // closed while leased, as `giveUp` does
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            // Queued behind the holder; without a minimum of open connections the pool
+            // replaced none when the holder's closed and this waited for ever.
+            let one = try await withDeadline(.seconds(15), "the waiting request") {
+                try await database.read { connection in
+                    var value = 0
+                    for try await n in try await connection.query("SELECT 1", logger: logger).decode(Int.self) { value = n }
+                    return value
+                }
+            }
+            #expect(one == 1)
+            _ = await holder.result
+        }
+    }
+
     @Test("node_status shows each member's lease state and the jobs on its current and earlier lives")
     func nodeStatusView() async throws {
         try await withClusterDatabase { database in

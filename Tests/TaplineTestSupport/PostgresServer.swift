@@ -157,13 +157,16 @@ public struct ServerError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Runs `body` with a migrated database of its own and its pool running.
-public func withClusterDatabase<T: Sendable>(_ body: @Sendable (ClusterDatabase) async throws -> T) async throws -> T {
+/// Runs `body` with a migrated database of its own and its pool running; each call on it may
+/// take `callLimit`.
+public func withClusterDatabase<T: Sendable>(
+    callLimit: Duration = ClusterDatabase.transactionLimit, _ body: @Sendable (ClusterDatabase) async throws -> T
+) async throws -> T {
     let server = try PostgresServer.shared.get()
     let location = try server.makeDatabase()
     var logger = Logger(label: "tapline.cluster.test")
     logger.logLevel = .error  // the pool warns when a query comes before its run() task started
-    let database = ClusterDatabase(location: location, password: PostgresServer.password, logger: logger)
+    let database = ClusterDatabase(location: location, password: PostgresServer.password, logger: logger, callLimit: callLimit)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await database.run() }
         defer { group.cancelAll() }
@@ -176,10 +179,10 @@ public func withClusterDatabase<T: Sendable>(_ body: @Sendable (ClusterDatabase)
 /// Runs `body` with a `ClusterStore` on a database of its own, its pool and change feed running
 /// and the feed listening (its first reconcile done). Reconciles are hourly unless asked.
 public func withClusterStore<T: Sendable>(
-    catalog: SourceTypeCatalog, reconcileInterval: Duration = .seconds(3600),
+    catalog: SourceTypeCatalog, reconcileInterval: Duration = .seconds(3600), callLimit: Duration = ClusterDatabase.transactionLimit,
     _ body: @Sendable (ClusterStore, ClusterDatabase) async throws -> T
 ) async throws -> T {
-    try await withClusterDatabase { database in
+    try await withClusterDatabase(callLimit: callLimit) { database in
         let store = ClusterStore(database: database, catalog: catalog, reconcileInterval: reconcileInterval)
         return try await running(store) { try await body(store, database) }
     }
