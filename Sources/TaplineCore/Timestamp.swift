@@ -17,6 +17,14 @@ public enum Timestamp {
         render(UTCCalendar.components(of: date), milliseconds: false)
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ` of the first whole second not before `date`: for an instant that
+    /// pollers compare, in whole seconds, with the same instant read elsewhere with its
+    /// milliseconds (a load's `last_batch_loaded_at` against the extraction log's last line),
+    /// so that the whole second never reads as earlier.
+    public static func formatRoundingUp(_ date: Date) -> String {
+        format(Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.up)))
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.sssZ`, the format Stitch uses for `anchor_time`.
     public static func formatMilliseconds(_ date: Date) -> String {
         render(UTCCalendar.components(of: date), milliseconds: true)

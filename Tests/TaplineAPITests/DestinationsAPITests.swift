@@ -26,6 +26,25 @@ struct DestinationsAPITests {
         }
     }
 
+    @Test("one destination by id, as mage-ai's get_destination reads it: live, deleted with its deleted_at, unknown a 404")
+    func retrieveByID() async throws {
+        try await withAPI { api in
+            let one = try await api.call(.get, "/v4/destinations/1")
+            #expect(one.status == 200 && one["id"] as? Int == 1 && one["type"] as? String == "s3" && one["deleted_at"] is NSNull)
+            let listed = try await api.call(.get, "/v4/destinations").array.first
+            #expect(listed.map { NSDictionary(dictionary: $0) } == NSDictionary(dictionary: one.object), "the same object as the list's")
+            #expect(try await api.call(.delete, "/v4/destinations/1").status == 200)
+            let deleted = try await api.call(.get, "/v4/destinations/1")
+            #expect(deleted.status == 200 && deleted["deleted_at"] is String)
+            for missing in ["2", "0", "abc", "-1"] {
+                let answer = try await api.call(.get, "/v4/destinations/\(missing)")
+                #expect(answer.status == 404 && answer["error"] as? String == "NotFound", "\(missing): \(answer.text)")
+                #expect((answer.object["data"] as? [String: Any])?["message"] as? String == "destination not found (\(missing))")
+            }
+            #expect(try await api.call(.get, "/v4/destinations/1", token: nil).status == 401)
+        }
+    }
+
     @Test(
         "deleting the destination system-pauses every source (manual starts get invalid_source); a new one releases them with a next fire")
     func deleteAndRecreate() async throws {

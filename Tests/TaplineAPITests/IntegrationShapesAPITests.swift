@@ -119,4 +119,37 @@ struct IntegrationShapesAPITests {
             #expect(load["last_batch_loaded_at"] is NSNull)
         }
     }
+
+    @Test("a load's whole-second time is never earlier than the completion it records: rounded up, an exact second kept")
+    func loadTimeRoundsUp() async throws {
+        try await withAPI { api in
+            var expected: [String: String] = [:]
+            for (index, completed) in ["2026-11-29T09:58:05.569Z", "2026-11-29T09:59:07.000Z"].enumerated() {
+                let name = "S\(index)"
+                #expect(try await api.create(#"{"type":"platform.demo","display_name":"\#(name)"}"#).status == 200)
+                let sourceID = Int64(index + 1)
+                guard
+                    case .started(let job, _) = try await api.store.startManualJob(
+                        sourceID: sourceID, now: clock.now, jobName: "\(sourceID).1.sync.a")
+                else {
+                    Issue.record("not started")
+                    return
+                }
+                let at = try #require(Timestamp.parse(completed))
+                try api.store.recordCompletions([
+                    (
+                        job.id,
+                        JobOutcome(
+                            status: .succeeded, completedAt: at, discoveryExitStatus: 0, tapExitStatus: 0, targetExitStatus: 0,
+                            streamRecords: ["users": 3], loadedRecords: ["users": 3])
+                    )
+                ])
+                expected["s\(index)"] = index == 0 ? "2026-11-29T09:58:06Z" : "2026-11-29T09:59:07Z"
+            }
+            let loads = try #require(try await api.call(.get, "/v4/116078/loads")["data"] as? [[String: Any]])
+            var seen: [String: String] = [:]
+            for load in loads { seen[load["source_name"] as? String ?? ""] = load["last_batch_loaded_at"] as? String }
+            #expect(seen == expected)
+        }
+    }
 }

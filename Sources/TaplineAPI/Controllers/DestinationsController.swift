@@ -14,6 +14,7 @@ struct DestinationsController {
     func addRoutes(to group: RouterGroup<TaplineRequestContext>) {
         group.get("destination-types", use: types)
         group.get("destinations", use: list)
+        group.get("destinations/:id", use: retrieve)
         group.post("destinations", use: create)
         group.put("destinations/:id", use: update)
         group.delete("destinations/:id", use: delete)
@@ -28,6 +29,17 @@ struct DestinationsController {
     @Sendable func list(request: Request, context: TaplineRequestContext) async throws -> Response {
         let live = try await dependencies.store.destinations().filter { $0.deletedAt == nil }
         return .json(.array(live.map(wire)))
+    }
+
+    /// One destination by id, a deleted one too (with its `deleted_at`), as `GET /v4/sources/{id}`
+    /// answers; Stitch documents no such route, but clients call it (mage-ai's `get_destination`).
+    @Sendable func retrieve(request: Request, context: TaplineRequestContext) async throws -> Response {
+        let raw = context.parameters.get("id") ?? ""
+        guard let id = CanonicalID.parse(raw), let record = try await dependencies.store.destinations().first(where: { $0.id == id })
+        else {
+            throw APIError.notFound("destination not found (\(raw))")
+        }
+        return .json(wire(record))
     }
 
     @Sendable func create(request: Request, context: TaplineRequestContext) async throws -> Response {

@@ -108,7 +108,9 @@ struct ExtractionsController {
                 ("stitch_client_id", .int(client)),
                 ("source_name", .string(load.sourceName)),
                 ("stream_name", .string(load.streamName)),
-                ("last_batch_loaded_at", .optional(load.lastBatchLoadedAt.map(Timestamp.format))),
+                // Rounded up: dagster-stitch waits until it is not earlier than the log's last
+                // line (milliseconds), written from the same instant.
+                ("last_batch_loaded_at", .optional(load.lastBatchLoadedAt.map(Timestamp.formatRoundingUp))),
                 ("error_state", load.failure.map(Self.errorState) ?? .null),
             ])
         }
