@@ -12,7 +12,8 @@ import TaplineCore
 /// between held and fenced: on `.fenced` the node stops
 /// starting jobs and stops its running ones; on `.held` (after a join) it may start again.
 /// A refused renewal (the lease expired, or another life took the name) makes the node join
-/// again, with a new epoch.
+/// again, with a new epoch. `onRenewal` hears the fence point each acknowledged renewal sets,
+/// for the job guard, which ends the node's jobs there if the node itself is frozen.
 public final class ClusterNode: Sendable {
     public typealias Clock = @Sendable () -> Double
 
@@ -32,13 +33,16 @@ public final class ClusterNode: Sendable {
     private let clock: Clock
     private let logger: Logger
     private let onPhase: @Sendable (LeaseHold.Phase, Int64?) -> Void
+    private let onRenewal: @Sendable (_ fenceAt: Double) -> Void
     private let state: Mutex<State>
 
     public init(
         membership: ClusterMembership, identity: NodeIdentity, timings: LeaseTimings, logger: Logger,
         clock: @escaping Clock = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 },
+        onRenewal: @escaping @Sendable (_ fenceAt: Double) -> Void = { _ in },
         onPhase: @escaping @Sendable (LeaseHold.Phase, Int64?) -> Void
     ) {
+        self.onRenewal = onRenewal
         self.membership = membership
         self.identity = identity
         self.timings = timings
@@ -116,7 +120,7 @@ public final class ClusterNode: Sendable {
                             try await membership.renew(name: identity.name, epoch: epoch, lease: timings.duration)
                         })
                     {
-                        state.withLock { $0.hold.renewed(sentAt: sentAt) }
+                        renewed(sentAt: sentAt)
                     } else {
                         logger.warning(
                             "cluster lease lost; stopping jobs and joining again",
@@ -131,10 +135,8 @@ public final class ClusterNode: Sendable {
                 } else {
                     switch try await withDeadline(limit, "a join", { try await membership.join(identity, lease: timings.duration) }) {
                     case .joined(let epoch):
-                        state.withLock {
-                            $0.hold.renewed(sentAt: sentAt)
-                            $0.epoch = epoch
-                        }
+                        state.withLock { $0.epoch = epoch }
+                        renewed(sentAt: sentAt)
                         logger.info("joined the cluster", metadata: ["node.name": "\(identity.name)", "node.epoch": "\(epoch)"])
                         announce()  // at once, not at the watch's next wake-up
                     case .heldByAnother(let instance, let until):
@@ -150,6 +152,15 @@ public final class ClusterNode: Sendable {
             }
             try? await Task.sleep(for: .seconds(max(0.01, timings.renewInterval - (clock() - sentAt))))
         }
+    }
+
+    /// Counts an acknowledged renewal (or join) and tells `onRenewal` the fence point it sets.
+    private func renewed(sentAt: Double) {
+        let fenceAt = state.withLock { state -> Double? in
+            state.hold.renewed(sentAt: sentAt)
+            return state.hold.fenceAt
+        }
+        if let fenceAt { onRenewal(fenceAt) }
     }
 
     /// Wakes at the fence point, or after 100 ms, and announces a change of phase.

@@ -22,6 +22,8 @@ struct ClusterBackend: Sendable {
     let webhooks: WebhookDispatcher
     /// Runs the connection pool from the start of setup until the node has stopped.
     let pool: Task<Void, Never>
+    /// The job guard of this life; kept for the daemon's lifetime (its pipe closes with it).
+    let jobGuard: JobGuardLink
 
     /// The reason a request's error is a 503 (`APIDependencies.unavailable`).
     var unavailableReason: @Sendable (any Error) -> String? { ClusterStore.unavailableReason }
@@ -75,9 +77,12 @@ extension Daemon {
                     "source_types": "\(configuration.catalog.sorted.map(\.type))",
                 ])
             let runtime = ClusterRuntimeStore(store: store, unattendedAfter: cluster.leaseSeconds + cluster.reapGraceSeconds)
+            // Ends this node's jobs at its fence point if the daemon, frozen, cannot (JobGuard).
+            let jobGuard = try JobGuardLink(
+                executable: ProcessPipelineLauncher.currentExecutable(), grace: configuration.jobs.stopGraceSeconds, logger: logger)
             let parts = DaemonParts(
                 runtime: runtime, streams: store, configuration: configuration, stateDirectory: stateDirectory,
-                environment: environment, logger: logger, node: name)
+                environment: environment, logger: logger, node: name, jobMarker: jobGuard.token)
             let (runner, metrics) = (parts.runner, parts.metrics)
             // A DELETE …/sync answered by another node, for a job of this one.
             store.onStopRequest { [runner, logger] request in
@@ -92,13 +97,14 @@ extension Daemon {
             let identity = NodeIdentity(name: name, address: cluster.advertisedAddress ?? configuration.listen.description)
             let node = ClusterNode(
                 membership: membership, identity: identity, timings: timings, logger: logger,
+                onRenewal: { fenceAt in jobGuard.fence(at: fenceAt) },
                 onPhase: { phase, epoch in
                     onLeasePhase(phase, epoch: epoch, node: name, store: store, runner: runner, metrics: metrics, logger: logger)
                 })
             metrics.nodeLease(name: name, held: false)
             let backend = ClusterBackend(
                 settings: cluster, database: database, store: store, runtime: runtime, membership: membership, node: node,
-                webhooks: webhooks, pool: pool)
+                webhooks: webhooks, pool: pool, jobGuard: jobGuard)
             return Daemon(
                 configuration: configuration, stateDirectory: stateDirectory, backend: .cluster(backend), tokens: tokens,
                 parts: parts, lock: lock, logger: logger)

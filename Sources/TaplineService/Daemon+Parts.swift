@@ -15,14 +15,19 @@ struct DaemonParts {
 
     /// `runtime`: the store as the runner and the scheduler call it (blocking, from their
     /// queues); `streams`: the store discovery writes to and hears every committed change from;
-    /// `node`: the cluster node's name, which labels every metric (`nil` on a single node).
+    /// `node`: the cluster node's name, which labels every metric (`nil` on a single node);
+    /// `jobMarker`: the job guard's token, set as `TAPLINE_GUARD` on every job process.
     init(
         runtime: any RunnerStore & SchedulerStore, streams: any StreamStore & SourceStore, configuration: TaplineConfiguration,
-        stateDirectory: String, environment: [String: String], logger: Logger, node: String? = nil
+        stateDirectory: String, environment: [String: String], logger: Logger, node: String? = nil, jobMarker: String? = nil
     ) {
         metrics = TaplineMetrics(node: node)
         let settings = configuration.jobSettings(stateDirectory: stateDirectory, environment: environment)
-        runner = JobRunner(store: runtime, launcher: ProcessPipelineLauncher(), settings: settings, logger: logger, metrics: metrics)
+        var jobEnvironment = ProcessInfo.processInfo.environment
+        if let jobMarker { jobEnvironment[JobGuardWatch.variable] = jobMarker }
+        runner = JobRunner(
+            store: runtime, launcher: ProcessPipelineLauncher(), settings: settings, logger: logger, metrics: metrics,
+            environment: jobEnvironment)
         notifier = SystemdNotifier(environment: environment)
         scheduler = Scheduler(
             store: runtime, runner: runner, settings: configuration.scheduler, stitchClientID: configuration.stitchClientID,

@@ -11,6 +11,7 @@ struct Tapline: AsyncParsableCommand {
             StoreCommand.self,
             DemoTap.self,
             JSONLTarget.self,
+            JobGuardCommand.self,
         ],
         defaultSubcommand: nil
     )

@@ -26,7 +26,8 @@ public final class JobRunner: Sendable {
     let logger: Logger
     let recorder: JobRecorder
     let running = JobRegistry()
-    /// The daemon's environment, read once: jobs inherit it plus their own two variables.
+    /// The daemon's environment, read once (with `TAPLINE_GUARD` on a node of a cluster): jobs
+    /// inherit it plus their own two variables.
     let baseEnvironment: [String: String]
     let observer = JobObserverSlot()
     let timers = DispatchQueue(label: "tapline.job-timers")
@@ -34,7 +35,8 @@ public final class JobRunner: Sendable {
 
     public init(
         store: any RunnerStore, launcher: any PipelineLauncher, settings: JobSettings, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }, metrics: TaplineMetrics? = nil
+        now: @escaping @Sendable () -> Date = { Date() }, metrics: TaplineMetrics? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.metrics = metrics
         self.store = store
@@ -47,7 +49,7 @@ public final class JobRunner: Sendable {
             policy: CompletionPolicy(
                 keepLogsPerSource: settings.policy.logsPerSource, failuresBeforeSystemPause: settings.policy.failuresBeforeSystemPause,
                 retry: settings.policy.retry))
-        self.baseEnvironment = ProcessInfo.processInfo.environment
+        self.baseEnvironment = environment
         // Made once here; each source's directory below it is made by the relay of its first job.
         // A failure shows up then, as a job that ran without its log.
         try? FileManager.default.createDirectory(
