@@ -13,6 +13,10 @@ public struct DestinationType: Sendable, Hashable {
     public var displayName: String
     /// The target's argument vector.
     public var target: [String]
+    /// The Python package the target is installed from (`pip:`); `nil`: `target` names an
+    /// executable the operator installed. Until the plugin is resolved, `target` holds only its
+    /// executable's name.
+    public var plugin: PluginRequirement?
     /// Settings every destination of this type gets, typed as the configuration file types them;
     /// the destination's own properties are merged over them.
     public var config: [String: JSONValue]
@@ -21,8 +25,9 @@ public struct DestinationType: Sendable, Hashable {
 
     public init(
         type: String, stitchType: String? = nil, displayName: String? = nil, target: [String],
-        config: [String: JSONValue] = [:], properties: [PropertySpec] = []
+        config: [String: JSONValue] = [:], properties: [PropertySpec] = [], plugin: PluginRequirement? = nil
     ) {
+        self.plugin = plugin
         self.type = type
         self.stitchType = stitchType ?? type
         self.displayName = displayName ?? type

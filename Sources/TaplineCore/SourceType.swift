@@ -34,14 +34,24 @@ public struct SourceType: Sendable, Hashable {
     /// Whether the configuration said `discovery:` (else a self-describing tap's capabilities
     /// decide).
     public var discoveryDeclared: Bool
+    /// The Python package the tap is installed from (`pip:`); `nil`: `tapCommand` names an
+    /// executable the operator installed. Until the plugin is resolved (see
+    /// `TaplineConfiguration.resolvingPlugins`), `tapCommand` holds only its executable's name.
+    public var plugin: PluginRequirement?
+    /// Whether the configuration said `about:` (else a plugin built on the Meltano SDK
+    /// describes itself and others do not).
+    public var aboutDeclared: Bool
 
     public init(
         type: String, displayName: String, properties: [PropertySpec] = [],
         defaultFrequencyMinutes: Int = 60, allowedFrequencies: [Int] = Frequency.allowedMinutes,
         supportsDiscovery: Bool = false, tapCommand: [String], defaultStartDate: String? = nil,
         pipelineState: String = "released", describesItself: Bool = false, discoveryDeclared: Bool = true,
-        checkCommand: [String]? = nil, timeoutSeconds: Double? = nil
+        checkCommand: [String]? = nil, timeoutSeconds: Double? = nil, plugin: PluginRequirement? = nil,
+        aboutDeclared: Bool = true
     ) {
+        self.plugin = plugin
+        self.aboutDeclared = aboutDeclared
         self.timeoutSeconds = timeoutSeconds
         self.checkCommand = checkCommand
         self.describesItself = describesItself

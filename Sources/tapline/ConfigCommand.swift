@@ -16,8 +16,9 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let configuration = try ConfigurationLoader.load(
+                let (configuration, notes) = try ConfigurationLoader.loadNoting(
                     path: config, listen: nil, stateDirectory: nil, environment: ProcessInfo.processInfo.environment)
+                for note in notes { print("note: \(note)") }
                 print(
                     "configuration ok: listen \(configuration.listen), state_dir \(configuration.resolvedStateDirectory()), "
                         + "source types \(configuration.catalog.sorted.map(\.type).joined(separator: ", "))")

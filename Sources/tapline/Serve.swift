@@ -24,19 +24,27 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         SignalMask.unblockTerminationSignals()
-        let configuration: TaplineConfiguration
+        let environment = ProcessInfo.processInfo.environment
+        let loaded: TaplineConfiguration
         do {
-            configuration = try ConfigurationLoader.load(
-                path: config, listen: listen, stateDirectory: stateDir, environment: ProcessInfo.processInfo.environment)
+            loaded = try ConfigurationLoader.load(
+                path: config, listen: listen, stateDirectory: stateDir, environment: environment, describeTaps: false)
         } catch {
             throw ValidationError(error.description)
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.logLevel
+            handler.logLevel = loaded.logLevel
             return handler
         }
         let logger = Logger(label: "tapline")
+        let configuration: TaplineConfiguration
+        do {
+            configuration = try PluginStartup.resolve(loaded, environment: environment, logger: logger)
+                .describingTaps(environment: environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
         let descriptors = FileDescriptorLimit.raiseToHardLimit()
         let needed = UInt64(configuration.http.maxConnections + 8 * configuration.scheduler.maxRunningJobs + 64)
         if descriptors < needed {

@@ -8,7 +8,7 @@ struct Tapline: AsyncParsableCommand {
         abstract: "A self-hosted replication scheduler compatible with the Stitch Connect v4 sources API.",
         subcommands: [
             Serve.self, SourcesCommand.self, JobsCommand.self, ConfigCommand.self, ScheduleCommand.self, CredentialsCommand.self,
-            StoreCommand.self,
+            StoreCommand.self, PluginsCommand.self,
             DemoTap.self,
             JSONLTarget.self,
             JobGuardCommand.self,

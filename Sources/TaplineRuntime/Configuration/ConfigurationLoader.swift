@@ -6,12 +6,25 @@ public enum ConfigurationLoader {
     public static let stateDirectoryVariable = "TAPLINE_STATE_DIR"
     public static let tokenFileVariable = "TAPLINE_TOKEN_FILE"
 
-    /// `describeTaps: false` skips running self-describing taps (`about: true`): for clients of
-    /// the API, which need only the addresses and paths.
+    /// `describeTaps: false` skips resolving `pip:` plugins and running self-describing taps
+    /// (`about: true`): for clients of the API, which need only the addresses and paths. With
+    /// `true`, plugins not installed yet are installed when `plugins` says so (the daemon), else
+    /// left out of the description (see `TaplineConfiguration.resolvingPlugins`).
     public static func load(
         path: String?, listen: String?, stateDirectory: String?, environment: [String: String],
-        describeTaps: Bool = true
+        describeTaps: Bool = true, plugins: TaplineConfiguration.PluginResolution = .installedOnly
     ) throws(ConfigurationError) -> TaplineConfiguration {
+        try loadNoting(
+            path: path, listen: listen, stateDirectory: stateDirectory, environment: environment, describeTaps: describeTaps,
+            plugins: plugins
+        ).configuration
+    }
+
+    /// `load`, with the notes on plugins that are not installed.
+    public static func loadNoting(
+        path: String?, listen: String?, stateDirectory: String?, environment: [String: String],
+        describeTaps: Bool = true, plugins: TaplineConfiguration.PluginResolution = .installedOnly
+    ) throws(ConfigurationError) -> (configuration: TaplineConfiguration, notes: [String]) {
         var config =
             try path.map { p throws(ConfigurationError) in try TaplineConfiguration.load(path: p) }
             ?? TaplineConfiguration()
@@ -26,6 +39,8 @@ public enum ConfigurationLoader {
             config.stateDirectory = stateDirectory
         }
         let resolved = config.resolvingPaths(environment: environment)
-        return describeTaps ? try resolved.describingTaps(environment: environment) : resolved
+        guard describeTaps else { return (resolved, []) }
+        let withPlugins = try resolved.resolvingPlugins(plugins, environment: environment)
+        return (try withPlugins.configuration.describingTaps(environment: environment), withPlugins.notes)
     }
 }

@@ -8,19 +8,26 @@ import Yams
 struct DestinationShape: Decodable {
     var type: String?
     var target: [String]?
+    var pip: String?
+    var executable: String?
     var stitchType: String?
     var properties: [String: String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, target, config, properties
+        case type, target, pip, executable, config, properties
         case stitchType = "stitch_type"
     }
+
+    /// The shorthand for a single destination type: its target's command or its package.
+    var isShorthand: Bool { target != nil || pip != nil }
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         type = try c.decodeIfPresent(String.self, forKey: .type)
         target = try c.decodeIfPresent([String].self, forKey: .target)
+        pip = try c.decodeIfPresent(String.self, forKey: .pip)
+        executable = try c.decodeIfPresent(String.self, forKey: .executable)
         stitchType = try c.decodeIfPresent(String.self, forKey: .stitchType)
         properties = try c.decodeIfPresent([String: String].self, forKey: .properties)
         // `config` is read from the YAML node, with its types (see `apply`).
@@ -32,11 +39,13 @@ struct DestinationTypeShape: Decodable {
     var type: String
     var stitchType: String?
     var displayName: String?
-    var target: [String]
+    var target: [String]?
+    var pip: String?
+    var executable: String?
     var properties: [PropertyShape]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, target, config, properties
+        case type, target, pip, executable, config, properties
         case stitchType = "stitch_type"
         case displayName = "display_name"
     }
@@ -47,7 +56,9 @@ struct DestinationTypeShape: Decodable {
         type = try c.decode(String.self, forKey: .type)
         stitchType = try c.decodeIfPresent(String.self, forKey: .stitchType)
         displayName = try c.decodeIfPresent(String.self, forKey: .displayName)
-        target = try c.decode([String].self, forKey: .target)
+        target = try c.decodeIfPresent([String].self, forKey: .target)
+        pip = try c.decodeIfPresent(String.self, forKey: .pip)
+        executable = try c.decodeIfPresent(String.self, forKey: .executable)
         properties = try c.decodeIfPresent([PropertyShape].self, forKey: .properties)
     }
 
@@ -56,13 +67,17 @@ struct DestinationTypeShape: Decodable {
         if let stitchType, !Self.isName(stitchType) {
             throw ConfigurationError("\(path).stitch_type: expected a name such as postgres, got \"\(stitchType)\"")
         }
+        let plugin = try PluginShape.requirement(
+            pip: pip, executable: executable, command: target, commandKey: "target", path: path)
+        let target = plugin.map { [$0.executable ?? $0.name] } ?? self.target ?? []
         guard !target.isEmpty, !target.contains(where: \.isEmpty) else {
-            throw ConfigurationError("\(path).target: expected the target's command as a list of arguments")
+            throw ConfigurationError(
+                "\(path).target: expected the target's command as a list of arguments, or pip: with its package")
         }
         let specs = try PropertyShape.specs(properties, path: path)
         return DestinationType(
             type: type, stitchType: stitchType, displayName: displayName, target: target,
-            config: try DestinationConfiguration.settings(config, path: "\(path).config"), properties: specs)
+            config: try DestinationConfiguration.settings(config, path: "\(path).config"), properties: specs, plugin: plugin)
     }
 
     static func isName(_ text: String) -> Bool {
@@ -77,8 +92,10 @@ enum DestinationConfiguration {
         types: [DestinationTypeShape]?, destination: DestinationShape?, node: Node, to config: inout TaplineConfiguration
     ) throws(ConfigurationError) {
         if let types {
-            guard destination?.target == nil else {
-                throw ConfigurationError("destination.target: give destination_types, or the destination.target shorthand, not both")
+            guard destination?.isShorthand != true else {
+                throw ConfigurationError(
+                    "destination.\(destination?.pip != nil ? "pip" : "target"): give destination_types, or the destination shorthand, not both"
+                )
             }
             var built: [DestinationType] = []
             for (i, shape) in types.enumerated() {
@@ -92,15 +109,21 @@ enum DestinationConfiguration {
             config.destinationTypes = built
             config.initialDestination = InitialDestination(
                 type: destination?.type ?? built[0].type, properties: destination?.properties ?? [:])
-        } else if let destination, let target = destination.target {
+        } else if let destination, destination.isShorthand {
             guard destination.type == nil else {
-                throw ConfigurationError("destination.type: with the destination.target shorthand, the type is implicit")
+                throw ConfigurationError("destination.type: with the destination.target (or pip) shorthand, the type is implicit")
             }
-            let shape = DestinationTypeShape(
-                type: "default", stitchType: destination.stitchType ?? "s3", displayName: "Configured target", target: target)
+            var shape = DestinationTypeShape(
+                type: "default", stitchType: destination.stitchType ?? "s3", displayName: "Configured target",
+                target: destination.target)
+            shape.pip = destination.pip
+            shape.executable = destination.executable
             config.destinationTypes = [try shape.destinationType(path: "destination", config: node["destination"]?["config"])]
             config.initialDestination = InitialDestination(type: "default", properties: destination.properties ?? [:])
         } else if let destination {
+            guard destination.executable == nil else {
+                throw ConfigurationError("destination.executable: applies only with pip: (a package tapline installs)")
+            }
             guard destination.stitchType == nil, node["destination"]?["config"] == nil else {
                 throw ConfigurationError("destination: stitch_type and config belong to a destination type (or the target: shorthand)")
             }
@@ -133,7 +156,7 @@ enum DestinationConfiguration {
 }
 
 extension DestinationTypeShape {
-    init(type: String, stitchType: String?, displayName: String?, target: [String]) {
+    init(type: String, stitchType: String?, displayName: String?, target: [String]?) {
         self.type = type
         self.stitchType = stitchType
         self.displayName = displayName

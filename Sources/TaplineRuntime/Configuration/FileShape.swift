@@ -22,6 +22,7 @@ struct FileShape: Decodable {
     var destination: DestinationShape?
     var destinationTypes: [DestinationTypeShape]?
     var notifications: NotificationsShape?
+    var plugins: PluginsShape?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen
@@ -37,7 +38,7 @@ struct FileShape: Decodable {
         case sourceTypes = "source_types"
         case scheduler, jobs, destination
         case destinationTypes = "destination_types"
-        case notifications
+        case notifications, plugins
     }
 
     init(from decoder: any Decoder) throws {
@@ -60,6 +61,7 @@ struct FileShape: Decodable {
         destination = try c.decodeIfPresent(DestinationShape.self, forKey: .destination)
         destinationTypes = try c.decodeIfPresent([DestinationTypeShape].self, forKey: .destinationTypes)
         notifications = try c.decodeIfPresent(NotificationsShape.self, forKey: .notifications)
+        plugins = try c.decodeIfPresent(PluginsShape.self, forKey: .plugins)
     }
 
     func apply(to config: inout TaplineConfiguration) throws(ConfigurationError) {
@@ -104,6 +106,7 @@ struct FileShape: Decodable {
         try scheduler?.apply(to: &config)
         try jobs?.apply(to: &config)
         try notifications?.apply(to: &config.notifications)
+        try plugins?.apply(to: &config.pluginSettings)
         if let cluster = config.cluster,
             let problem = cluster.leaseTimings(stopGrace: config.jobs.stopGraceSeconds).problem
         {

@@ -5,7 +5,9 @@ import TaplineCore
 struct SourceTypeShape: Decodable {
     var type: String
     var displayName: String?
-    var tap: [String]
+    var tap: [String]?
+    var pip: String?
+    var executable: String?
     var discovery: Bool?
     var defaultFrequency: Int?
     var allowedFrequencies: [Int]?
@@ -18,7 +20,7 @@ struct SourceTypeShape: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case type
         case displayName = "display_name"
-        case tap
+        case tap, pip, executable
         case discovery
         case defaultFrequency = "default_frequency_in_minutes"
         case allowedFrequencies = "allowed_frequencies"
@@ -33,7 +35,9 @@ struct SourceTypeShape: Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         type = try c.decode(String.self, forKey: .type)
         displayName = try c.decodeIfPresent(String.self, forKey: .displayName)
-        tap = try c.decode([String].self, forKey: .tap)
+        tap = try c.decodeIfPresent([String].self, forKey: .tap)
+        pip = try c.decodeIfPresent(String.self, forKey: .pip)
+        executable = try c.decodeIfPresent(String.self, forKey: .executable)
         discovery = try c.decodeIfPresent(Bool.self, forKey: .discovery)
         defaultFrequency = try c.decodeIfPresent(Int.self, forKey: .defaultFrequency)
         allowedFrequencies = try c.decodeIfPresent([Int].self, forKey: .allowedFrequencies)
@@ -48,8 +52,11 @@ struct SourceTypeShape: Decodable {
         guard !type.isEmpty, type.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
             throw ConfigurationError("\(path).type: expected a name such as platform.hubspot, got \"\(type)\"")
         }
+        let plugin = try PluginShape.requirement(pip: pip, executable: executable, command: tap, commandKey: "tap", path: path)
+        let tap = plugin.map { [$0.executable ?? $0.name] } ?? self.tap ?? []
         guard !tap.isEmpty, !tap.contains(where: \.isEmpty) else {
-            throw ConfigurationError("\(path).tap: expected the tap's command as a list of arguments, e.g. [tap-github]")
+            throw ConfigurationError(
+                "\(path).tap: expected the tap's command as a list of arguments, e.g. [tap-github], or pip: with its package")
         }
         if let check {
             guard !check.isEmpty, !check.contains(where: \.isEmpty) else {
@@ -76,7 +83,7 @@ struct SourceTypeShape: Decodable {
             type: type, displayName: displayName ?? type, properties: specs, defaultFrequencyMinutes: defaultFrequency,
             allowedFrequencies: allowed, supportsDiscovery: discovery ?? false, tapCommand: tap,
             defaultStartDate: defaultStartDate, describesItself: about ?? false, discoveryDeclared: discovery != nil,
-            checkCommand: check, timeoutSeconds: timeoutSeconds)
+            checkCommand: check, timeoutSeconds: timeoutSeconds, plugin: plugin, aboutDeclared: about != nil)
     }
 }
 

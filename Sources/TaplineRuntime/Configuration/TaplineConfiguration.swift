@@ -59,6 +59,8 @@ public struct TaplineConfiguration: Sendable {
     public var initialDestination: InitialDestination? = InitialDestination(type: BuiltInDestinationType.jsonl.type)
     /// Webhooks and how they are delivered (`notifications:`).
     public var notifications = NotificationSettings()
+    /// How `pip:` plugins are installed (`plugins:`).
+    public var pluginSettings = PluginSettings()
     /// How much job history is kept (`jobs.history_days`, `jobs.history_per_source`).
     public var retention = RetentionPolicy()
     /// Where job directories go; `nil`: `$RUNTIME_DIRECTORY/jobs` under systemd, else
@@ -159,4 +161,17 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// How taps and targets named by a Python package (`pip:`) are installed (`plugins:`).
+public struct PluginSettings: Sendable, Equatable {
+    /// The interpreter that makes each plugin's virtual environment (`python -m venv`).
+    public var python = "python3"
+    /// Options given to every `pip install`, before the requirement: an index mirror, or
+    /// `--no-index --find-links DIR` for a machine without network. pip's own configuration
+    /// (`pip.conf`, `PIP_*` variables) applies as well.
+    public var pipArguments: [String] = []
+    /// How long one install may take before it is stopped and fails.
+    public var installTimeoutSeconds: Double = 1800
+    public init() {}
 }
