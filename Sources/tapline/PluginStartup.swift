@@ -14,10 +14,7 @@ enum PluginStartup {
     static func resolve(
         _ configuration: TaplineConfiguration, environment: [String: String], logger: Logger
     ) throws(ConfigurationError) -> TaplineConfiguration {
-        let missing = configuration.plugins.filter { plugin in
-            PluginDirectory(stateDirectory: configuration.resolvedStateDirectory(environment: environment)).installed(plugin.name)?
-                .requirement != plugin.requirement
-        }
+        let missing = configuration.missingPlugins(environment: environment)
         guard !missing.isEmpty else { return try configuration.resolvingPlugins(.installedOnly, environment: environment).configuration }
         let notifier = SystemdNotifier(environment: environment)
         let names = missing.map(\.requirement).joined(separator: ", ")

@@ -22,6 +22,12 @@ extension TaplineConfiguration {
         return ordered
     }
 
+    /// The plugins whose requirement has no finished install in the state directory.
+    public func missingPlugins(environment: [String: String]) -> [PluginRequirement] {
+        let directory = PluginDirectory(stateDirectory: resolvedStateDirectory(environment: environment))
+        return plugins.filter { directory.installed($0.name)?.requirement != $0.requirement }
+    }
+
     /// The configuration with each `pip:` type's command pointing at its plugin's executable
     /// (`<state_dir>/plugins/<name>/current/bin/<program>`) and `about:` defaulted to true for a
     /// plugin built on the Meltano SDK; and one note per plugin left uninstalled.
